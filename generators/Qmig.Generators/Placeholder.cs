@@ -1,0 +1,2 @@
+namespace Qmig.Generators;
+internal static class Placeholder { }

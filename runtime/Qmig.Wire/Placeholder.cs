@@ -1,0 +1,2 @@
+namespace Qmig.Wire;
+internal static class Placeholder { }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine: installs what the tests need beyond the
+# .NET SDK (node packages for the official Kaitai compiler, Debian's QEMU), then `dotnet test`.
+# Anything that cannot be installed makes this script fail loudly; no test is skipped for it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+# The official Kaitai compiler (and its JavaScript runtime) pinned by the committed lock file.
+if [ ! -d tests/kaitai/node_modules ] || [ tests/kaitai/package-lock.json -nt tests/kaitai/node_modules ]; then
+  npm ci --prefix tests/kaitai --no-audit --no-fund --loglevel=error
+fi
+
+dotnet build Protocol.sln -c Release -warnaserror --nologo -v q
+dotnet test Protocol.sln -c Release --no-build --nologo "$@"
