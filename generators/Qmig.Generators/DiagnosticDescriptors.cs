@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Qmig.Generators.Common;
+
+namespace Qmig.Generators;
+
+/// <summary>
+/// Every diagnostic the generators report, with stable ids: QMIG0xxx spec syntax, QMIG1xxx wire
+/// semantics, QMIG2xxx state machines. Ids are never reused for another meaning.
+/// </summary>
+public static class DiagnosticDescriptors
+{
+    private const string SpecCategory = "Qmig.Spec";
+
+    // ---- QMIG0xxx: spec syntax (any spec file) ----
+    public static readonly DiagnosticDescriptor YamlError = Error("QMIG0001", "Spec file is not valid YAML", "YAML error: {0}");
+    public static readonly DiagnosticDescriptor GeneratorFailure = Error("QMIG0002", "Generator failed on a spec file", "The generator failed on this file: {0}");
+    public static readonly DiagnosticDescriptor UnexpectedShape = Error("QMIG0003", "Unexpected spec shape", "{0}");
+    public static readonly DiagnosticDescriptor UnsupportedFeature = Error("QMIG0004", "Unsupported Kaitai feature", "Kaitai feature '{0}' is not supported{1}");
+    public static readonly DiagnosticDescriptor MissingKey = Error("QMIG0005", "Missing required key", "'{0}' needs the key '{1}'");
+
+    // ---- QMIG1xxx: wire-format semantics ----
+    public static readonly DiagnosticDescriptor UnknownType = Error("QMIG1001", "Unknown type", "Unknown type '{0}'");
+    public static readonly DiagnosticDescriptor BadExpression = Error("QMIG1002", "Malformed expression", "Malformed expression '{0}': {1}");
+    public static readonly DiagnosticDescriptor UndefinedName = Error("QMIG1003", "Expression names an undefined field", "'{0}' names '{1}', which is not an earlier field, parameter or instance of '{2}'");
+    public static readonly DiagnosticDescriptor UnknownEnum = Error("QMIG1004", "Unknown enum", "Unknown enum '{0}'");
+    public static readonly DiagnosticDescriptor DuplicateName = Error("QMIG1005", "Duplicate name", "'{0}' is defined twice");
+    public static readonly DiagnosticDescriptor BadSwitch = Error("QMIG1006", "Unsupported switch", "{0}");
+
+    // ---- QMIG2xxx: state machines (StateMachineDiagnostics adds its descriptors here) ----
+
+    private static DiagnosticDescriptor Error(string id, string title, string format) =>
+        new(id, title, format, SpecCategory, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> ById = new();
+
+    static DiagnosticDescriptors()
+    {
+        foreach (var field in typeof(DiagnosticDescriptors).GetFields())
+        {
+            if (field.GetValue(null) is DiagnosticDescriptor descriptor)
+            {
+                ById[descriptor.Id] = descriptor;
+            }
+        }
+    }
+
+    /// <summary>Turns a diagnostic kept as data in a model back into a Roslyn diagnostic.</summary>
+    public static Diagnostic ToDiagnostic(SpecDiagnostic diagnostic)
+    {
+        var descriptor = ById.TryGetValue(diagnostic.Id, out var found) ? found : GeneratorFailure;
+        var arguments = new object[diagnostic.Arguments.Count];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            arguments[i] = diagnostic.Arguments[i];
+        }
+
+        return Diagnostic.Create(descriptor, diagnostic.Location.ToLocation(), arguments);
+    }
+}

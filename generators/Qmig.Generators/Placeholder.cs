@@ -1,2 +1,0 @@
-namespace Qmig.Generators;
-internal static class Placeholder { }
