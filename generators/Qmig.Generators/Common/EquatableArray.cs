@@ -24,6 +24,20 @@ public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnume
 
     public T this[int index] => _items[index];
 
+    public int FindIndex(Func<T, bool> match)
+    {
+        var items = AsImmutableArray();
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (match(items[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     public ImmutableArray<T> AsImmutableArray() => _items.IsDefault ? ImmutableArray<T>.Empty : _items;
 
     public bool Equals(EquatableArray<T> other)

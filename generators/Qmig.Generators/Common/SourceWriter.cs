@@ -33,7 +33,11 @@ public sealed class SourceWriter
 
     public SourceWriter Open(string header)
     {
-        Line(header);
+        if (header.Length > 0)
+        {
+            Line(header);
+        }
+
         Line("{");
         _indent++;
         return this;

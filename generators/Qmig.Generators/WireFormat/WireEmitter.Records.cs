@@ -1,0 +1,226 @@
+using System.Collections.Generic;
+using System.Linq;
+using Qmig.Generators.Common;
+
+namespace Qmig.Generators.WireFormat;
+
+public sealed partial class WireEmitter
+{
+    /// <summary>Which of the two shapes of a record is being emitted.</summary>
+    private enum Shape
+    {
+        /// <summary>Over <c>ReadOnlySpan&lt;byte&gt;</c>: a ref struct whose byte arrays are spans.</summary>
+        Span,
+        /// <summary>Over <c>ReadOnlySequence&lt;byte&gt;</c>: a plain struct whose byte arrays are sequences.</summary>
+        Sequence,
+    }
+
+    private string EmitType(WireType type)
+    {
+        var name = TypeName(type.Name);
+        var plain = IsPlain(type);
+        var w = new SourceWriter();
+        Header(w);
+        w.Line("using System;");
+        w.Line("using System.Buffers;");
+        w.Line("using System.Runtime.CompilerServices;");
+        w.Line();
+        Doc(w, type.Doc, $"The '{type.Name}' record of {System.IO.Path.GetFileName(_spec.Path)}.");
+        w.Open(plain ? $"public readonly partial struct {name}" : $"public readonly ref partial struct {name}");
+        w.Line($"/// <summary>The record's id in the spec, as errors name it.</summary>");
+        w.Line($"public const string RecordName = {Literal(type.Name)};");
+        w.Line();
+        EmitMembers(w, type, name, Shape.Span);
+        EmitSpanReader(w, type);
+        EmitSequenceReader(w, type);
+        EmitWriter(w, type);
+        if (!plain)
+        {
+            w.Line();
+            w.Line("/// <summary>The same record read from a <see cref=\"ReadOnlySequence{T}\"/>: byte arrays are slices of the sequence.</summary>");
+            w.Open("public readonly struct Sequenced");
+            EmitMembers(w, type, "Sequenced", Shape.Sequence);
+            w.Close();
+        }
+
+        w.Close();
+        Footer(w);
+        return w.ToString();
+    }
+
+    /// <summary>Constructor parameters and properties, in spec order: params, then non-constant fields.</summary>
+    private IEnumerable<(string Type, string Property, string? Doc)> StoredMembers(WireType type, Shape shape)
+    {
+        foreach (var p in type.Params)
+        {
+            yield return (ParamType(p), PropertyName(type, p.Name), p.Doc ?? "A parameter the record was read with.");
+        }
+
+        foreach (var f in type.Fields)
+        {
+            if (f.Kind == WireFieldKind.Contents)
+            {
+                continue;
+            }
+
+            yield return (MemberType(type, f, shape), PropertyName(type, f.Name), f.Doc);
+        }
+    }
+
+    private string MemberType(WireType type, WireField f, Shape shape)
+    {
+        if (f.Repeat != WireRepeat.None)
+        {
+            return PropertyName(type, f.Name) + "List";
+        }
+
+        var bytes = shape == Shape.Span ? "ReadOnlySpan<byte>" : "ReadOnlySequence<byte>";
+        return f.Kind switch
+        {
+            WireFieldKind.Integer => FieldValueType(f),
+            WireFieldKind.Bytes or WireFieldKind.Switch => bytes,
+            WireFieldKind.UserType => shape == Shape.Span ? SpanTypeOf(f.UserType!) : SequenceTypeOf(f.UserType!),
+            _ => "void",
+        };
+    }
+
+    private void EmitMembers(SourceWriter w, WireType type, string structName, Shape shape)
+    {
+        var members = StoredMembers(type, shape).ToList();
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        w.Open($"internal {structName}({string.Join(", ", members.Select(m => $"{m.Type} {Local(m.Property)}"))})");
+        foreach (var m in members)
+        {
+            w.Line($"{m.Property} = {Local(m.Property)};");
+        }
+
+        w.Close();
+        foreach (var m in members)
+        {
+            w.Line();
+            Doc(w, m.Doc);
+            w.Line($"public {m.Type} {m.Property} {{ get; }}");
+        }
+
+        // Instances and presence tests read the stored properties.
+        var compiler = NewCompiler(type, n => NameAs(type, n, field => "this." + PropertyName(type, field), _ => true));
+        foreach (var instance in type.Instances)
+        {
+            var value = CompileOrReport(compiler, instance.Value, null, type);
+            var (propertyType, code) = value.Kind switch
+            {
+                ValueKind.Bool => ("bool", value.Code),
+                ValueKind.Enum => (EnumTypeName(value.EnumName!), value.Code),
+                ValueKind.Bytes => (shape == Shape.Span ? "ReadOnlySpan<byte>" : "ReadOnlySequence<byte>", value.Code),
+                _ => ("ulong", compiler.AsInt(value)),
+            };
+            w.Line();
+            Doc(w, instance.Doc, $"The spec's computed value '{instance.Name}'.");
+            w.Line($"public {propertyType} {PropertyName(type, instance.Name)} => {code};");
+        }
+
+        foreach (var f in type.Fields.Where(f => f.Condition is not null && f.Kind != WireFieldKind.Contents))
+        {
+            w.Line();
+            w.Line($"/// <summary>Whether '{f.Name}' is present (its spec condition holds).</summary>");
+            w.Line($"public bool Is{PropertyName(type, f.Name)}Present => {Bool(compiler, f.Condition!, f, type)};");
+        }
+
+        foreach (var f in type.Fields.Where(f => f.Kind == WireFieldKind.Switch))
+        {
+            EmitSwitchAccessors(w, type, f, shape, compiler);
+        }
+
+        foreach (var f in type.Fields.Where(f => f.Repeat != WireRepeat.None))
+        {
+            EmitList(w, type, f, shape);
+        }
+    }
+
+    private static string Local(string property) => "_" + char.ToLowerInvariant(property[0]) + property.Substring(1);
+
+    /// <summary>For each case of a switch payload, a reader of the payload as that case's record.</summary>
+    private void EmitSwitchAccessors(SourceWriter w, WireType type, WireField f, Shape shape, ExprCompiler compiler)
+    {
+        var property = PropertyName(type, f.Name);
+        foreach (var c in f.Cases.GroupBy(c => c.TypeName).Select(g => g.First()))
+        {
+            var caseType = shape == Shape.Span ? SpanTypeOf(c.TypeName) : SequenceTypeOf(c.TypeName);
+            var consumedType = shape == Shape.Span ? "int" : "long";
+            var args = CaseArguments(c.TypeName, c.Args, compiler, f, type);
+            w.Line();
+            w.Line($"/// <summary>Reads '{f.Name}' as a '{c.TypeName}' record (the spec selects it by the value of its switch).</summary>");
+            w.Line($"public System.Buffers.OperationStatus TryRead{property}As{TypeName(c.TypeName)}(out {caseType} value, out {consumedType} consumed, out global::Qmig.Wire.WireError error)");
+            w.Line($"    => {TypeName(c.TypeName)}.TryRead({property}, {args}out value, out consumed, out error);");
+        }
+    }
+
+    /// <summary>The arguments of a type invocation, each followed by ", ".</summary>
+    private string CaseArguments(string typeName, EquatableArray<Expressions.Expr> args, ExprCompiler compiler, WireField f, WireType type)
+    {
+        var text = new System.Text.StringBuilder();
+        for (var i = 0; i < args.Count; i++)
+        {
+            text.Append(ArgCast(typeName, i, Int(compiler, args[i], f, type))).Append(", ");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Arguments arrive as ulong expressions; the callee's params have their own types.</summary>
+    private string ArgCast(string typeName, int index, string code)
+    {
+        var param = _types[typeName].Params[index];
+        return param.Type.IsBool ? $"({code} != 0UL)" : $"unchecked(({IntType(param.Type)})({code}))";
+    }
+
+    /// <summary>A repeated field: the bytes of all elements, their count, and an allocation-free enumerator.</summary>
+    private void EmitList(SourceWriter w, WireType type, WireField f, Shape shape)
+    {
+        var listName = PropertyName(type, f.Name) + "List";
+        var bytes = shape == Shape.Span ? "ReadOnlySpan<byte>" : "ReadOnlySequence<byte>";
+        var element = f.Kind == WireFieldKind.Integer
+            ? FieldValueType(f)
+            : shape == Shape.Span ? SpanTypeOf(f.UserType!) : SequenceTypeOf(f.UserType!);
+        var refKind = shape == Shape.Span ? "ref " : "";
+        w.Line();
+        w.Line($"/// <summary>The elements of '{f.Name}', read one at a time from <see cref=\"Raw\"/>.</summary>");
+        w.Open($"public readonly {refKind}struct {listName}");
+        w.Line($"internal {listName}({bytes} raw, int count) {{ Raw = raw; Count = count; }}");
+        w.Line();
+        w.Line("/// <summary>The encoded elements, back to back.</summary>");
+        w.Line($"public {bytes} Raw {{ get; }}");
+        w.Line();
+        w.Line("/// <summary>How many elements there are.</summary>");
+        w.Line("public int Count { get; }");
+        w.Line();
+        w.Line("public Enumerator GetEnumerator() => new(Raw);");
+        w.Line();
+        w.Open($"public {refKind}struct Enumerator");
+        w.Line($"private {bytes} _rest;");
+        w.Line($"private {element} _current;");
+        w.Line($"internal Enumerator({bytes} raw) {{ _rest = raw; _current = default; }}");
+        w.Line($"public readonly {element} Current => _current;");
+        w.Open("public bool MoveNext()");
+        w.Line("if (_rest.IsEmpty) { return false; }");
+        if (f.Kind == WireFieldKind.Integer)
+        {
+            var width = f.Primitive!.Width;
+            var span = shape == Shape.Span ? "_rest" : $"global::Qmig.Wire.SequenceRead.Head(_rest, {width}, stackalloc byte[{width}])";
+            w.Line($"if (_rest.Length < {width}) {{ _rest = default; return false; }}");
+            w.Line($"_current = ({element}){ReadIntCall(f.Primitive!, span)};");
+            w.Line($"_rest = _rest.Slice({width});");
+        }
+        else
+        {
+            var consumed = shape == Shape.Span ? "int" : "long";
+            w.Line($"if ({TypeName(f.UserType!)}.TryRead(_rest, out _current, out {consumed} used, out _) != OperationStatus.Done || used == 0) {{ _rest = default; return false; }}");
+            w.Line("_rest = _rest.Slice(used);");
+        }
+
+        w.Line("return true;");
+        w.Close();
+        w.Close();
+        w.Close();
+    }
+}
