@@ -48,6 +48,7 @@ public sealed partial class WireEmitter
         var ctorArgs = type.Params.Select(p => Naming.Camel(p.Name))
             .Concat(type.Fields.Where(f => f.Kind != WireFieldKind.Contents).Select(f => f.Repeat != WireRepeat.None
                 ? $"new {(shape == Shape.Span ? "" : "Sequenced.")}{PropertyName(type, f.Name)}List(v_{f.Name}, c_{f.Name})"
+                : f.Kind == WireFieldKind.UserType ? $"v_{f.Name}, r_{f.Name}"
                 : "v_" + f.Name));
         w.Line($"value = new {valueType}({string.Join(", ", ctorArgs)});");
         w.Line("consumed = _pos;");
@@ -97,6 +98,7 @@ public sealed partial class WireEmitter
                 break;
             case WireFieldKind.UserType when f.Repeat == WireRepeat.None:
                 w.Line($"{(shape == Shape.Span ? SpanTypeOf(f.UserType!) : SequenceTypeOf(f.UserType!))} v_{f.Name} = default;");
+                w.Line($"{bytesType} r_{f.Name} = default;");
                 break;
             case WireFieldKind.Integer or WireFieldKind.UserType:
                 w.Line($"{bytesType} v_{f.Name} = default;");
@@ -159,6 +161,7 @@ public sealed partial class WireEmitter
                 w.Line($"var _st = {TypeName(f.UserType!)}.TryRead({remaining}, {args}out v_{f.Name}, out {consumedType} _used, out var _e);");
                 w.Line($"if (_st == OperationStatus.NeedMoreData) {{ {needMore} }}");
                 w.Line($"if (_st != OperationStatus.Done) {{ return Invalid{tag}(out value, out consumed, out error, _e.At(_pos)); }}");
+                w.Line($"r_{f.Name} = {Take("_used")};");
                 w.Line(Advance("_used"));
                 break;
             }
@@ -170,6 +173,7 @@ public sealed partial class WireEmitter
                 w.Line($"var _st = {TypeName(f.UserType!)}.TryRead({Take("_n")}, {args}out v_{f.Name}, out {consumedType} _, out var _e);");
                 w.Line($"if (_st == OperationStatus.NeedMoreData) {{ {Invalid($"'{f.UserType}' does not fit in its size")} }}");
                 w.Line($"if (_st != OperationStatus.Done) {{ return Invalid{tag}(out value, out consumed, out error, _e.At(_pos)); }}");
+                w.Line($"r_{f.Name} = {Take("_n")};");
                 w.Line(Advance("_n"));
                 break;
             }

@@ -26,7 +26,8 @@ public sealed partial class WireEmitter
         w.Line("using System.Runtime.CompilerServices;");
         w.Line();
         Doc(w, type.Doc, $"The '{type.Name}' record of {System.IO.Path.GetFileName(_spec.Path)}.");
-        w.Open(plain ? $"public readonly partial struct {name}" : $"public readonly ref partial struct {name}");
+        var contract = type.Params.Count == 0 ? $" : global::Qmig.Wire.IWireRecord<{name}, {(plain ? name : name + ".Sequenced")}>" : "";
+        w.Open((plain ? $"public readonly partial struct {name}" : $"public readonly ref partial struct {name}") + contract);
         w.Line($"/// <summary>The record's id in the spec, as errors name it.</summary>");
         w.Line($"public const string RecordName = {Literal(type.Name)};");
         w.Line();
@@ -64,6 +65,12 @@ public sealed partial class WireEmitter
             }
 
             yield return (MemberType(type, f, shape), PropertyName(type, f.Name), f.Doc);
+            if (f.Kind == WireFieldKind.UserType && f.Repeat == WireRepeat.None)
+            {
+                // Kept so the record can be written back without re-encoding the nested one.
+                yield return (shape == Shape.Span ? "ReadOnlySpan<byte>" : "ReadOnlySequence<byte>", PropertyName(type, f.Name) + "Raw",
+                    $"The encoded bytes of '{f.Name}'.");
+            }
         }
     }
 
@@ -135,6 +142,77 @@ public sealed partial class WireEmitter
         {
             EmitList(w, type, f, shape);
         }
+
+        EmitContentEquals(w, type, shape);
+        if (shape == Shape.Span)
+        {
+            EmitRewrite(w, type);
+        }
+    }
+
+    /// <summary>
+    /// Field-by-field equality; the sequence shape compares against the span shape, so a record
+    /// read from a multi-segment sequence can be checked against the same bytes read as one span.
+    /// </summary>
+    private void EmitContentEquals(SourceWriter w, WireType type, Shape shape)
+    {
+        var name = TypeName(type.Name);
+        var parts = new List<string>();
+        foreach (var p in type.Params)
+        {
+            parts.Add($"{PropertyName(type, p.Name)} == other.{PropertyName(type, p.Name)}");
+        }
+
+        foreach (var f in type.Fields.Where(f => f.Kind != WireFieldKind.Contents))
+        {
+            var property = PropertyName(type, f.Name);
+            if (f.Repeat != WireRepeat.None)
+            {
+                parts.Add($"{property}.Count == other.{property}.Count");
+                parts.Add(BytesEqual(shape, $"{property}.Raw", $"other.{property}.Raw"));
+            }
+            else if (f.Kind == WireFieldKind.Integer)
+            {
+                parts.Add($"{property} == other.{property}");
+            }
+            else if (f.Kind == WireFieldKind.UserType)
+            {
+                parts.Add($"{property}.ContentEquals(other.{property})");
+            }
+            else
+            {
+                parts.Add(BytesEqual(shape, property, "other." + property));
+            }
+        }
+
+        w.Line();
+        w.Line(shape == Shape.Span
+            ? "/// <summary>True if both records hold the same values and bytes.</summary>"
+            : "/// <summary>True if this record holds the same values and bytes as <paramref name=\"other\"/>, read from a span.</summary>");
+        w.Line($"public bool ContentEquals({name} other) => {(parts.Count == 0 ? "true" : string.Join(" && ", parts))};");
+    }
+
+    private static string BytesEqual(Shape shape, string mine, string theirs) => shape == Shape.Span
+        ? $"{mine}.SequenceEqual({theirs})"
+        : $"global::Qmig.Wire.SequenceRead.ContentEquals({mine}, {theirs})";
+
+    /// <summary>Writes the record back: a proxy or a rewriting tool re-encodes what it read.</summary>
+    private void EmitRewrite(SourceWriter w, WireType type)
+    {
+        var derived = DerivedFields(type);
+        var args = type.Params.Select(p => PropertyName(type, p.Name))
+            .Concat(type.Fields.Where(f => f.Kind != WireFieldKind.Contents && !derived.ContainsKey(f.Name)).Select(f =>
+                f.Repeat != WireRepeat.None ? PropertyName(type, f.Name) + ".Raw"
+                : f.Kind == WireFieldKind.UserType ? PropertyName(type, f.Name) + "Raw"
+                : PropertyName(type, f.Name)))
+            .ToList();
+        var lead = args.Count == 0 ? "" : ", ";
+        w.Line();
+        w.Line("/// <summary>Writes this record back (length fields derived again from what it holds).</summary>");
+        w.Line($"public OperationStatus TryWriteTo(Span<byte> destination, out int written) => WriteCore(destination, false{lead}{string.Join(", ", args)}, out written, out _);");
+        w.Line();
+        w.Line("/// <summary>The size <see cref=\"TryWriteTo\"/> writes, or -1 if the record breaks the spec.</summary>");
+        w.Line($"public int EncodedSize => WriteCore(default, true{lead}{string.Join(", ", args)}, out var size, out _) == OperationStatus.Done ? size : -1;");
     }
 
     private static string Local(string property) => "_" + char.ToLowerInvariant(property[0]) + property.Substring(1);

@@ -65,6 +65,26 @@ namespace Qmig.Wire
             return scratch;
         }
 
+        public static bool ContentEquals(in ReadOnlySequence<byte> sequence, ReadOnlySpan<byte> span)
+        {
+            if (sequence.Length != span.Length)
+            {
+                return false;
+            }
+
+            foreach (var segment in sequence)
+            {
+                if (!segment.Span.SequenceEqual(span.Slice(0, segment.Length)))
+                {
+                    return false;
+                }
+
+                span = span.Slice(segment.Length);
+            }
+
+            return true;
+        }
+
         public static bool StartsWith(in ReadOnlySequence<byte> source, ReadOnlySpan<byte> expected, out bool complete)
         {
             var available = (int)Math.Min(source.Length, expected.Length);
@@ -89,6 +109,24 @@ namespace Qmig.Wire
             complete = available == expected.Length;
             return true;
         }
+    }
+
+    /// <summary>
+    /// What every generated record without parameters offers, so code (tests, the inspector) can
+    /// treat records generically; ref structs take part through <c>allows ref struct</c>.
+    /// </summary>
+    public interface IWireRecord<TSelf, TSequenced>
+        where TSelf : IWireRecord<TSelf, TSequenced>, allows ref struct
+    {
+        static abstract OperationStatus TryRead(ReadOnlySpan<byte> source, out TSelf value, out int consumed, out WireError error);
+
+        static abstract OperationStatus TryRead(in ReadOnlySequence<byte> source, out TSequenced value, out long consumed, out WireError error);
+
+        OperationStatus TryWriteTo(Span<byte> destination, out int written);
+
+        int EncodedSize { get; }
+
+        bool ContentEquals(TSelf other);
     }
 
     /// <summary>Spec arithmetic that never throws: a division by zero yields 0, and the record's own rules reject the input.</summary>
