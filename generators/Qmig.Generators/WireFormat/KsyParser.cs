@@ -326,7 +326,8 @@ public sealed class KsyParser
 
         if (kind == WireFieldKind.Switch && size is null)
         {
-            Report("QMIG1006", typeNode!, $"switch-on in '{id}' needs a size: the generator reads switch payloads as sized slices");
+            var switchKey = ((YamlMappingNode)typeNode!).Children.Keys.FirstOrDefault(k => (k as YamlScalarNode)?.Value == "switch-on") ?? typeNode!;
+            Report("QMIG1006", switchKey, $"switch-on in '{id}' needs a size: the generator reads switch payloads as sized slices");
         }
 
         var enumName = Scalar(node, "enum");
@@ -375,8 +376,11 @@ public sealed class KsyParser
             }
         }
 
+        var whole = At(node);
+        SpecLocation AtKey(string key) => Child(node, key) is YamlNode value ? At(value) : whole;
+        var locations = new WireFieldLocations(AtKey("type"), AtKey("size"), AtKey("if"), AtKey("repeat-expr"), AtKey("enum"), AtKey("valid"));
         return new WireField(id, Scalar(node, "doc"), kind, primitive, enumName, size, sizeEos, contents, userType, userArgs,
-            switchOn, cases.ToEquatableArray(), condition, valid, repeat, repeatCount, At(node));
+            switchOn, cases.ToEquatableArray(), condition, valid, repeat, repeatCount, whole, locations);
     }
 
     private void ParseEnums(YamlMappingNode enumsNode)

@@ -91,23 +91,23 @@ public static class WireChecker
                 diagnostics.Add(SpecDiagnostic.Create("QMIG1005", field.Location, field.Name));
             }
 
-            CheckExpr(field.Condition, field.Location, field.Name, visible);
-            CheckExpr(field.Size, field.Location, field.Name, visible);
-            CheckExpr(field.RepeatCount, field.Location, field.Name, visible);
-            CheckExpr(field.SwitchOn, field.Location, field.Name, visible);
+            CheckExpr(field.Condition, field.At.Condition, field.Name, visible);
+            CheckExpr(field.Size, field.At.Size, field.Name, visible);
+            CheckExpr(field.RepeatCount, field.At.RepeatCount, field.Name, visible);
+            CheckExpr(field.SwitchOn, field.At.Type, field.Name, visible);
             foreach (var arg in field.UserTypeArgs)
             {
-                CheckExpr(arg, field.Location, field.Name, visible);
+                CheckExpr(arg, field.At.Type, field.Name, visible);
             }
 
             if (field.EnumName is not null && !enums.ContainsKey(field.EnumName))
             {
-                diagnostics.Add(SpecDiagnostic.Create("QMIG1004", field.Location, field.EnumName));
+                diagnostics.Add(SpecDiagnostic.Create("QMIG1004", field.At.Enum, field.EnumName));
             }
 
             if (field.UserType is not null)
             {
-                CheckInvocation(field.UserType, field.UserTypeArgs.Count, field.Location, types, diagnostics);
+                CheckInvocation(field.UserType, field.UserTypeArgs.Count, field.At.Type, types, diagnostics);
                 if (field.Repeat != WireRepeat.None && types.TryGetValue(field.UserType, out var element) && element.Params.Count > 0)
                 {
                     diagnostics.Add(SpecDiagnostic.Create("QMIG0004", field.Location, "repeat of a type with params", ""));
@@ -130,7 +130,7 @@ public static class WireChecker
             {
                 foreach (var e in new[] { valid.Eq, valid.Min, valid.Max, valid.Check }.Concat(valid.AnyOf))
                 {
-                    CheckExpr(e, field.Location, field.Name, visible, underscore: field.Name);
+                    CheckExpr(e, field.At.Valid, field.Name, visible, underscore: field.Name);
                 }
 
                 if (field.Kind != WireFieldKind.Integer)

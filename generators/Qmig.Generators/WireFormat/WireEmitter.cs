@@ -218,7 +218,7 @@ public sealed partial class WireEmitter
         }
         catch (ExprTypeException ex)
         {
-            throw new FieldException("QMIG1002", field?.Location ?? type.Location, Describe(expr), ex.Message);
+            throw new FieldException("QMIG1002", field?.At.Condition ?? type.Location, Describe(expr), ex.Message);
         }
     }
 

@@ -79,7 +79,11 @@ public sealed record WireField(
     WireValid? Valid,
     WireRepeat Repeat,
     Expr? RepeatCount,
-    SpecLocation Location);
+    SpecLocation Location,
+    WireFieldLocations At);
+
+/// <summary>Where each expression-bearing key's value sits, so errors point at the exact scalar.</summary>
+public sealed record WireFieldLocations(SpecLocation Type, SpecLocation Size, SpecLocation Condition, SpecLocation RepeatCount, SpecLocation Enum, SpecLocation Valid);
 
 /// <summary>A <c>switch-on</c> case; <see cref="Key"/> is null for the default case <c>_</c>.</summary>
 public sealed record WireSwitchCase(Expr? Key, string TypeName, EquatableArray<Expr> Args, SpecLocation Location);
