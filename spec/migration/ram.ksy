@@ -3,6 +3,7 @@ meta:
   title: QEMU live-migration RAM section records ("ram", version 4)
   ks-version: '0.11'
   endian: be
+  -qmig-flags: [ram_save_flag]
 doc: |
   Records of the body of QEMU's RAM section (idstr "ram", instance 0, section version 4; every
   START/PART/END section of it), as QEMU 7.2 and 10.2 write them. The same records travel on
@@ -168,10 +169,6 @@ types:
         type: u8
         doc: File offset of the block's pages region; page i is at pages_offset + i * page_size.
 
-# The generator's `-qmig-flags: true` (emit as a [Flags] enum) cannot be written inside this
-# enum: the official compiler parses every key of an enum map as an integer and fails with
-# "unable to parse `-qmig-flags` as int". Where the marker should live is for spec/README.md
-# to decide; until then this enum carries no marker.
 enums:
   ram_save_flag:
     0x1:

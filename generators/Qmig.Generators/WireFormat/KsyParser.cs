@@ -21,20 +21,20 @@ public sealed class KsyParser
     private static readonly Regex TypeInvocationPattern = new(@"^([a-z][a-z0-9_]*)\s*(?:\((.*)\))?$", RegexOptions.CultureInvariant);
 
     private static readonly HashSet<string> FileKeys = ["meta", "doc", "doc-ref", "seq", "types", "enums", "instances", "params"];
-    private static readonly HashSet<string> MetaKeys = ["id", "title", "endian", "file-extension", "license", "ks-version", "xref", "-qmig-namespace", "application", "tags"];
+    private static readonly HashSet<string> MetaKeys = ["id", "title", "endian", "file-extension", "license", "ks-version", "xref", "-qmig-namespace", "-qmig-flags", "application", "tags"];
     private static readonly HashSet<string> TypeKeys = ["doc", "doc-ref", "seq", "types", "instances", "params", "enums", "-qmig-sized"];
     private static readonly HashSet<string> AttributeKeys = ["id", "type", "size", "size-eos", "contents", "enum", "if", "valid", "repeat", "repeat-expr", "doc", "doc-ref", "-orig-id"];
     private static readonly HashSet<string> InstanceKeys = ["value", "enum", "doc", "doc-ref"];
     private static readonly HashSet<string> ParamKeys = ["id", "type", "doc", "doc-ref"];
     private static readonly HashSet<string> EnumValueKeys = ["id", "doc", "doc-ref", "-orig-id"];
     private static readonly HashSet<string> ValidKeys = ["eq", "min", "max", "any-of", "expr"];
-    private static readonly HashSet<string> OurEnumKeys = ["-qmig-flags"];
 
     private readonly string _path;
     private readonly List<SpecDiagnostic> _diagnostics = [];
     private readonly List<WireType> _types = [];
     private readonly List<WireEnum> _enums = [];
     private bool _bigEndian = true;
+    private readonly HashSet<string> _flagEnums = [];
 
     private KsyParser(string path) => _path = path;
 
@@ -68,6 +68,13 @@ public sealed class KsyParser
             }
 
             _bigEndian = endian != "le";
+            if (Child(meta, "-qmig-flags") is YamlNode flagsNode)
+            {
+                foreach (var item in Items(flagsNode, "-qmig-flags"))
+                {
+                    _flagEnums.Add((item as YamlScalarNode)?.Value ?? "");
+                }
+            }
         }
         else
         {
@@ -394,17 +401,11 @@ public sealed class KsyParser
                 continue;
             }
 
-            var isFlags = false;
+            var isFlags = _flagEnums.Contains(enumName);
             var values = new List<WireEnumValue>();
             foreach (var valueEntry in body.Children)
             {
                 var keyText = ((YamlScalarNode)valueEntry.Key).Value ?? "";
-                if (OurEnumKeys.Contains(keyText))
-                {
-                    isFlags = (valueEntry.Value as YamlScalarNode)?.Value == "true";
-                    continue;
-                }
-
                 if (!TryParseInteger(keyText, out var number))
                 {
                     Report("QMIG0003", valueEntry.Key, $"enum key '{keyText}' must be an integer");

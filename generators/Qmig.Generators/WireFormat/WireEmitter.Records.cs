@@ -94,14 +94,17 @@ public sealed partial class WireEmitter
     private void EmitMembers(SourceWriter w, WireType type, string structName, Shape shape)
     {
         var members = StoredMembers(type, shape).ToList();
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        w.Open($"internal {structName}({string.Join(", ", members.Select(m => $"{m.Type} {Local(m.Property)}"))})");
-        foreach (var m in members)
+        if (members.Count > 0)
         {
-            w.Line($"{m.Property} = {Local(m.Property)};");
-        }
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+            w.Open($"internal {structName}({string.Join(", ", members.Select(m => $"{m.Type} {Local(m.Property)}"))})");
+            foreach (var m in members)
+            {
+                w.Line($"{m.Property} = {Local(m.Property)};");
+            }
 
-        w.Close();
+            w.Close();
+        }
         foreach (var m in members)
         {
             w.Line();
