@@ -117,6 +117,11 @@ public sealed partial class WireEmitter
         foreach (var instance in type.Instances)
         {
             var value = CompileOrReport(compiler, instance.Value, null, type);
+            if (instance.EnumName is not null && value.Kind != ValueKind.Enum)
+            {
+                value = new Typed($"(({EnumTypeName(instance.EnumName)})({compiler.AsInt(value)}))", ValueKind.Enum, instance.EnumName);
+            }
+
             var (propertyType, code) = value.Kind switch
             {
                 ValueKind.Bool => ("bool", value.Code),

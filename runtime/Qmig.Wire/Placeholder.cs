@@ -1,2 +1,0 @@
-namespace Qmig.Wire;
-internal static class Placeholder { }

@@ -1,0 +1,32 @@
+namespace Qmig.Wire.Streaming;
+
+/// <summary>Knobs of the stream reader; the caps bound every allocation a length field could drive.</summary>
+public sealed record MigrationReaderOptions
+{
+    /// <summary>The target page size; the configuration's target-page-bits or the vmdesc overrides it.</summary>
+    public int TargetPageSize { get; init; } = 4096;
+
+    /// <summary>The vmdesc JSON, when known in advance (read from a file's end, or given with --vmdesc).</summary>
+    public VmDescriptionDocument? VmDescription { get; init; }
+
+    /// <summary>Largest device body held in one piece (a body is handed to the visitor whole).</summary>
+    public int MaxDeviceBodySize { get; init; } = 64 << 20;
+
+    /// <summary>Largest vmdesc JSON accepted.</summary>
+    public int MaxVmDescriptionSize { get; init; } = 64 << 20;
+
+    /// <summary>Largest PACKAGED length accepted (QEMU allows 4 GiB; the package is streamed, not held).</summary>
+    public long MaxPackagedSize { get; init; } = 1L << 30;
+
+    /// <summary>How deep PACKAGED may nest (QEMU nests one level).</summary>
+    public int MaxPackageDepth { get; init; } = 4;
+
+    /// <summary>The stream has no header (a packaged sub-stream, or the main channel after postcopy recovery).</summary>
+    public bool Headerless { get; init; }
+
+    /// <summary>Sections end with a footer (send-section-footer; off only for Xen and old machine types).</summary>
+    public bool? SectionFooters { get; init; }
+
+    /// <summary>Reject ZERO pages with a non-zero fill byte (QEMU 10.x); QEMU 7.2 accepted them.</summary>
+    public bool StrictZeroFill { get; init; }
+}

@@ -1,0 +1,170 @@
+using System.Buffers;
+
+namespace Qmig.Wire.Streaming;
+
+public sealed partial class MigrationStreamReader
+{
+    /// <summary>QEMU's PostcopyState on the destination (NONE, ADVISE, DISCARD, LISTENING, RUNNING, END).</summary>
+    private PostcopyPhase _postcopy;
+    private ulong? _advisedPageSizes;
+
+    private enum PostcopyPhase : byte
+    {
+        None,
+        Advise,
+        Discard,
+        Listening,
+        Running,
+        End,
+    }
+
+    /// <summary>RAM sections are read in postcopy mode from LISTEN on (only PAGE, ZERO, EOS).</summary>
+    private bool InPostcopyMode => _postcopy is PostcopyPhase.Listening or PostcopyPhase.Running;
+
+    /// <summary>The postcopy state the commands so far put a destination in.</summary>
+    public string PostcopyState => _postcopy.ToString().ToUpperInvariant();
+
+    private OperationStatus ReadCommand<TVisitor>(ReadOnlySpan<byte> rest, ref TVisitor visitor, out int consumed)
+        where TVisitor : IMigrationVisitor, allows ref struct
+    {
+        var status = Command.TryRead(rest, out var command, out consumed, out var error);
+        if (status != OperationStatus.Done)
+        {
+            if (status == OperationStatus.InvalidData && error.Field == "payload" || error.Record != Command.RecordName)
+            {
+                return status == OperationStatus.InvalidData ? Fail(MigrationRules.CommandLength, error.Record,
+                    $"{CommandName(rest)}: {error.Record}.{error.Field}: {error.Rule}", error.Offset) : status;
+            }
+
+            return status == OperationStatus.InvalidData ? FailRecord(error) : status;
+        }
+
+        var cmd = command.Cmd;
+        if (cmd == MigCmd.Invalid || !cmd.IsDefined())
+        {
+            return Fail(MigrationRules.UnknownCommand, "command", $"command number {(ushort)cmd} is not a MIG_CMD (1..11)", 1);
+        }
+
+        var length = command.LenPayload;
+        var lengthOk = cmd switch
+        {
+            MigCmd.OpenReturnPath or MigCmd.PostcopyListen or MigCmd.PostcopyRun or MigCmd.EnableColo
+                or MigCmd.PostcopyResume or MigCmd.SwitchoverStart => length == 0,
+            MigCmd.Ping or MigCmd.Packaged => length == 4,
+            MigCmd.PostcopyAdvise => length is 0 or 16,
+            MigCmd.PostcopyRamDiscard => length >= 20,
+            _ => true,
+        };
+        if (!lengthOk)
+        {
+            return Fail(MigrationRules.CommandLength, "command", $"{cmd.ToQemuName()} with a {length}-byte payload", 3);
+        }
+
+        var stateStatus = ApplyCommand(command, consumed);
+        if (stateStatus != OperationStatus.Done)
+        {
+            return stateStatus;
+        }
+
+        visitor.OnCommand(Info(RecordKind.Command, rest.Slice(0, consumed)), command);
+        return OperationStatus.Done;
+    }
+
+    private static string CommandName(ReadOnlySpan<byte> rest) =>
+        rest.Length >= 3 ? ((MigCmd)System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(rest.Slice(1))).ToQemuName() ?? "command" : "command";
+
+    /// <summary>What a command does to the reader's state: postcopy progress, and PACKAGED nesting.</summary>
+    private OperationStatus ApplyCommand(in Command command, int consumed)
+    {
+        switch (command.Cmd)
+        {
+            case MigCmd.PostcopyAdvise:
+                if (_postcopy != PostcopyPhase.None)
+                {
+                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_ADVISE in postcopy state {PostcopyState} (allowed only in NONE)");
+                }
+
+                _postcopy = PostcopyPhase.Advise;
+                if (command.TryReadPayloadAsPostcopyAdvise(out var advise, out _, out _) == OperationStatus.Done && command.LenPayload == 16)
+                {
+                    _advisedPageSizes = advise.HostPageSizes;
+                }
+
+                return OperationStatus.Done;
+            case MigCmd.PostcopyRamDiscard:
+                if (_postcopy is not (PostcopyPhase.Advise or PostcopyPhase.Discard))
+                {
+                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_RAM_DISCARD in postcopy state {PostcopyState} (allowed after ADVISE, before LISTEN)");
+                }
+
+                _postcopy = PostcopyPhase.Discard;
+                return CheckDiscard(command);
+            case MigCmd.PostcopyListen:
+                if (_postcopy is not (PostcopyPhase.Advise or PostcopyPhase.Discard))
+                {
+                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_LISTEN in postcopy state {PostcopyState} (needs ADVISE first)");
+                }
+
+                _postcopy = PostcopyPhase.Listening;
+                return OperationStatus.Done;
+            case MigCmd.PostcopyRun:
+                if (_postcopy != PostcopyPhase.Listening)
+                {
+                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_RUN in postcopy state {PostcopyState} (needs LISTEN first)");
+                }
+
+                _postcopy = PostcopyPhase.Running;
+                return OperationStatus.Done;
+            case MigCmd.Packaged:
+                command.TryReadPayloadAsPackaged(out var packaged, out _, out _);
+                if (packaged.LenPackage > _options.MaxPackagedSize)
+                {
+                    return Fail(MigrationRules.PackageSize, "packaged", $"PACKAGED of {packaged.LenPackage} bytes is over the cap of {_options.MaxPackagedSize}", 5);
+                }
+
+                if (_depth >= _packageEnds.Length)
+                {
+                    return Fail(MigrationRules.PackageNesting, "packaged", $"PACKAGED nested deeper than {_packageEnds.Length}");
+                }
+
+                if (_depth > 0 && _position + consumed + packaged.LenPackage > _packageEnds[_depth - 1])
+                {
+                    return Fail(MigrationRules.PackageNesting, "packaged", "a nested PACKAGED runs past the end of its parent");
+                }
+
+                _packageEnds[_depth++] = _position + consumed + packaged.LenPackage;
+                return OperationStatus.Done;
+            default:
+                return OperationStatus.Done;
+        }
+    }
+
+    /// <summary>Discard ranges are checked before anything would act on them (QEMU clears bits first, then checks).</summary>
+    private OperationStatus CheckDiscard(in Command command)
+    {
+        command.TryReadPayloadAsPostcopyRamDiscard(out var discard, out _, out _);
+        var block = FindBlock(discard.BlockName);
+        if (block is null)
+        {
+            return Fail(MigrationRules.DiscardRange, "postcopy_ram_discard",
+                $"discard for unknown block '{System.Text.Encoding.ASCII.GetString(discard.BlockName)}'", 7);
+        }
+
+        if (discard.BlockName.IndexOf((byte)0) >= 0)
+        {
+            return Fail(MigrationRules.DiscardRange, "postcopy_ram_discard", "the block name has an embedded NUL", 7);
+        }
+
+        var pageSize = block.PageSize ?? (ulong)_pageSize;
+        foreach (var range in discard.Ranges)
+        {
+            if (range.Start % pageSize != 0 || range.Length % pageSize != 0 || range.Start > block.UsedLength || range.Length > block.UsedLength - range.Start)
+            {
+                return Fail(MigrationRules.DiscardRange, "postcopy_ram_discard",
+                    $"discard range 0x{range.Start:x}+0x{range.Length:x} is not inside block {block} on {pageSize}-byte pages");
+            }
+        }
+
+        return OperationStatus.Done;
+    }
+}

@@ -1,0 +1,256 @@
+using System.Buffers;
+
+namespace Qmig.Wire.Streaming;
+
+/// <summary>
+/// Reads a QEMU main migration stream incrementally: feed it what has arrived, it hands every
+/// record to a visitor and keeps what the format makes stateful (RAM block list, the current
+/// block for CONTINUE, section ids, PACKAGED nesting, footers). It never holds the stream: a
+/// record is parsed in place from the first segment, or from a reusable scratch copy when it
+/// straddles segments, so steady-state reading allocates nothing.
+/// </summary>
+public sealed partial class MigrationStreamReader
+{
+    private enum Phase : byte
+    {
+        Header,
+        AfterHeader,
+        ConfigurationSubsections,
+        TopLevel,
+        RamBody,
+        RamBlockList,
+        DeviceBody,
+        Footer,
+        AfterEndOfSections,
+        Done,
+    }
+
+    private readonly MigrationReaderOptions _options;
+    private readonly long[] _packageEnds;
+    private byte[] _scratch = new byte[64 * 1024];
+    private Phase _phase;
+    private long _position;
+    private int _depth;
+
+    public MigrationStreamReader(MigrationReaderOptions? options = null)
+    {
+        _options = options ?? new MigrationReaderOptions();
+        _packageEnds = new long[Math.Max(1, _options.MaxPackageDepth)];
+        _phase = _options.Headerless ? Phase.TopLevel : Phase.Header;
+        _pageSize = _options.TargetPageSize;
+        _footers = _options.SectionFooters;
+        _vmDescription = _options.VmDescription;
+        if (_vmDescription?.PageSize is int pageSize)
+        {
+            _pageSize = pageSize;
+        }
+    }
+
+    /// <summary>Bytes consumed so far: the absolute offset of the next record.</summary>
+    public long Position => _position;
+
+    /// <summary>Set when <see cref="Read{TVisitor}"/> returned <c>InvalidData</c>.</summary>
+    public MigrationError? Error { get; private set; }
+
+    /// <summary>The stream ended properly (EOF, and the vmdesc if one followed).</summary>
+    public bool IsCompleted => _phase == Phase.Done || (_phase == Phase.AfterEndOfSections && _depth == 0);
+
+    /// <summary>The target page size in use (from the options, the configuration or the vmdesc).</summary>
+    public int TargetPageSize => _pageSize;
+
+    /// <summary>
+    /// Reads as many records as <paramref name="buffer"/> holds and slices off what it consumed.
+    /// </summary>
+    /// <returns>
+    /// <c>Done</c> when the stream is complete; <c>NeedMoreData</c> when the buffer ends inside a
+    /// record (call again with more, or with <paramref name="isFinalBlock"/> to learn it was cut
+    /// short); <c>InvalidData</c> with <see cref="Error"/> set.
+    /// </returns>
+    public OperationStatus Read<TVisitor>(ref ReadOnlySequence<byte> buffer, bool isFinalBlock, ref TVisitor visitor)
+        where TVisitor : IMigrationVisitor, allows ref struct
+    {
+        if (Error is not null)
+        {
+            return OperationStatus.InvalidData;
+        }
+
+        while (true)
+        {
+            if (_depth > 0 && _position == _packageEnds[_depth - 1])
+            {
+                _depth--;
+                continue;
+            }
+
+            if (_phase == Phase.Done)
+            {
+                return buffer.IsEmpty ? OperationStatus.Done : Fail(MigrationRules.TrailingBytes, "stream",
+                    $"{buffer.Length} bytes follow the end of the stream");
+            }
+
+            if (buffer.IsEmpty)
+            {
+                return isFinalBlock ? EndOfInput() : OperationStatus.NeedMoreData;
+            }
+
+            // Inside a package, records must end at the package end: the window stops there.
+            var packageLimit = _depth > 0 ? _packageEnds[_depth - 1] - _position : long.MaxValue;
+            var first = buffer.FirstSpan;
+            var window = first.Length > packageLimit ? first.Slice(0, (int)packageLimit) : first;
+            var windowIsAll = window.Length == buffer.Length || window.Length == packageLimit;
+            var status = Step(window, windowIsAll && (isFinalBlock || window.Length == packageLimit), ref visitor, out var used);
+            if (status == OperationStatus.NeedMoreData && used == 0 && !windowIsAll)
+            {
+                // The record straddles segments: copy what is there into the scratch buffer and retry.
+                var available = Math.Min(buffer.Length, packageLimit);
+                var copyLength = (int)Math.Min(available, Math.Max(_scratch.Length, window.Length * 2L));
+                while (true)
+                {
+                    EnsureScratch(copyLength);
+                    buffer.Slice(0, copyLength).CopyTo(_scratch);
+                    var copyIsAll = copyLength == available;
+                    status = Step(_scratch.AsSpan(0, copyLength), copyIsAll && (isFinalBlock || copyLength == packageLimit), ref visitor, out used);
+                    if (status != OperationStatus.NeedMoreData || used > 0 || copyIsAll || copyLength >= MaxScratch)
+                    {
+                        break;
+                    }
+
+                    copyLength = (int)Math.Min(available, Math.Min((long)copyLength * 2, MaxScratch));
+                }
+            }
+
+            if (used > 0)
+            {
+                buffer = buffer.Slice(used);
+            }
+
+            switch (status)
+            {
+                case OperationStatus.InvalidData:
+                    return OperationStatus.InvalidData;
+                case OperationStatus.NeedMoreData when used == 0:
+                    if (_depth > 0 && buffer.Length >= _packageEnds[_depth - 1] - _position)
+                    {
+                        return Fail(MigrationRules.PackageNesting, "packaged", "a record crosses the end of its PACKAGED sub-stream");
+                    }
+
+                    if (isFinalBlock)
+                    {
+                        return EndOfInput();
+                    }
+
+                    // More than any record may hold is buffered and the record is still not complete:
+                    // asking for more would let a hostile length grow the caller's buffer without bound.
+                    return buffer.Length > MaxScratch
+                        ? Fail(MigrationRules.RecordTooLarge, _current?.Idstr ?? "record", $"a record at 0x{_position:x} needs more than {MaxScratch} bytes")
+                        : OperationStatus.NeedMoreData;
+            }
+        }
+    }
+
+    private int MaxScratch => Math.Max(_options.MaxDeviceBodySize, _options.MaxVmDescriptionSize) + 64;
+
+    private void EnsureScratch(int length)
+    {
+        if (_scratch.Length < length)
+        {
+            _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
+        }
+    }
+
+    /// <summary>
+    /// Reads records from one contiguous window until it runs out. <paramref name="atEnd"/> says
+    /// nothing follows the window (end of input or of the package), which the footer scan needs.
+    /// </summary>
+    private OperationStatus Step<TVisitor>(ReadOnlySpan<byte> window, bool atEnd, ref TVisitor visitor, out int used)
+        where TVisitor : IMigrationVisitor, allows ref struct
+    {
+        used = 0;
+        while (used < window.Length || _phase is Phase.AfterHeader)
+        {
+            var rest = window.Slice(used);
+            OperationStatus status;
+            int consumed;
+            switch (_phase)
+            {
+                case Phase.RamBody:
+                    status = ReadRamRecord(rest, ref visitor, out consumed);
+                    break;
+                case Phase.RamBlockList:
+                    status = ReadRamBlock(rest, ref visitor, out consumed);
+                    break;
+                case Phase.Header:
+                    status = ReadFileHeader(rest, ref visitor, out consumed);
+                    break;
+                case Phase.AfterHeader:
+                    status = ReadConfiguration(rest, ref visitor, out consumed);
+                    break;
+                case Phase.ConfigurationSubsections:
+                    status = ReadConfigurationSubsection(rest, ref visitor, out consumed);
+                    break;
+                case Phase.TopLevel:
+                    status = ReadTopLevel(rest, ref visitor, out consumed);
+                    break;
+                case Phase.DeviceBody:
+                    status = ReadDeviceBody(rest, atEnd, ref visitor, out consumed);
+                    break;
+                case Phase.Footer:
+                    status = ReadFooter(rest, ref visitor, out consumed);
+                    break;
+                case Phase.AfterEndOfSections:
+                    status = ReadAfterEndOfSections(rest, ref visitor, out consumed);
+                    break;
+                default:
+                    return OperationStatus.Done;
+            }
+
+            if (status != OperationStatus.Done)
+            {
+                return status == OperationStatus.NeedMoreData && used > 0 ? OperationStatus.Done : status;
+            }
+
+            used += consumed;
+            _position += consumed;
+            if ((_depth > 0 && _position == _packageEnds[_depth - 1]) || _phase == Phase.Done)
+            {
+                return OperationStatus.Done;
+            }
+        }
+
+        return OperationStatus.Done;
+    }
+
+    /// <summary>The input ended at a record boundary or inside a record.</summary>
+    private OperationStatus EndOfInput()
+    {
+        if (IsCompleted)
+        {
+            _phase = Phase.Done;
+            return OperationStatus.Done;
+        }
+
+        var where = _phase switch
+        {
+            Phase.Header => "the file header",
+            Phase.TopLevel when _depth > 0 => "a PACKAGED sub-stream",
+            Phase.TopLevel => "the section list, before QEMU_VM_EOF",
+            Phase.RamBody or Phase.RamBlockList => $"RAM section {_current}",
+            Phase.DeviceBody => $"the body of section {_current}",
+            Phase.Footer => $"the footer of section {_current}",
+            _ => "a record",
+        };
+        return Fail(MigrationRules.Truncated, where, $"truncated at 0x{_position:x}: the stream ends inside {where}");
+    }
+
+    private OperationStatus Fail(MigrationRule rule, string record, string message, long offsetInRecord = 0)
+    {
+        Error = new MigrationError(_position + offsetInRecord, record, rule, message);
+        return OperationStatus.InvalidData;
+    }
+
+    /// <summary>A generated reader said InvalidData: the error names the record, field and spec rule.</summary>
+    private OperationStatus FailRecord(in WireError error, MigrationRule? rule = null) =>
+        Fail(rule ?? MigrationRules.BadRecord, error.Record, $"{error.Record}.{error.Field}: {error.Rule}", error.Offset);
+
+    private RecordInfo Info(RecordKind kind, ReadOnlySpan<byte> raw, uint sectionId = 0) => new(kind, _position, raw, _depth, sectionId);
+}
