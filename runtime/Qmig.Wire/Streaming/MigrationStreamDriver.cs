@@ -1,69 +1,44 @@
 using System.Buffers;
+using Qmig.Wire.ReturnPath;
 
 namespace Qmig.Wire.Streaming;
 
-/// <summary>
-/// Feeds a <see cref="System.IO.Stream"/> (a file, stdin, a socket) through a
-/// <see cref="MigrationStreamReader"/> in large reads, keeping only the unread tail in memory.
-/// </summary>
+/// <summary>Feeds a <see cref="System.IO.Stream"/> (a file, stdin, a socket) through a reader in large reads.</summary>
 public static class MigrationStreamDriver
 {
-    public const int DefaultChunkSize = 1 << 20;
-
-    /// <summary>Reads the whole stream; returns null on success or the error that stopped it.</summary>
+    /// <summary>Reads a whole main stream; returns null on success or the error that stopped it.</summary>
     public static MigrationError? Read<TVisitor>(System.IO.Stream input, MigrationStreamReader reader, ref TVisitor visitor,
-        int chunkSize = DefaultChunkSize, Action<long>? progress = null)
+        int chunkSize = ChunkedInput.DefaultChunkSize, Action<long>? progress = null)
         where TVisitor : IMigrationVisitor, allows ref struct
     {
-        var buffer = new byte[chunkSize];
-        var start = 0;
-        var count = 0;
-        var final = false;
+        var chunks = new ChunkedInput(input, chunkSize);
         while (true)
         {
-            if (!final && start + count < buffer.Length)
-            {
-                var read = input.Read(buffer, start + count, buffer.Length - start - count);
-                if (read == 0)
-                {
-                    final = true;
-                }
-
-                count += read;
-            }
-
-            var sequence = new ReadOnlySequence<byte>(buffer, start, count);
-            var status = reader.Read(ref sequence, final, ref visitor);
-            var used = count - (int)sequence.Length;
-            start += used;
-            count -= used;
+            var sequence = chunks.Fill();
+            var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
+            chunks.Advance(sequence);
             progress?.Invoke(reader.Position);
-            switch (status)
+            if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
             {
-                case OperationStatus.Done:
-                    return null;
-                case OperationStatus.InvalidData:
-                    return reader.Error;
-            }
-
-            if (final)
-            {
-                // Only an incomplete record can remain; the reader has reported it already.
                 return reader.Error;
             }
+        }
+    }
 
-            if (start + count == buffer.Length)
+    /// <summary>Reads a whole captured return path; returns null on success or the error that stopped it.</summary>
+    public static MigrationError? Read<TVisitor>(System.IO.Stream input, ReturnPathReader reader, ref TVisitor visitor,
+        int chunkSize = ChunkedInput.DefaultChunkSize)
+        where TVisitor : IReturnPathVisitor, allows ref struct
+    {
+        var chunks = new ChunkedInput(input, chunkSize);
+        while (true)
+        {
+            var sequence = chunks.Fill();
+            var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
+            chunks.Advance(sequence);
+            if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
             {
-                // Keep the unread tail; grow only when one record needs more than the buffer holds.
-                if (start == 0)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-                else
-                {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, count);
-                    start = 0;
-                }
+                return reader.Error;
             }
         }
     }

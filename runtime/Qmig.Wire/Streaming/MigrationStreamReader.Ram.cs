@@ -78,8 +78,10 @@ public sealed partial class MigrationStreamReader
             }
         }
 
+        // QEMU checks only offset < used_length because its blocks are whole pages; a hostile block
+        // list need not be, so the whole page must fit.
         var offset = word & ~((ulong)_pageSize - 1);
-        if (offset >= block.UsedLength)
+        if (offset >= block.UsedLength || block.UsedLength - offset < (ulong)_pageSize)
         {
             return Fail(MigrationRules.PageOutsideBlock, "ram_record",
                 $"page offset 0x{offset:x} is at or beyond the used length 0x{block.UsedLength:x} of block {block}");

@@ -17,6 +17,8 @@ public enum RecordKind : byte
     Command,
     EndOfSections,
     VmDescription,
+    ReturnPathMessage,
+    ReceivedBitmap,
 }
 
 public static class RecordKindNames
@@ -38,6 +40,8 @@ public static class RecordKindNames
         RecordKind.Command => "COMMAND",
         RecordKind.EndOfSections => "EOF",
         RecordKind.VmDescription => "VMDESCRIPTION",
+        RecordKind.ReturnPathMessage => "RP_MESSAGE",
+        RecordKind.ReceivedBitmap => "RP_RECV_BITMAP_BLOB",
         _ => kind.ToString(),
     };
 

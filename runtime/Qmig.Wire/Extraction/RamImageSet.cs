@@ -1,0 +1,149 @@
+using System.IO.Compression;
+using System.IO.MemoryMappedFiles;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Wire.Extraction;
+
+/// <summary>
+/// One image file per RAM block, exactly the block's used length, holding the final content of
+/// every page after all iterations. Files are memory-mapped, so applying a page is one copy; they
+/// start sparse and zero, so zero pages cost nothing unless they overwrite earlier data.
+/// </summary>
+public sealed unsafe class RamImageSet : IDisposable
+{
+    private readonly string _directory;
+    private readonly List<Image?> _images = [];
+    private readonly int _pageSize;
+
+    public RamImageSet(string directory, int pageSize)
+    {
+        _directory = directory;
+        _pageSize = pageSize;
+    }
+
+    /// <summary>Image paths by block, relative to the output directory (for reports).</summary>
+    public IEnumerable<(RamBlock Block, string Path)> Files => _images.Where(i => i is not null).Select(i => (i!.Block, i.Path));
+
+    /// <summary>
+    /// The file name analyze-migration.py -x gives a block: its idstr as a relative path with a
+    /// leading '/' dropped. Segments that would climb out of the directory are replaced, so a
+    /// hostile idstr cannot name a file outside it.
+    /// </summary>
+    public static string RelativePath(string idstr)
+    {
+        var segments = idstr.TrimStart('/').Split('/')
+            .Select(s => s is "" or "." or ".." ? "_" : s.Replace('\\', '_').Replace('\0', '_'));
+        return Path.Combine(segments.ToArray());
+    }
+
+    public void AddBlock(RamBlock block)
+    {
+        while (_images.Count <= block.Index)
+        {
+            _images.Add(null);
+        }
+
+        _images[block.Index]?.Dispose();
+        var path = Path.Combine(_directory, RelativePath(block.Name));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _images[block.Index] = new Image(block, path);
+    }
+
+    /// <summary>Applies one page record; the reader has already checked that the page lies inside the block.</summary>
+    public void Apply(in RamRecord ram, RamBlock block)
+    {
+        var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
+        var page = image.Page((long)ram.Offset, _pageSize);
+        if (ram.IsPage)
+        {
+            ram.Page.CopyTo(page);
+        }
+        else if (ram.IsZero)
+        {
+            if (ram.Fill != 0 || page.ContainsAnyExcept((byte)0))
+            {
+                page.Fill(ram.Fill);
+            }
+        }
+        else if (ram.IsXbzrle)
+        {
+            if (!Xbzrle.TryApply(ram.XbzrleData, page, out var problem))
+            {
+                throw new InvalidDataException($"XBZRLE page at 0x{ram.Offset:x} of {block}: {problem}");
+            }
+        }
+        else if (ram.IsCompress)
+        {
+            Inflate(ram.Compressed, page, block, ram.Offset);
+        }
+    }
+
+    private static void Inflate(ReadOnlySpan<byte> compressed, Span<byte> page, RamBlock block, ulong offset)
+    {
+        using var input = new MemoryStream(compressed.ToArray());
+        using var zlib = new ZLibStream(input, CompressionMode.Decompress);
+        var filled = 0;
+        int read;
+        while (filled < page.Length && (read = zlib.Read(page.Slice(filled))) > 0)
+        {
+            filled += read;
+        }
+
+        if (filled != page.Length || zlib.ReadByte() >= 0)
+        {
+            throw new InvalidDataException($"compressed page at 0x{offset:x} of {block} does not inflate to exactly {page.Length} bytes");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var image in _images)
+        {
+            image?.Dispose();
+        }
+    }
+
+    private sealed class Image : IDisposable
+    {
+        private readonly MemoryMappedFile? _file;
+        private readonly MemoryMappedViewAccessor? _view;
+        private readonly byte* _base;
+
+        public Image(RamBlock block, string path)
+        {
+            Block = block;
+            Path = path;
+            using (var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
+            {
+                stream.SetLength((long)block.UsedLength);
+            }
+
+            if (block.UsedLength == 0)
+            {
+                return;
+            }
+
+            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite);
+            _view = _file.CreateViewAccessor(0, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite);
+            byte* pointer = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _base = pointer + _view.PointerOffset;
+        }
+
+        public RamBlock Block { get; }
+
+        public string Path { get; }
+
+        public Span<byte> Page(long offset, int size) => new(_base + offset, size);
+
+        public void Dispose()
+        {
+            if (_view is not null)
+            {
+                _view.SafeMemoryMappedViewHandle.ReleasePointer();
+                _view.Dispose();
+                _file!.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Command = System.CommandLine.Command;
+using Qmig.Wire;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Cli.Commands;
+
+/// <summary><c>qmig check FILE</c>: every conformance rule; the first broken one is reported with its QMIG id.</summary>
+public static class CheckCommand
+{
+    public static Command Create()
+    {
+        var input = CommonOptions.Input();
+        input.Arity = ArgumentArity.ZeroOrOne;
+        var listRules = new Option<bool>("--list-rules") { Description = "Print every rule with its QMIG id and exit" };
+        var strictZero = new Option<bool>("--strict-zero-fill") { Description = "Reject ZERO pages with a non-zero fill byte, as QEMU 10.x does" };
+        var vmdesc = CommonOptions.VmDesc();
+        var pageSize = CommonOptions.PageSize();
+        var command = new Command("check", "Check a migration stream against every conformance rule") { input, listRules, strictZero, vmdesc, pageSize };
+        command.SetAction(result =>
+        {
+            if (result.GetValue(listRules))
+            {
+                foreach (var rule in MigrationRules.All)
+                {
+                    Console.WriteLine($"{rule.Id}  {rule.Title}");
+                }
+
+                return ExitCodes.Ok;
+            }
+
+            var name = result.GetValue(input);
+            if (name is null)
+            {
+                Console.Error.WriteLine("qmig check: a FILE (or -) is needed unless --list-rules is given");
+                return ExitCodes.UsageOrIo;
+            }
+
+            return Cli.Guard(() =>
+            {
+                using var file = InputFile.Open(name);
+                var options = new MigrationReaderOptions
+                {
+                    VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
+                    TargetPageSize = result.GetValue(pageSize),
+                    StrictZeroFill = result.GetValue(strictZero),
+                };
+                var stats = new StatsCollector();
+                var visitor = new StatsVisitor(stats);
+                var code = StreamRun.Execute(file, options, ref visitor, out var reader);
+                if (code == ExitCodes.Ok)
+                {
+                    Console.WriteLine($"{file.Name}: ok: {reader.Position} bytes, {stats.Records.Values.Sum()} records, {stats.RamRecords} RAM records, {MigrationRules.All.Count} rules checked");
+                }
+
+                return code;
+            });
+        });
+        return command;
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Qmig.Cli.Output;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Cli.Commands;
+
+/// <summary><c>qmig dump FILE|-</c>: every record with offset, length, type, section and QEMU names.</summary>
+public static class DumpCommand
+{
+    public static Command Create()
+    {
+        var input = CommonOptions.Input();
+        var format = CommonOptions.Format("text", "json", "jsonl");
+        var hex = new Option<bool>("--hex") { Description = "Add the bytes of every record (hexdump -C rows in text)" };
+        var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream (MIG_RP_MSG messages)" };
+        var vmdesc = CommonOptions.VmDesc();
+        var pageSize = CommonOptions.PageSize();
+        var command = new Command("dump", "Print every record of a migration stream") { input, format, hex, returnPath, vmdesc, pageSize };
+        command.SetAction(result =>
+        {
+            var name = result.GetValue(input)!;
+            var formatName = result.GetValue(format)!;
+            return Cli.Guard(() =>
+            {
+                using var file = InputFile.Open(name);
+                using var stdout = Console.OpenStandardOutput();
+                using var buffered = new BufferedStream(stdout, 1 << 16);
+                using IRecordRenderer renderer = formatName == "text"
+                    ? new TextRenderer(new StreamWriter(buffered, leaveOpen: true) { AutoFlush = false })
+                    : new JsonRenderer(buffered, formatName == "jsonl", file.Name);
+                if (result.GetValue(returnPath))
+                {
+                    return ReturnPathDump.Run(file, renderer, result.GetValue(hex));
+                }
+
+                var options = new MigrationReaderOptions
+                {
+                    VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
+                    TargetPageSize = result.GetValue(pageSize),
+                };
+                var visitor = new DumpVisitor(renderer, result.GetValue(hex));
+                var code = StreamRun.Execute(file, options, ref visitor, out var reader);
+                renderer.Finish(reader.Error?.Format(file.Name));
+                return code;
+            });
+        });
+        return command;
+    }
+}

@@ -1,0 +1,60 @@
+using Qmig.Wire;
+using Qmig.Wire.Extraction;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Cli.Commands;
+
+/// <summary>Applies every page to the block images and keeps the vmdesc as found.</summary>
+public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) : IMigrationVisitor
+{
+    public void OnFileHeader(in RecordInfo record, uint version)
+    {
+    }
+
+    public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName)
+    {
+    }
+
+    public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body)
+    {
+    }
+
+    public void OnSectionHeader(in RecordInfo record, SectionInfo section)
+    {
+    }
+
+    public void OnRamBlock(in RecordInfo record, RamBlock block) => images.AddBlock(block);
+
+    public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
+    {
+        if (block is not null)
+        {
+            images.Apply(ram, block);
+        }
+    }
+
+    public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
+        result.DeviceBodies.Add((section, body.ToArray()));
+
+    public void OnSectionFooter(in RecordInfo record, SectionInfo section)
+    {
+    }
+
+    public void OnCommand(in RecordInfo record, in Command command)
+    {
+    }
+
+    public void OnEndOfSections(in RecordInfo record)
+    {
+    }
+
+    public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json) => result.VmDescriptionJson = json.ToArray();
+}
+
+/// <summary>What extraction keeps besides the RAM images: the device bodies and the vmdesc.</summary>
+public sealed class ExtractResult
+{
+    public List<(SectionInfo Section, byte[] Body)> DeviceBodies { get; } = [];
+
+    public byte[]? VmDescriptionJson { get; set; }
+}

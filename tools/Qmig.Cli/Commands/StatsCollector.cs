@@ -1,0 +1,93 @@
+using Qmig.Wire;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Cli.Commands;
+
+/// <summary>
+/// Counts what a stream holds. The RAM path touches only arrays indexed by flag bit and block
+/// index, so counting a large stream costs about as much as reading it.
+/// </summary>
+public sealed class StatsCollector
+{
+    public readonly Dictionary<string, long> Records = new(StringComparer.Ordinal);
+    public readonly Dictionary<string, long> Commands = new(StringComparer.Ordinal);
+    public readonly List<SectionInfo> Sections = [];
+    public readonly long[] FlagCounts = new long[10];
+    public readonly List<RamBlock> Blocks = [];
+    public long[] PagesPerBlock = new long[16];
+    public long RamRecords;
+
+    public void CountRecord(RecordKind kind)
+    {
+        var name = kind.QemuName();
+        Records[name] = Records.GetValueOrDefault(name) + 1;
+    }
+}
+
+public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
+{
+    public void OnFileHeader(in RecordInfo record, uint version)
+    {
+    }
+
+    public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName) => stats.CountRecord(record.Kind);
+
+    public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body) =>
+        stats.CountRecord(record.Kind);
+
+    public void OnSectionHeader(in RecordInfo record, SectionInfo section)
+    {
+        stats.CountRecord(record.Kind);
+        if (record.Kind is RecordKind.SectionStart or RecordKind.SectionFull)
+        {
+            stats.Sections.Add(section);
+        }
+    }
+
+    public void OnRamBlock(in RecordInfo record, RamBlock block)
+    {
+        if (block.Index == 0)
+        {
+            stats.Blocks.Clear();
+        }
+
+        stats.Blocks.Add(block);
+        if (stats.PagesPerBlock.Length <= block.Index)
+        {
+            Array.Resize(ref stats.PagesPerBlock, block.Index * 2);
+        }
+    }
+
+    public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
+    {
+        stats.RamRecords++;
+        var flags = (uint)ram.Flags;
+        while (flags != 0)
+        {
+            stats.FlagCounts[System.Numerics.BitOperations.TrailingZeroCount(flags)]++;
+            flags &= flags - 1;
+        }
+
+        if (block is not null)
+        {
+            stats.PagesPerBlock[block.Index]++;
+        }
+    }
+
+    public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body)
+    {
+    }
+
+    public void OnSectionFooter(in RecordInfo record, SectionInfo section) => stats.CountRecord(record.Kind);
+
+    public void OnCommand(in RecordInfo record, in Command command)
+    {
+        stats.CountRecord(record.Kind);
+        var name = Output.RecordDescriber.CommandName(command.Cmd);
+        stats.Commands[name] = stats.Commands.GetValueOrDefault(name) + 1;
+    }
+
+    public void OnEndOfSections(in RecordInfo record) => stats.CountRecord(record.Kind);
+
+    public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json) => stats.CountRecord(record.Kind);
+}

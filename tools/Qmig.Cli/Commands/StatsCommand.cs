@@ -1,0 +1,150 @@
+using System.CommandLine;
+using Command = System.CommandLine.Command;
+using System.Text.Json;
+using Qmig.Cli.Output;
+using Qmig.Wire;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Cli.Commands;
+
+/// <summary><c>qmig stats FILE</c>: counts of records, sections, commands, RAM blocks and flags.</summary>
+public static class StatsCommand
+{
+    public static Command Create()
+    {
+        var input = CommonOptions.Input();
+        var format = CommonOptions.Format("text", "json");
+        var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream: count messages" };
+        var vmdesc = CommonOptions.VmDesc();
+        var pageSize = CommonOptions.PageSize();
+        var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, vmdesc, pageSize };
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            using var file = InputFile.Open(result.GetValue(input)!);
+            var json = result.GetValue(format) == "json";
+            if (result.GetValue(returnPath))
+            {
+                return ReturnPathStats.Run(file, json);
+            }
+
+            var options = new MigrationReaderOptions
+            {
+                VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
+                TargetPageSize = result.GetValue(pageSize),
+            };
+            var stats = new StatsCollector();
+            var visitor = new StatsVisitor(stats);
+            var code = StreamRun.Execute(file, options, ref visitor, out var reader);
+            using var stdout = Console.OpenStandardOutput();
+            if (json)
+            {
+                WriteJson(stdout, file, reader, stats);
+            }
+            else
+            {
+                WriteText(file, reader, stats);
+            }
+
+            return code;
+        }));
+        return command;
+    }
+
+    private static IEnumerable<(string Name, long Count)> Flags(StatsCollector stats)
+    {
+        for (var bit = 0; bit < stats.FlagCounts.Length; bit++)
+        {
+            if (stats.FlagCounts[bit] > 0)
+            {
+                yield return (RecordDescriber.FlagName((RamSaveFlag)(1UL << bit)), stats.FlagCounts[bit]);
+            }
+        }
+    }
+
+    private static void WriteJson(Stream output, InputFile file, MigrationStreamReader reader, StatsCollector stats)
+    {
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        writer.WriteString("file", file.Name);
+        if (file.Length is long size)
+        {
+            writer.WriteNumber("size", size);
+        }
+
+        writer.WriteNumber("consumed", reader.Position);
+        writer.WriteBoolean("complete", reader.IsCompleted);
+        if (reader.Error is { } error)
+        {
+            writer.WriteString("error", error.Format(file.Name));
+        }
+
+        writer.WriteStartObject("records");
+        foreach (var (name, count) in stats.Records.OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            writer.WriteNumber(name, count);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartArray("sections");
+        foreach (var section in stats.Sections)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("id", section.Id);
+            writer.WriteString("idstr", section.Idstr);
+            writer.WriteNumber("instance", section.InstanceId);
+            writer.WriteNumber("version", section.VersionId);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartObject("commands");
+        foreach (var (name, count) in stats.Commands.OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            writer.WriteNumber(name, count);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartObject("ram");
+        writer.WriteNumber("page_size", reader.TargetPageSize);
+        writer.WriteNumber("records", stats.RamRecords);
+        writer.WriteStartObject("blocks");
+        foreach (var block in stats.Blocks)
+        {
+            writer.WriteStartObject(block.Name);
+            writer.WriteNumber("used_length", block.UsedLength);
+            writer.WriteNumber("pages", stats.PagesPerBlock[block.Index]);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartObject("flags");
+        foreach (var (name, count) in Flags(stats))
+        {
+            writer.WriteNumber(name, count);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+        output.WriteByte((byte)'\n');
+    }
+
+    private static void WriteText(InputFile file, MigrationStreamReader reader, StatsCollector stats)
+    {
+        var o = Console.Out;
+        o.WriteLine($"{file.Name}: {reader.Position} bytes read{(file.Length is long size ? $" of {size}" : "")}, {(reader.IsCompleted ? "complete" : "incomplete")}");
+        o.WriteLine("records:  " + string.Join(", ", stats.Records.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}")));
+        if (stats.Commands.Count > 0)
+        {
+            o.WriteLine("commands: " + string.Join(", ", stats.Commands.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}")));
+        }
+
+        o.WriteLine($"sections: {stats.Sections.Count} ({string.Join(", ", stats.Sections.Select(s => s.Idstr).Take(8))}{(stats.Sections.Count > 8 ? ", ..." : "")})");
+        o.WriteLine($"ram:      {stats.RamRecords} records on {reader.TargetPageSize}-byte pages; " + string.Join(", ", Flags(stats).Select(f => $"{f.Name} {f.Count}")));
+        foreach (var block in stats.Blocks)
+        {
+            o.WriteLine($"  {block.Name,-28} used_length 0x{block.UsedLength:x,-10} pages {stats.PagesPerBlock[block.Index]}");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Qmig.Wire;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Cli.Output;
+
+/// <summary>Hands every record, described, to a renderer.</summary>
+public sealed class DumpVisitor(IRecordRenderer renderer, bool hex) : IMigrationVisitor
+{
+    private RecordFields New(in RecordInfo record, string? type = null, bool insideSection = false) =>
+        new(type ?? record.Kind.QemuName(), record.Offset, record.Length, record.Depth, record.SectionId, hex ? record.Raw.ToArray() : null)
+        {
+            InsideSection = insideSection,
+        };
+
+    public void OnFileHeader(in RecordInfo record, uint version) => renderer.Write(New(record).Add("magic", "QEVM").Add("version", version));
+
+    public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName) =>
+        renderer.Write(New(record).Add("machine", RecordDescriber.Text(machineName)));
+
+    public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body)
+    {
+        var fields = New(record, insideSection: true);
+        RecordDescriber.DescribeSubsection(fields, name, version, body);
+        renderer.Write(fields);
+    }
+
+    public void OnSectionHeader(in RecordInfo record, SectionInfo section) => renderer.Write(New(record)
+        .Add("idstr", section.Idstr).Add("instance_id", section.InstanceId).Add("version_id", section.VersionId));
+
+    public void OnRamBlock(in RecordInfo record, RamBlock block)
+    {
+        var fields = New(record, insideSection: true).Add("idstr", block.Name).Add("used_length", new Hex(block.UsedLength));
+        if (block.PageSize is ulong pageSize)
+        {
+            fields.Add("page_size", new Hex(pageSize));
+        }
+
+        if (block.MrAddr is ulong mrAddr)
+        {
+            fields.Add("mr_addr", new Hex(mrAddr));
+        }
+
+        renderer.Write(fields);
+    }
+
+    public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
+    {
+        var fields = New(record, "RAM", insideSection: true);
+        RecordDescriber.DescribeRam(fields, ram, block);
+        renderer.Write(fields);
+    }
+
+    public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
+        renderer.Write(New(record, "DEVICE_STATE", insideSection: true).Add("idstr", section.Idstr)
+            .Add("described", section.Description is not null));
+
+    public void OnSectionFooter(in RecordInfo record, SectionInfo section) => renderer.Write(New(record).Add("idstr", section.Idstr));
+
+    public void OnCommand(in RecordInfo record, in Command command)
+    {
+        var fields = New(record);
+        RecordDescriber.DescribeCommand(fields, command);
+        renderer.Write(fields);
+    }
+
+    public void OnEndOfSections(in RecordInfo record) => renderer.Write(New(record));
+
+    public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json) => renderer.Write(New(record).Add("json_length", json.Length));
+}

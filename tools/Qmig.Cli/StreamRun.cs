@@ -1,0 +1,22 @@
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Cli;
+
+/// <summary>Runs a visitor over an input and turns the outcome into qmig's exit code and error line.</summary>
+public static class StreamRun
+{
+    public static int Execute<TVisitor>(InputFile input, MigrationReaderOptions options, ref TVisitor visitor, out MigrationStreamReader reader)
+        where TVisitor : IMigrationVisitor, allows ref struct
+    {
+        reader = new MigrationStreamReader(options);
+        using var progress = Progress.ForInput(input);
+        var error = MigrationStreamDriver.Read(input.Stream, reader, ref visitor, progress: progress.Report);
+        if (error is null)
+        {
+            return ExitCodes.Ok;
+        }
+
+        Console.Error.WriteLine(error.Format(input.Name));
+        return error.IsUnsupported ? ExitCodes.Unsupported : ExitCodes.Invalid;
+    }
+}
