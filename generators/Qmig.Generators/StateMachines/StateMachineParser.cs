@@ -52,9 +52,10 @@ public static class StateMachineParser
         var reader = new Reader(path);
         var machines = new List<MachineModel>();
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
@@ -63,8 +64,10 @@ public static class StateMachineParser
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // YamlDotNet throws InvalidOperationException without a position on some malformed input.
-            reader.Report("QMIG0001", SpecLocation.Start(path), ex.Message);
+            // YamlDotNet throws InvalidOperationException without a position on some malformed input
+            // (an unclosed flow collection); the last event it did parse is the best place to point at.
+            var near = parser.Current is { } last ? YamlSpecLoader.At(path, last.End, last.End) : SpecLocation.Start(path);
+            reader.Report("QMIG0001", near, ex.Message + " (near here)");
             return reader.Result(machines);
         }
 

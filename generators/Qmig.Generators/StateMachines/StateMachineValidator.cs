@@ -27,6 +27,10 @@ public static class StateMachineValidator
         var diagnostics = new List<SpecDiagnostic>(file.Diagnostics);
         var machines = new List<MachineModel>();
         var machineNames = new Dictionary<string, MachineModel>();
+
+        // A shape error (missing key, unknown key, bad id) leaves the machine incomplete; judging its
+        // graph would add unreachable states and dead ends that are only echoes of that error.
+        var complete = file.Diagnostics.Count == 0;
         foreach (var machine in file.Machines)
         {
             var className = machine.ClassName;
@@ -37,7 +41,7 @@ public static class StateMachineValidator
             }
 
             machineNames.Add(className, machine);
-            if (Validate(machine, diagnostics) is { } valid)
+            if (Validate(machine, complete, diagnostics) is { } valid)
             {
                 machines.Add(valid);
             }
@@ -47,7 +51,7 @@ public static class StateMachineValidator
     }
 
     /// <summary>Checks one machine; null when it cannot be emitted at all (too many names, no states).</summary>
-    private static MachineModel? Validate(MachineModel machine, List<SpecDiagnostic> diagnostics)
+    private static MachineModel? Validate(MachineModel machine, bool complete, List<SpecDiagnostic> diagnostics)
     {
         var states = Distinct(machine.States, s => s.Id, s => s.Name, s => s.Location, "State", diagnostics);
         var triggers = Distinct(machine.Triggers, t => t.Id, t => t.Name, t => t.Location, "Trigger", diagnostics);
@@ -119,7 +123,7 @@ public static class StateMachineValidator
 
         // Graph rules only make sense on a graph whose names all resolved; otherwise a typo would
         // also be reported as an unreachable state and a dead end.
-        if (namesOk && initial.Count > 0)
+        if (complete && namesOk && initial.Count > 0)
         {
             CheckGraph(states, transitions, initial[0], diagnostics);
         }
