@@ -11,7 +11,7 @@ namespace Qmig.Generators.StateMachines;
 /// Turns every <c>*.fsm.yaml</c> AdditionalFile into a generated machine class (see
 /// <see cref="StateMachineEmitter"/>) plus one <c>MachineCatalog</c> listing them all.
 /// Pipeline: text → <see cref="MachineFile"/> (parse, cached per file) → validated file (cached per
-/// file) → source + diagnostics. The models are value-equal records, so editing C# code reruns
+/// file) → that file's diagnostics; all validated files together → machine sources and catalog. The models are value-equal records, so editing C# code reruns
 /// nothing here. Each stage catches its own exceptions: one that escaped would make Roslyn drop
 /// every output of this generator, for all files.
 /// </summary>
@@ -20,7 +20,7 @@ public sealed class StateMachineGenerator : IIncrementalGenerator
 {
     public const string ParseStep = "StateMachineParse";
     public const string ValidateStep = "StateMachineValidate";
-    public const string CatalogStep = "StateMachineCatalog";
+    public const string CollectStep = "StateMachineCollect";
 
     public const string FileSuffix = ".fsm.yaml";
 
@@ -37,16 +37,14 @@ public sealed class StateMachineGenerator : IIncrementalGenerator
             .Select(static (file, _) => ValidateSafely(file))
             .WithTrackingName(ValidateStep);
 
-        context.RegisterSourceOutput(files, static (output, file) => Emit(output, file));
+        context.RegisterSourceOutput(files, static (output, file) => Report(output, file));
 
-        var catalog = files
-            .Select(static (file, _) => file.Machines
-                .Select(m => new CatalogEntry(m.Id, m.ClassName, Summary(m.Doc), m.Location))
-                .ToEquatableArray())
-            .WithTrackingName(CatalogStep)
-            .Collect();
-
-        context.RegisterSourceOutput(catalog, static (output, entries) => EmitCatalog(output, entries));
+        // Machines are emitted from all files together: Roslyn rejects a repeated hint name only
+        // after the output callback has returned (no try/catch can turn it into a diagnostic), so a
+        // machine declared in two files must be dropped before AddSource. Emitting is cheap; the
+        // per-file parse and validate steps above are what incrementality saves.
+        var all = files.Collect().WithTrackingName(CollectStep);
+        context.RegisterSourceOutput(all, static (output, all) => EmitAll(output, all));
     }
 
     private static MachineFile ValidateSafely(MachineFile file)
@@ -62,73 +60,69 @@ public sealed class StateMachineGenerator : IIncrementalGenerator
         }
     }
 
-    private static void Emit(SourceProductionContext output, MachineFile file)
+    private static void Report(SourceProductionContext output, MachineFile file)
     {
         foreach (var diagnostic in file.Diagnostics)
         {
             output.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(diagnostic));
         }
-
-        foreach (var machine in file.Machines)
-        {
-            try
-            {
-                output.AddSource(StateMachineEmitter.HintName(machine), StateMachineEmitter.Emit(machine, file.Path));
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                output.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(
-                    SpecDiagnostic.Create("QMIG0002", machine.Location, ex.GetType().Name + ": " + ex.Message)));
-            }
-        }
     }
 
-    private static void EmitCatalog(SourceProductionContext output, ImmutableArray<EquatableArray<CatalogEntry>> files)
+    private static void EmitAll(SourceProductionContext output, ImmutableArray<MachineFile> files)
     {
-        try
+        // Hint names are compared without case, so two classes differing only in case would collide too.
+        var emitted = new Dictionary<string, MachineModel>(StringComparer.OrdinalIgnoreCase);
+        var catalog = new List<(MachineModel Machine, string Summary)>();
+        foreach (var file in files.OrderBy(f => f.Path, StringComparer.Ordinal))
         {
-            var entries = new List<CatalogEntry>();
-            var byClass = new Dictionary<string, CatalogEntry>();
-            foreach (var entry in files.SelectMany(f => f).OrderBy(e => e.Location.Path, StringComparer.Ordinal).ThenBy(e => e.Location.Line))
+            foreach (var machine in file.Machines)
             {
-                if (byClass.ContainsKey(entry.ClassName))
+                if (emitted.ContainsKey(machine.ClassName))
                 {
-                    // Two files declare the same machine; the second file's class cannot be added.
                     output.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(
-                        SpecDiagnostic.Create("QMIG2009", entry.Location, "Machine", entry.Id, entry.ClassName)));
+                        SpecDiagnostic.Create("QMIG2009", machine.Location, "Machine", machine.Id, machine.ClassName)));
                     continue;
                 }
 
-                byClass.Add(entry.ClassName, entry);
-                entries.Add(entry);
+                emitted.Add(machine.ClassName, machine);
+                try
+                {
+                    output.AddSource(StateMachineEmitter.HintName(machine), StateMachineEmitter.Emit(machine, file.Path));
+                    catalog.Add((machine, Summary(machine.Doc)));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    output.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(
+                        SpecDiagnostic.Create("QMIG0002", machine.Location, ex.GetType().Name + ": " + ex.Message)));
+                }
             }
-
-            var w = new SourceWriter();
-            w.Line("// <auto-generated/>");
-            w.Line("// Generated by Qmig.Generators.StateMachines.StateMachineGenerator: one entry per machine in the *.fsm.yaml files.");
-            w.Line("#nullable enable");
-            w.Line();
-            w.Line("namespace " + StateMachineEmitter.Namespace + ";");
-            w.Line();
-            w.Open("public static partial class MachineCatalog");
-            w.Line("/// <summary>Every generated machine, ordered by spec id.</summary>");
-            w.Line("public static global::System.Collections.Generic.IReadOnlyList<MachineDescription> All { get; } = new MachineDescription[]");
-            w.Line("{");
-            foreach (var entry in entries.OrderBy(e => e.Id, StringComparer.Ordinal))
-            {
-                var c = entry.ClassName;
-                w.Line("    new(" + c + ".Name, " + StateMachineEmitter.Literal(entry.Summary) + ", " + c + ".StateCount, " + c + ".TriggerCount, " + c + ".Dot, " + c + ".Mermaid),");
-            }
-
-            w.Line("};");
-            w.Close();
-            output.AddSource("MachineCatalog.g.cs", w.ToString());
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+
+        output.AddSource("MachineCatalog.g.cs", Catalog(catalog));
+    }
+
+    private static string Catalog(List<(MachineModel Machine, string Summary)> machines)
+    {
+        var w = new SourceWriter();
+        w.Line("// <auto-generated/>");
+        w.Line("// Generated by Qmig.Generators.StateMachines.StateMachineGenerator: one entry per machine in the *.fsm.yaml files.");
+        w.Line("#nullable enable");
+        w.Line();
+        w.Line("namespace " + StateMachineEmitter.Namespace + ";");
+        w.Line();
+        w.Open("public static partial class MachineCatalog");
+        w.Line("/// <summary>Every generated machine, ordered by spec id.</summary>");
+        w.Line("public static global::System.Collections.Generic.IReadOnlyList<MachineDescription> All { get; } = new MachineDescription[]");
+        w.Line("{");
+        foreach (var (machine, summary) in machines.OrderBy(m => m.Machine.Id, StringComparer.Ordinal))
         {
-            output.ReportDiagnostic(DiagnosticDescriptors.ToDiagnostic(
-                SpecDiagnostic.Create("QMIG0002", SpecLocation.Start("MachineCatalog"), ex.GetType().Name + ": " + ex.Message)));
+            var c = machine.ClassName;
+            w.Line("    new(" + c + ".Name, " + StateMachineEmitter.Literal(summary) + ", " + c + ".StateCount, " + c + ".TriggerCount, " + c + ".Dot, " + c + ".Mermaid),");
         }
+
+        w.Line("};");
+        w.Close();
+        return w.ToString();
     }
 
     private static string Summary(string doc)
@@ -136,7 +130,4 @@ public sealed class StateMachineGenerator : IIncrementalGenerator
         var first = doc.Replace("\r\n", "\n").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
         return first;
     }
-
-    /// <summary>What the catalog needs of a machine; equatable, so the catalog is regenerated only when it changes.</summary>
-    private sealed record CatalogEntry(string Id, string ClassName, string Summary, SpecLocation Location);
 }

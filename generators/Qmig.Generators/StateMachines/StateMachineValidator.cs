@@ -26,7 +26,7 @@ public static class StateMachineValidator
     {
         var diagnostics = new List<SpecDiagnostic>(file.Diagnostics);
         var machines = new List<MachineModel>();
-        var machineNames = new Dictionary<string, MachineModel>();
+        var machineNames = new Dictionary<string, MachineModel>(System.StringComparer.OrdinalIgnoreCase); // also hint names
 
         // A shape error (missing key, unknown key, bad id) leaves the machine incomplete; judging its
         // graph would add unreachable states and dead ends that are only echoes of that error.

@@ -185,6 +185,22 @@ public class StateMachineValidationTests
     }
 
     [Fact]
+    public void One_machine_name_in_two_files_is_reported_and_the_other_machines_still_generate()
+    {
+        var other = Valid.Replace("machine: door", "machine: gate");
+        var driver = GeneratorHarness.Driver(
+            new InMemoryAdditionalText("/specs/a.fsm.yaml", Valid),
+            new InMemoryAdditionalText("/specs/b.fsm.yaml", Valid + "\n---\n" + other));
+        var result = driver.RunGenerators(GeneratorHarness.Compilation("class Empty { }")).GetRunResult();
+
+        var duplicate = Assert.Single(result.Diagnostics, d => d.Id == "QMIG2009");
+        Assert.Equal(("/specs/b.fsm.yaml", 0, 9), (duplicate.Location.GetLineSpan().Path, duplicate.Location.GetLineSpan().StartLinePosition.Line, duplicate.Location.GetLineSpan().StartLinePosition.Character));
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Contains(result.Results.Single().GeneratedSources, s => s.HintName == "GateMachine.g.cs");
+        Assert.Contains(result.Results.Single().GeneratedSources, s => s.HintName == "DoorMachine.g.cs");
+    }
+
+    [Fact]
     public void An_unknown_key_is_reported_at_the_key()
     {
         // line 6:     colour: red
