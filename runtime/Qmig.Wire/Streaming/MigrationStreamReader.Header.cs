@@ -11,7 +11,7 @@ public sealed partial class MigrationStreamReader
     /// <summary>Capability names the configuration record validated (x-ignore-shared, mapped-ram).</summary>
     public IReadOnlyList<string> ValidatedCapabilities => _capabilities;
 
-    private readonly List<string> _capabilities = [];
+    private List<string> _capabilities = [];
 
     private OperationStatus ReadFileHeader<TVisitor>(ReadOnlySpan<byte> rest, ref TVisitor visitor, out int consumed)
         where TVisitor : IMigrationVisitor, allows ref struct

@@ -7,7 +7,7 @@ public sealed partial class MigrationStreamReader
 {
     private const ulong FlagContinue = (ulong)RamSaveFlag.ContinueBlock;
 
-    private readonly List<RamBlock> _blocks = [];
+    private List<RamBlock> _blocks = [];
     private RamBlock? _currentBlock;
     private ulong _blockListRemaining;
 

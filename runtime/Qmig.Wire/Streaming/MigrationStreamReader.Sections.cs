@@ -5,7 +5,7 @@ namespace Qmig.Wire.Streaming;
 
 public sealed partial class MigrationStreamReader
 {
-    private readonly Dictionary<uint, SectionInfo> _sections = new();
+    private Dictionary<uint, SectionInfo> _sections = new();
     private VmDescriptionDocument? _vmDescription;
     private SectionInfo? _current;
     private RecordKind _currentKind;

@@ -26,7 +26,7 @@ public sealed partial class MigrationStreamReader
     }
 
     private readonly MigrationReaderOptions _options;
-    private readonly long[] _packageEnds;
+    private long[] _packageEnds;
     private byte[] _scratch = new byte[64 * 1024];
     private Phase _phase;
     private long _position;
@@ -44,6 +44,21 @@ public sealed partial class MigrationStreamReader
         {
             _pageSize = pageSize;
         }
+    }
+
+    /// <summary>
+    /// An independent copy of the reader's state: reading on with the copy does not affect this
+    /// reader. Lets a caller try a speculative parse, or test every truncation point cheaply. The
+    /// copy shares the scratch buffer, so it must not be used at the same time as the original.
+    /// </summary>
+    public MigrationStreamReader Snapshot()
+    {
+        var copy = (MigrationStreamReader)MemberwiseClone();
+        copy._packageEnds = (long[])_packageEnds.Clone();
+        copy._sections = new Dictionary<uint, SectionInfo>(_sections);
+        copy._blocks = [.. _blocks];
+        copy._capabilities = [.. _capabilities];
+        return copy;
     }
 
     /// <summary>Bytes consumed so far: the absolute offset of the next record.</summary>
