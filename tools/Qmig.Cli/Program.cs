@@ -7,6 +7,7 @@ root.Subcommands.Add(DumpCommand.Create());
 root.Subcommands.Add(StatsCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(ExtractCommand.Create());
+root.Subcommands.Add(DiffCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -11,7 +11,7 @@ namespace Qmig.Cli;
 /// </summary>
 public sealed class StreamExtraction
 {
-    private StreamExtraction(int readerExitCode, VmDescriptionDocument? description, byte[]? descriptionJson, MigrationState? state,
+    private StreamExtraction(int readerExitCode, VmDescriptionDocument? description, byte[]? descriptionJson, MigrationState state,
         string? descriptionProblem, IReadOnlyList<(RamBlock Block, string Path)> images, int pageSize)
     {
         ReaderExitCode = readerExitCode;
@@ -32,8 +32,11 @@ public sealed class StreamExtraction
     /// <summary>The bytes of that vmdesc, for desc.json.</summary>
     public byte[]? DescriptionJson { get; }
 
-    /// <summary>Null when there is no vmdesc to decode with.</summary>
-    public MigrationState? State { get; }
+    /// <summary>
+    /// Every section and FULL body; decoded when <see cref="Description"/> is known, otherwise
+    /// devices are "" and only their bodies can be compared.
+    /// </summary>
+    public MigrationState State { get; }
 
     /// <summary>Why the stream's trailing vmdesc could not be used, if it could not.</summary>
     public string? DescriptionProblem { get; }
@@ -76,7 +79,7 @@ public sealed class StreamExtraction
             }
         }
 
-        var state = description is null ? null : extracted.State.Build(description);
+        var state = extracted.State.Build(description);
         return new StreamExtraction(code, description, json, state, problem, images, options.TargetPageSize);
     }
 }

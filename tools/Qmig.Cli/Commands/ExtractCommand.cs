@@ -50,7 +50,8 @@ public static class ExtractCommand
             code = Math.Max(code, WriteDescription(file.Name, json, Path.Combine(directory, "desc.json"), errors));
         }
 
-        if (extraction.State is not { } state)
+        var state = extraction.State;
+        if (extraction.Description is null)
         {
             if (extraction.DescriptionProblem is null)
             {
