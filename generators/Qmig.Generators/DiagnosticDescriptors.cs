@@ -28,6 +28,16 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadSwitch = Error("QMIG1006", "Unsupported switch", "{0}");
 
     // ---- QMIG2xxx: state machines (StateMachineDiagnostics adds its descriptors here) ----
+    public static readonly DiagnosticDescriptor UnknownMachineName = Error("QMIG2001", "Transition names an undeclared state, trigger or guard", "Unknown {0} '{1}'; declared {0}s: {2}");
+    public static readonly DiagnosticDescriptor DuplicateTransition = Error("QMIG2002", "Two transitions for one state and trigger", "State '{0}' already has a transition on trigger '{1}'{2} (line {3})");
+    public static readonly DiagnosticDescriptor UnreachableState = Error("QMIG2003", "State unreachable from the initial state", "State '{0}' cannot be reached from the initial state '{1}'");
+    public static readonly DiagnosticDescriptor DeadEndState = Error("QMIG2004", "Non-terminal state with no way out", "State '{0}' is not terminal but no transition leads out of it; add one or mark it 'terminal: true'");
+    public static readonly DiagnosticDescriptor NoInitialState = Error("QMIG2005", "No initial state", "Machine '{0}' has no initial state; mark one state 'initial: true'");
+    public static readonly DiagnosticDescriptor TerminalWithTransitions = Error("QMIG2006", "Terminal state with an outgoing transition", "Terminal state '{0}' has an outgoing transition on trigger '{1}'");
+    public static readonly DiagnosticDescriptor SecondInitialState = Error("QMIG2007", "More than one initial state", "State '{0}' is marked initial, but '{1}' already is");
+    public static readonly DiagnosticDescriptor TooManyNames = Error("QMIG2008", "Too many states, triggers or guards", "Machine '{0}' declares {1} {2}; at most {3} fit");
+    public static readonly DiagnosticDescriptor DuplicateDeclaration = Error("QMIG2009", "Name declared twice", "{0} '{1}' is declared twice (or becomes the same C# name '{2}' as another)");
+    public static readonly DiagnosticDescriptor InvalidMachineId = Error("QMIG2010", "Invalid id", "'{0}' is not a valid id: {1}");
 
     private static DiagnosticDescriptor Error(string id, string title, string format) =>
         new(id, title, format, SpecCategory, DiagnosticSeverity.Error, isEnabledByDefault: true);

@@ -1,28 +1,18 @@
 using System.Buffers;
+using Qmig.Wire.Machines;
 
 namespace Qmig.Wire.Streaming;
 
 public sealed partial class MigrationStreamReader
 {
-    /// <summary>QEMU's PostcopyState on the destination (NONE, ADVISE, DISCARD, LISTENING, RUNNING, END).</summary>
-    private PostcopyPhase _postcopy;
+    private PostcopyMachine.State _postcopy = PostcopyMachine.Initial;
     private ulong? _advisedPageSizes;
 
-    private enum PostcopyPhase : byte
-    {
-        None,
-        Advise,
-        Discard,
-        Listening,
-        Running,
-        End,
-    }
-
     /// <summary>RAM sections are read in postcopy mode from LISTEN on (only PAGE, ZERO, EOS).</summary>
-    private bool InPostcopyMode => _postcopy is PostcopyPhase.Listening or PostcopyPhase.Running;
+    private bool InPostcopyMode => _postcopy is PostcopyMachine.State.Listening or PostcopyMachine.State.Running;
 
-    /// <summary>The postcopy state the commands so far put a destination in.</summary>
-    public string PostcopyState => _postcopy.ToString().ToUpperInvariant();
+    /// <summary>The postcopy state the commands so far put a destination in (QEMU's name).</summary>
+    public string PostcopyState => PostcopyMachine.GetQemuName(_postcopy);
 
     private OperationStatus ReadCommand<TVisitor>(ReadOnlySpan<byte> rest, ref TVisitor visitor, out int consumed)
         where TVisitor : IMigrationVisitor, allows ref struct
@@ -73,48 +63,42 @@ public sealed partial class MigrationStreamReader
     private static string CommandName(ReadOnlySpan<byte> rest) =>
         rest.Length >= 3 ? ((MigCmd)System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(rest.Slice(1))).ToQemuName() ?? "command" : "command";
 
-    /// <summary>What a command does to the reader's state: postcopy progress, and PACKAGED nesting.</summary>
+    /// <summary>
+    /// What a command does to the reader's state. The postcopy commands must be legal moves of the
+    /// generated <see cref="PostcopyMachine"/> (spec/machines/postcopy.fsm.yaml), so LISTEN before
+    /// ADVISE is refused with both names; PACKAGED opens a nested sub-stream.
+    /// </summary>
     private OperationStatus ApplyCommand(in Command command, int consumed)
     {
+        PostcopyMachine.Trigger? trigger = command.Cmd switch
+        {
+            MigCmd.PostcopyAdvise => PostcopyMachine.Trigger.Advise,
+            MigCmd.PostcopyRamDiscard => PostcopyMachine.Trigger.RamDiscard,
+            MigCmd.PostcopyListen => PostcopyMachine.Trigger.Listen,
+            MigCmd.PostcopyRun => PostcopyMachine.Trigger.Run,
+            _ => null,
+        };
+        if (trigger is PostcopyMachine.Trigger move)
+        {
+            var before = _postcopy;
+            if (!PostcopyMachine.TryFire(ref _postcopy, move))
+            {
+                return Fail(MigrationRules.CommandState, "command",
+                    $"{command.Cmd.ToQemuName()} is not allowed in postcopy state {PostcopyMachine.GetQemuName(before)} (spec/machines/postcopy.fsm.yaml)");
+            }
+        }
+
         switch (command.Cmd)
         {
             case MigCmd.PostcopyAdvise:
-                if (_postcopy != PostcopyPhase.None)
-                {
-                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_ADVISE in postcopy state {PostcopyState} (allowed only in NONE)");
-                }
-
-                _postcopy = PostcopyPhase.Advise;
-                if (command.TryReadPayloadAsPostcopyAdvise(out var advise, out _, out _) == OperationStatus.Done && command.LenPayload == 16)
+                if (command.LenPayload == 16 && command.TryReadPayloadAsPostcopyAdvise(out var advise, out _, out _) == OperationStatus.Done)
                 {
                     _advisedPageSizes = advise.HostPageSizes;
                 }
 
                 return OperationStatus.Done;
             case MigCmd.PostcopyRamDiscard:
-                if (_postcopy is not (PostcopyPhase.Advise or PostcopyPhase.Discard))
-                {
-                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_RAM_DISCARD in postcopy state {PostcopyState} (allowed after ADVISE, before LISTEN)");
-                }
-
-                _postcopy = PostcopyPhase.Discard;
                 return CheckDiscard(command);
-            case MigCmd.PostcopyListen:
-                if (_postcopy is not (PostcopyPhase.Advise or PostcopyPhase.Discard))
-                {
-                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_LISTEN in postcopy state {PostcopyState} (needs ADVISE first)");
-                }
-
-                _postcopy = PostcopyPhase.Listening;
-                return OperationStatus.Done;
-            case MigCmd.PostcopyRun:
-                if (_postcopy != PostcopyPhase.Listening)
-                {
-                    return Fail(MigrationRules.CommandState, "command", $"POSTCOPY_RUN in postcopy state {PostcopyState} (needs LISTEN first)");
-                }
-
-                _postcopy = PostcopyPhase.Running;
-                return OperationStatus.Done;
             case MigCmd.Packaged:
                 command.TryReadPayloadAsPackaged(out var packaged, out _, out _);
                 if (packaged.LenPackage > _options.MaxPackagedSize)
