@@ -254,6 +254,9 @@ public static class VmStateDecoder
             var expected = subsection.ValueKind == JsonValueKind.Object && subsection.TryGetProperty("vmsd_name", out var n) && n.ValueKind == JsonValueKind.String
                 ? n.GetString()!
                 : "?";
+
+            // Header errors name the subsection the vmdesc expects; its fields go under the name on the wire.
+            _path.Add("." + expected);
             if (Remaining < 1)
             {
                 return Fail($"the body ends where subsection '{expected}' should start");
@@ -294,7 +297,7 @@ public static class VmStateDecoder
             Offset += 2 + nameLength + 4;
             var child = new PyObject();
             into[name] = child;
-            _path.Add("." + name);
+            _path[^1] = "." + name;
             if (!DecodeVmsd(subsection, child, depth + 1))
             {
                 return false;

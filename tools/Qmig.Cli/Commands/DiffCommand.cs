@@ -29,13 +29,12 @@ public static class DiffCommand
         {
             var options = new DiffOptions(result.GetValue(a)!, result.GetValue(b)!, result.GetValue(format) == "json",
                 result.GetValue(vmdescA), result.GetValue(vmdescB), result.GetValue(pageSize));
-            using var stdout = Console.OpenStandardOutput();
-            return Run(options, stdout, Console.Error);
+            return Run(options, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
         }));
         return command;
     }
 
-    public static int Run(DiffOptions options, Stream output, TextWriter errors)
+    public static int Run(DiffOptions options, TextWriter output, TextWriter errors)
     {
         var scratch = Directory.CreateTempSubdirectory("qmig-diff-");
         try
@@ -59,8 +58,7 @@ public static class DiffCommand
             }
             else
             {
-                using var text = new StreamWriter(output, leaveOpen: true);
-                DiffTextRenderer.Write(report, text);
+                DiffTextRenderer.Write(report, output);
             }
 
             return report.IsEqual ? ExitCodes.Ok : ExitCodes.Invalid;

@@ -24,7 +24,7 @@ public static class ExtractCommand
             input, output, vmdesc, pageSize,
         };
         command.SetAction(result => Cli.Guard(() =>
-            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), Console.Error)));
+            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error)));
         return command;
     }
 

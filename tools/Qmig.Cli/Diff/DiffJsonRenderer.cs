@@ -9,9 +9,19 @@ namespace Qmig.Cli.Diff;
 /// </summary>
 public static class DiffJsonRenderer
 {
-    public static void Write(DiffReport report, Stream output)
+    public static void Write(DiffReport report, TextWriter output)
     {
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            Write(report, json);
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    private static void Write(DiffReport report, Utf8JsonWriter json)
+    {
         json.WriteStartObject();
         json.WriteString("a", report.A);
         json.WriteString("b", report.B);
