@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(ExtractCommand.Create());
+        root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(MachineCommand.Create());
         return root;
     }

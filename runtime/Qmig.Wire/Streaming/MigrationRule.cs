@@ -5,7 +5,8 @@ public sealed record MigrationRule(string Id, string Title);
 
 /// <summary>
 /// Every rule the stream reader enforces. QMIG11xx: stream structure; QMIG12xx: sections and
-/// footers; QMIG13xx: RAM; QMIG14xx: commands; QMIG15xx: return path; QMIG19xx: limits and
+/// footers; QMIG13xx: RAM; QMIG14xx: commands; QMIG15xx: return path; QMIG16xx: device state
+/// decoded with the vmdesc; QMIG19xx: limits and
 /// features not supported yet (exit code 3, not corruption).
 /// </summary>
 public static class MigrationRules
@@ -48,6 +49,10 @@ public static class MigrationRules
     public static readonly MigrationRule MessageLength = new("QMIG1502", "return-path message length does not match its type");
     public static readonly MigrationRule BadBitmapBlob = new("QMIG1503", "received-bitmap blob size or end marker is wrong");
     public static readonly MigrationRule RequestOutsideBlock = new("QMIG1504", "a page request lies outside its block or names no block");
+
+    public static readonly MigrationRule DeviceStateMismatch = new("QMIG1601", "a device body does not match its vmdesc entry field by field");
+    public static readonly MigrationRule DeviceNotDescribed = new("QMIG1602", "a FULL device section has no vmdesc entry");
+    public static readonly MigrationRule VmDescriptionSyntax = new("QMIG1603", "the vmdesc is not JSON that Python's json module reads");
 
     public static readonly MigrationRule RecordTooLarge = new("QMIG1901", "a length field is over the configured cap");
     public static readonly MigrationRule Unsupported = new("QMIG1902", "a valid stream feature this tool does not support yet");

@@ -1,12 +1,13 @@
 using System.CommandLine;
-using Qmig.Wire.Extraction;
+using Qmig.Wire.PythonJson;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli.Commands;
 
 /// <summary>
-/// <c>qmig extract FILE -o DIR</c>: DIR/desc.json (the vmdesc), and DIR/ram/&lt;block&gt;, one image
-/// per RAM block named as analyze-migration.py -x names them.
+/// <c>qmig extract FILE -o DIR</c>: DIR/desc.json and DIR/state.json byte for byte as QEMU 7.2's
+/// analyze-migration.py -x writes them, and DIR/ram/&lt;block&gt;, one image per RAM block named as
+/// the script names them.
 /// </summary>
 public static class ExtractCommand
 {
@@ -16,34 +17,79 @@ public static class ExtractCommand
         var output = new Option<string>("--output", "-o") { Description = "Directory to write into (created if missing)", Required = true };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
-        var command = new Command("extract", "Write the RAM images and the device description of a stream") { input, output, vmdesc, pageSize };
-        command.SetAction(result => Cli.Guard(() =>
+        var command = new Command("extract",
+            "Write the RAM images, desc.json and state.json (as analyze-migration.py -x does) of a stream. " +
+            "Without a vmdesc (none in the stream, no --vmdesc) only the RAM images are written and the exit code is 2.")
         {
-            using var file = InputFile.Open(result.GetValue(input)!);
-            var directory = result.GetValue(output)!;
-            Directory.CreateDirectory(directory);
-            var description = file.FindVmDescription(result.GetValue(vmdesc));
-            var options = new MigrationReaderOptions
-            {
-                VmDescription = description,
-                TargetPageSize = description?.PageSize ?? result.GetValue(pageSize),
-            };
-            var extracted = new ExtractResult();
-            int code;
-            using (var images = new RamImageSet(Path.Combine(directory, "ram"), options.TargetPageSize))
-            {
-                var visitor = new ExtractVisitor(images, extracted);
-                code = StreamRun.Execute(file, options, ref visitor, out _);
-            }
-
-            var json = extracted.VmDescriptionJson ?? description?.Json;
-            if (json is not null)
-            {
-                File.WriteAllBytes(Path.Combine(directory, "desc.json"), json);
-            }
-
-            return code;
-        }));
+            input, output, vmdesc, pageSize,
+        };
+        command.SetAction(result => Cli.Guard(() =>
+            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error)));
         return command;
+    }
+
+    /// <summary>
+    /// Exit code: the stream's own error if it has one (1 invalid, 3 unsupported); else 1 when a
+    /// device body does not match its vmdesc (state.json is still written, that device partly);
+    /// else 2 when there is no vmdesc at all (RAM images only); else 0.
+    /// </summary>
+    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors)
+    {
+        using var file = InputFile.Open(inputPath);
+        Directory.CreateDirectory(directory);
+        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"));
+        var code = extraction.ReaderExitCode;
+        if (extraction.DescriptionProblem is { } problem)
+        {
+            errors.WriteLine($"{file.Name}: error {MigrationRules.VmDescriptionSyntax.Id}: {problem}");
+            code = code == ExitCodes.Ok ? ExitCodes.Invalid : code;
+        }
+
+        if (extraction.DescriptionJson is { } json)
+        {
+            code = Math.Max(code, WriteDescription(file.Name, json, Path.Combine(directory, "desc.json"), errors));
+        }
+
+        var state = extraction.State;
+        if (extraction.Description is null)
+        {
+            if (extraction.DescriptionProblem is null)
+            {
+                errors.WriteLine($"qmig: {file.Name}: state.json needs a vmdesc and the stream has none " +
+                    "(postcopy, suppress-vmdesc or a cut-off capture): give one with --vmdesc FILE; the RAM images are written");
+            }
+
+            return code == ExitCodes.Ok ? ExitCodes.UsageOrIo : code;
+        }
+
+        using (var stateFile = new FileStream(Path.Combine(directory, "state.json"), FileMode.Create, FileAccess.Write))
+        {
+            PythonJsonWriter.Write(stateFile, state.Root);
+        }
+
+        foreach (var error in state.Problems)
+        {
+            errors.WriteLine(error.Format(file.Name));
+        }
+
+        return code == ExitCodes.Ok && state.Problems.Count > 0 ? ExitCodes.Invalid : code;
+    }
+
+    /// <summary>
+    /// The script re-encodes the vmdesc it parsed; so do we. JSON Python would refuse is written
+    /// as found, with an error.
+    /// </summary>
+    private static int WriteDescription(string name, byte[] json, string path, TextWriter errors)
+    {
+        if (!PythonJsonParser.TryParse(json, out var value, out var problem))
+        {
+            File.WriteAllBytes(path, json);
+            errors.WriteLine($"{name}: error {MigrationRules.VmDescriptionSyntax.Id}: the vmdesc is not JSON Python's json module reads ({problem}); desc.json holds it as found");
+            return ExitCodes.Invalid;
+        }
+
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write);
+        PythonJsonWriter.Write(stream, value!);
+        return ExitCodes.Ok;
     }
 }

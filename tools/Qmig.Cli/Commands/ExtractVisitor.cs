@@ -4,7 +4,7 @@ using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli.Commands;
 
-/// <summary>Applies every page to the block images and keeps the vmdesc as found.</summary>
+/// <summary>Applies every page to the block images; hands sections, blocks, bodies and the vmdesc to the state collector.</summary>
 public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) : IMigrationVisitor
 {
     public void OnFileHeader(in RecordInfo record, uint version)
@@ -19,11 +19,13 @@ public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) 
     {
     }
 
-    public void OnSectionHeader(in RecordInfo record, SectionInfo section)
-    {
-    }
+    public void OnSectionHeader(in RecordInfo record, SectionInfo section) => result.State.OnSectionHeader(record.Kind, section);
 
-    public void OnRamBlock(in RecordInfo record, RamBlock block) => images.AddBlock(block);
+    public void OnRamBlock(in RecordInfo record, RamBlock block)
+    {
+        images.AddBlock(block);
+        result.State.OnRamBlock(record.SectionId, block);
+    }
 
     public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
     {
@@ -34,7 +36,7 @@ public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) 
     }
 
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
-        result.DeviceBodies.Add((section, body.ToArray()));
+        result.State.OnDeviceBody(section, record.Offset, body);
 
     public void OnSectionFooter(in RecordInfo record, SectionInfo section)
     {
@@ -49,12 +51,4 @@ public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) 
     }
 
     public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json) => result.VmDescriptionJson = json.ToArray();
-}
-
-/// <summary>What extraction keeps besides the RAM images: the device bodies and the vmdesc.</summary>
-public sealed class ExtractResult
-{
-    public List<(SectionInfo Section, byte[] Body)> DeviceBodies { get; } = [];
-
-    public byte[]? VmDescriptionJson { get; set; }
 }

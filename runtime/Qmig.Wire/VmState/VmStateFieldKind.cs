@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+namespace Qmig.Wire.VmState;
+
+/// <summary>How analyze-migration.py (7.2) reads a field, chosen by the vmdesc <c>type</c>.</summary>
+public enum VmStateFieldKind : byte
+{
+    /// <summary><c>size</c> bytes shown as space-separated hex: buffers, timers, tmp, vstruct, device-specific and unknown types.</summary>
+    Raw,
+
+    /// <summary><c>size</c> bytes, true when the first is non-zero.</summary>
+    Bool,
+
+    /// <summary>A big-endian two's-complement integer of <c>size</c> bytes; negatives also show their decimal value.</summary>
+    Signed,
+
+    /// <summary>A big-endian unsigned integer of <c>size</c> bytes.</summary>
+    Unsigned,
+
+    /// <summary>A nested vmsd under <c>struct</c>: its fields, then its subsections.</summary>
+    Struct,
+}
+
+public static class VmStateFieldKinds
+{
+    /// <summary>
+    /// The script's reader table. "uint8 equal" and "uint16 equal" are read as signed there (and
+    /// "int32 le" too), so a 0xff shows as "0xff (-1)"; any type it does not list is raw bytes.
+    /// </summary>
+    public static VmStateFieldKind Of(string? type) => type switch
+    {
+        "bool" => VmStateFieldKind.Bool,
+        "int8" or "int16" or "int32" or "int32 equal" or "int32 le" or "int64" or "int64 equal" or "uint8 equal" or "uint16 equal" => VmStateFieldKind.Signed,
+        "uint8" or "uint16" or "uint32" or "uint32 equal" or "uint64" => VmStateFieldKind.Unsigned,
+        "struct" => VmStateFieldKind.Struct,
+        _ => VmStateFieldKind.Raw,
+    };
+
+    public static VmStateFieldKind Of(JsonElement field) =>
+        field.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String ? Of(type.GetString()) : VmStateFieldKind.Raw;
+}

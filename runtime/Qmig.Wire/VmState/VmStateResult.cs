@@ -1,0 +1,12 @@
+using Qmig.Wire.PythonJson;
+
+namespace Qmig.Wire.VmState;
+
+/// <summary>
+/// A decoded device body: the field tree as analyze-migration.py shows it (complete, or up to the
+/// error), how many body bytes the description accounted for, and the first mismatch if any.
+/// </summary>
+public sealed record VmStateResult(PyObject State, int Consumed, VmStateError? Error)
+{
+    public bool Succeeded => Error is null;
+}

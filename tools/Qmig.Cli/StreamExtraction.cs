@@ -1,0 +1,85 @@
+using Qmig.Cli.Commands;
+using Qmig.Wire.Extraction;
+using Qmig.Wire.Streaming;
+using Qmig.Wire.VmState;
+
+namespace Qmig.Cli;
+
+/// <summary>
+/// Reads one stream the way <c>extract</c> does: RAM images under a directory, device bodies
+/// collected, then decoded with the vmdesc. <c>diff</c> runs it once per stream.
+/// </summary>
+public sealed class StreamExtraction
+{
+    private StreamExtraction(int readerExitCode, VmDescriptionDocument? description, byte[]? descriptionJson, MigrationState state,
+        string? descriptionProblem, IReadOnlyList<(RamBlock Block, string Path)> images, int pageSize)
+    {
+        ReaderExitCode = readerExitCode;
+        Description = description;
+        DescriptionJson = descriptionJson;
+        State = state;
+        DescriptionProblem = descriptionProblem;
+        Images = images;
+        PageSize = pageSize;
+    }
+
+    /// <summary>0, or the exit code the stream reader's error calls for (already reported on stderr).</summary>
+    public int ReaderExitCode { get; }
+
+    /// <summary>The vmdesc the state was decoded with: --vmdesc, else the stream's own.</summary>
+    public VmDescriptionDocument? Description { get; }
+
+    /// <summary>The bytes of that vmdesc, for desc.json.</summary>
+    public byte[]? DescriptionJson { get; }
+
+    /// <summary>
+    /// Every section and FULL body; decoded when <see cref="Description"/> is known, otherwise
+    /// devices are "" and only their bodies can be compared.
+    /// </summary>
+    public MigrationState State { get; }
+
+    /// <summary>Why the stream's trailing vmdesc could not be used, if it could not.</summary>
+    public string? DescriptionProblem { get; }
+
+    public IReadOnlyList<(RamBlock Block, string Path)> Images { get; }
+
+    public int PageSize { get; }
+
+    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory)
+    {
+        var given = file.FindVmDescription(vmdescPath);
+        var options = new MigrationReaderOptions
+        {
+            VmDescription = given,
+            TargetPageSize = given?.PageSize ?? defaultPageSize,
+        };
+        var extracted = new ExtractResult();
+        int code;
+        List<(RamBlock, string)> images;
+        using (var set = new RamImageSet(ramDirectory, options.TargetPageSize))
+        {
+            var visitor = new ExtractVisitor(set, extracted);
+            code = StreamRun.Execute(file, options, ref visitor, out _);
+            images = set.Files.ToList();
+        }
+
+        // A vmdesc given on the command line wins; else the stream's own, which a pipe brings only at its end.
+        var description = given;
+        var json = vmdescPath is not null ? given?.Json : extracted.VmDescriptionJson ?? given?.Json;
+        string? problem = null;
+        if (description is null && json is not null)
+        {
+            try
+            {
+                description = VmDescriptionDocument.Parse(json);
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                problem = $"the stream's vmdesc is not valid JSON: {ex.Message}";
+            }
+        }
+
+        var state = extracted.State.Build(description);
+        return new StreamExtraction(code, description, json, state, problem, images, options.TargetPageSize);
+    }
+}
