@@ -8,10 +8,16 @@ namespace Qmig.Wire.ReturnPath;
 /// received-bitmap blob that follows a RECV_BITMAP message outside its length. Incremental like
 /// the main stream reader; every length is checked against QEMU's rules before it is trusted.
 /// </summary>
-public sealed class ReturnPathReader(long maxBitmapSize = 256L << 20)
+/// <remarks>
+/// With <paramref name="blocks"/> (the source's RAM blocks) a RECV_BITMAP must name one of them and
+/// its blob must be exactly that block's bitmap size, as QEMU's source requires before it merges
+/// the bitmap; without them only the cap, the word size and the end marker are checked.
+/// </remarks>
+public sealed class ReturnPathReader(long maxBitmapSize = 256L << 20, IReadOnlyList<RamBlock>? blocks = null, int targetPageSize = 4096)
 {
     private byte[] _scratch = new byte[1024];
     private bool _blobExpected;
+    private ulong? _expectedBitmapSize;
 
     public long Position { get; private set; }
 
@@ -33,13 +39,26 @@ public sealed class ReturnPathReader(long maxBitmapSize = 256L << 20)
             if (status == OperationStatus.NeedMoreData && span.Length < buffer.Length)
             {
                 var length = (int)Math.Min(buffer.Length, NeededLength(span));
-                if (_scratch.Length < length)
+                while (true)
                 {
-                    _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
-                }
+                    if (_scratch.Length < length)
+                    {
+                        _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
+                    }
 
-                buffer.Slice(0, length).CopyTo(_scratch);
-                status = ReadOne(_scratch.AsSpan(0, length), ref visitor, out consumed);
+                    buffer.Slice(0, length).CopyTo(_scratch);
+                    status = ReadOne(_scratch.AsSpan(0, length), ref visitor, out consumed);
+
+                    // A first segment shorter than the length field gave only the header's size:
+                    // the copy now holds the length, so take as much as it says.
+                    var needed = status == OperationStatus.NeedMoreData ? (int)Math.Min(buffer.Length, NeededLength(_scratch.AsSpan(0, length))) : length;
+                    if (needed <= length)
+                    {
+                        break;
+                    }
+
+                    length = needed;
+                }
             }
 
             if (status == OperationStatus.InvalidData)
@@ -107,6 +126,11 @@ public sealed class ReturnPathReader(long maxBitmapSize = 256L << 20)
                     return Fail(MigrationRules.BadBitmapBlob, "recv_bitmap_blob", $"the bitmap size {blob.LenBitmap} is not a whole number of 64-bit words");
                 }
 
+                if (_expectedBitmapSize is ulong expectedSize && blob.LenBitmap != expectedSize)
+                {
+                    return Fail(MigrationRules.BadBitmapBlob, "recv_bitmap_blob", $"the bitmap has {blob.LenBitmap} bytes, its block needs {expectedSize}");
+                }
+
                 visitor.OnReceivedBitmap(new RecordInfo(RecordKind.ReceivedBitmap, Position, span.Slice(0, consumed), 0, 0), blob);
                 _blobExpected = false;
             }
@@ -149,9 +173,40 @@ public sealed class ReturnPathReader(long maxBitmapSize = 256L << 20)
             return Fail(MigrationRules.MessageLength, "rp_message", $"{type.ToQemuName()} with an empty payload", 2);
         }
 
+        _expectedBitmapSize = null;
+        if (type == MigRpMsg.RecvBitmap && blocks is not null)
+        {
+            var bitmapStatus = CheckBitmapBlock(message.Payload);
+            if (bitmapStatus != OperationStatus.Done)
+            {
+                return bitmapStatus;
+            }
+        }
+
         visitor.OnMessage(new RecordInfo(RecordKind.ReturnPathMessage, Position, span.Slice(0, consumed), 0, 0), message);
         _blobExpected = type == MigRpMsg.RecvBitmap;
         return OperationStatus.Done;
+    }
+
+    /// <summary>The block a RECV_BITMAP names, and the bitmap size it implies (QEMU: one bit per target page, in 64-bit words).</summary>
+    private OperationStatus CheckBitmapBlock(ReadOnlySpan<byte> payload)
+    {
+        if (RpRecvBitmap.TryRead(payload, out var recv, out var used, out _) != OperationStatus.Done || used != payload.Length)
+        {
+            return Fail(MigrationRules.MessageLength, "rp_recv_bitmap", "RECV_BITMAP payload is not a length byte and that many name bytes", 4);
+        }
+
+        foreach (var block in blocks!)
+        {
+            if (recv.BlockName.SequenceEqual(block.NameBytes))
+            {
+                var pages = block.UsedLength / (ulong)targetPageSize;
+                _expectedBitmapSize = (pages + 63) / 64 * 8;
+                return OperationStatus.Done;
+            }
+        }
+
+        return Fail(MigrationRules.BadBitmapBlob, "rp_recv_bitmap", $"RECV_BITMAP for unknown block '{System.Text.Encoding.ASCII.GetString(recv.BlockName)}'", 5);
     }
 
     private OperationStatus Fail(MigrationRule rule, string record, string message, long offsetInRecord = 0)

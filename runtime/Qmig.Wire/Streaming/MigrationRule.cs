@@ -44,6 +44,7 @@ public static class MigrationRules
     public static readonly MigrationRule DiscardRange = new("QMIG1404", "a discard range lies outside its block or is not page aligned");
     public static readonly MigrationRule PackageNesting = new("QMIG1405", "PACKAGED nested too deeply or a record crosses the package end");
     public static readonly MigrationRule PackageSize = new("QMIG1406", "PACKAGED length over the configured cap");
+    public static readonly MigrationRule AdvisePageSize = new("QMIG1407", "POSTCOPY_ADVISE announces a target page size other than the stream's");
 
     public static readonly MigrationRule UnknownMessage = new("QMIG1501", "unknown return-path message type");
     public static readonly MigrationRule MessageLength = new("QMIG1502", "return-path message length does not match its type");

@@ -93,6 +93,14 @@ public sealed partial class MigrationStreamReader
             case MigCmd.PostcopyAdvise:
                 if (command.LenPayload == 16 && command.TryReadPayloadAsPostcopyAdvise(out var advise, out _, out _) == OperationStatus.Done)
                 {
+                    // QEMU refuses postcopy when the source's target page differs from its own
+                    // (loadvm_postcopy_handle_advise): every placement would be misaligned.
+                    if (advise.TargetPageSize != (ulong)_pageSize)
+                    {
+                        return Fail(MigrationRules.AdvisePageSize, "postcopy_advise",
+                            $"POSTCOPY_ADVISE target page size {advise.TargetPageSize} differs from the stream's {_pageSize}", 13);
+                    }
+
                     _advisedPageSizes = advise.HostPageSizes;
                 }
 

@@ -111,6 +111,14 @@ public sealed partial class MigrationStreamReader
             // Inside a package, records must end at the package end: the window stops there.
             var packageLimit = _depth > 0 ? _packageEnds[_depth - 1] - _position : long.MaxValue;
             var first = buffer.FirstSpan;
+            if (first.IsEmpty)
+            {
+                // A sequence may hold empty segments before its data: an empty window reads
+                // nothing, so without stepping over them this loop would spin forever.
+                buffer = SkipEmptySegments(buffer);
+                continue;
+            }
+
             var window = first.Length > packageLimit ? first.Slice(0, (int)packageLimit) : first;
             var windowIsAll = window.Length == buffer.Length || window.Length == packageLimit;
             var status = Step(window, windowIsAll && (isFinalBlock || window.Length == packageLimit), ref visitor, out var used);
@@ -161,6 +169,18 @@ public sealed partial class MigrationStreamReader
                         : OperationStatus.NeedMoreData;
             }
         }
+    }
+
+    private static ReadOnlySequence<byte> SkipEmptySegments(ReadOnlySequence<byte> buffer)
+    {
+        var start = buffer.Start;
+        var position = start;
+        while (buffer.TryGet(ref position, out var memory) && memory.IsEmpty)
+        {
+            start = position;
+        }
+
+        return buffer.Slice(start);
     }
 
     private int MaxScratch => Math.Max(_options.MaxDeviceBodySize, _options.MaxVmDescriptionSize) + 64;

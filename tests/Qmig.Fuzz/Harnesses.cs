@@ -1,0 +1,124 @@
+using System.Buffers;
+using Qmig.Wire.ReturnPath;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Fuzz;
+
+/// <summary>
+/// The two fuzz targets. Each reads its input whole, then again split into three segments (the
+/// scratch-copy path), and checks what the readers promise: a result of Done, NeedMoreData or
+/// InvalidData with an error inside the input and a QMIG rule; a bounded number of records per
+/// byte; pages only inside their blocks. A broken promise throws, which afl counts as a crash.
+/// Shared with the xunit replay of the saved corpus, so CI checks exactly what the fuzzer did.
+/// </summary>
+public static class Harnesses
+{
+    /// <summary>Caps far below the defaults, so the fuzzer reaches the cap checks with small inputs.</summary>
+    public static readonly MigrationReaderOptions Options = new()
+    {
+        MaxDeviceBodySize = 1 << 16,
+        MaxVmDescriptionSize = 1 << 16,
+        MaxPackagedSize = 1 << 20,
+    };
+
+    /// <summary>The source's blocks for the return path: RECV_BITMAP blobs are checked against them (64 pages: 8 bytes).</summary>
+    public static readonly RamBlock[] Blocks = [new(0, "pc.ram"u8.ToArray(), 64 * 4096, null, null), new(1, "vga.vram"u8.ToArray(), 1 << 20, null, null)];
+
+    public static OperationStatus Stream(byte[] input) => Stream(input, Options);
+
+    /// <summary>The stream harness with other reader options (a vmdesc, no footers).</summary>
+    public static OperationStatus Stream(byte[] input, MigrationReaderOptions options)
+    {
+        var whole = ReadStream(input, new ReadOnlySequence<byte>(input), options);
+        var split = ReadStream(input, Split(input), options);
+        if (whole != split)
+        {
+            throw new InvalidOperationException($"whole input: {whole}, split input: {split}");
+        }
+
+        return whole;
+    }
+
+    public static OperationStatus ReturnPath(byte[] input)
+    {
+        var whole = ReadReturnPath(input, new ReadOnlySequence<byte>(input));
+        var split = ReadReturnPath(input, Split(input));
+        if (whole != split)
+        {
+            throw new InvalidOperationException($"whole input: {whole}, split input: {split}");
+        }
+
+        return whole;
+    }
+
+    private static OperationStatus ReadStream(byte[] input, ReadOnlySequence<byte> sequence, MigrationReaderOptions options)
+    {
+        var reader = new MigrationStreamReader(options);
+        var image = new FuzzImage(input.Length);
+        var visitor = new FuzzImageVisitor(image);
+        var status = reader.Read(ref sequence, true, ref visitor);
+        Check(status, reader.Error, input.Length, image.Records);
+        return status;
+    }
+
+    private static OperationStatus ReadReturnPath(byte[] input, ReadOnlySequence<byte> sequence)
+    {
+        var reader = new ReturnPathReader(1 << 16, Blocks);
+        var visitor = new FuzzReturnPathVisitor(new FuzzImage(input.Length));
+        var status = reader.Read(ref sequence, true, ref visitor);
+        Check(status, reader.Error, input.Length, visitor.Image.Records);
+        return status;
+    }
+
+    private static void Check(OperationStatus status, MigrationError? error, int length, long records)
+    {
+        // Every record the visitor sees consumed at least one byte, apart from the EOF/footerless
+        // transitions; more callbacks than bytes means the reader went round in circles.
+        if (records > length + 2)
+        {
+            throw new InvalidOperationException($"{records} records from {length} bytes");
+        }
+
+        switch (status)
+        {
+            case OperationStatus.Done or OperationStatus.NeedMoreData when error is null:
+                return;
+            case OperationStatus.InvalidData when error is not null:
+                if (error.Offset < 0 || error.Offset > length || !error.Rule.Id.StartsWith("QMIG", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"error outside the input or without a rule: {error}");
+                }
+
+                return;
+            default:
+                throw new InvalidOperationException($"status {status} with error {error}");
+        }
+    }
+
+    /// <summary>Three segments cut at a third and two thirds: records straddle segment ends.</summary>
+    private static ReadOnlySequence<byte> Split(byte[] input)
+    {
+        var a = input.Length / 3;
+        var b = 2 * input.Length / 3;
+        var first = new Segment(input.AsMemory(0, a), 0);
+        var second = first.Append(input.AsMemory(a, b - a));
+        var third = second.Append(input.AsMemory(b));
+        return new ReadOnlySequence<byte>(first, 0, third, third.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
