@@ -218,7 +218,7 @@ public sealed partial class MigrationStreamReader
         var usedLength = BinaryPrimitives.ReadUInt64BigEndian(rest.Slice(1 + rest[0]));
         if (usedLength == _blockListRemaining)
         {
-            return rest.Length == without || PlausibleBlockName(rest.Slice(without + 8)) && !PlausibleBlockName(rest.Slice(without));
+            return rest.Length == without || rest.Length >= without + 8 && PlausibleBlockName(rest.Slice(without + 8)) && !PlausibleBlockName(rest.Slice(without));
         }
 
         return !PlausibleBlockName(rest.Slice(without));

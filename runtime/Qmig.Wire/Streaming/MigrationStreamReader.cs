@@ -201,6 +201,7 @@ public sealed partial class MigrationStreamReader
         where TVisitor : IMigrationVisitor, allows ref struct
     {
         used = 0;
+        var depth = _depth;
         while (used < window.Length || _phase is Phase.AfterHeader)
         {
             var rest = window.Slice(used);
@@ -246,7 +247,9 @@ public sealed partial class MigrationStreamReader
 
             used += consumed;
             _position += consumed;
-            if ((_depth > 0 && _position == _packageEnds[_depth - 1]) || _phase == Phase.Done)
+            // A PACKAGED just opened: the window was cut for the outer level, so the caller must
+            // cut a new one at the package end before a record can run past it.
+            if ((_depth > 0 && _position == _packageEnds[_depth - 1]) || _phase == Phase.Done || _depth != depth)
             {
                 return OperationStatus.Done;
             }
