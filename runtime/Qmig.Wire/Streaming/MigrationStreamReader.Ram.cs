@@ -178,6 +178,14 @@ public sealed partial class MigrationStreamReader
                 $"block '{System.Text.Encoding.ASCII.GetString(entry.Idstr)}' of 0x{entry.UsedLength:x} bytes overruns the announced total by 0x{entry.UsedLength - _blockListRemaining:x}", 1 + entry.Idstr.Length);
         }
 
+        // A block's page size divides its offsets and discard ranges: zero, or not a power of two
+        // of at least the target page, is no page size QEMU could have sent.
+        if (hasPageSize && (entry.PageSize < (ulong)_pageSize || !ulong.IsPow2(entry.PageSize)))
+        {
+            return Fail(MigrationRules.BadRecord, "ram_block_entry",
+                $"block '{System.Text.Encoding.ASCII.GetString(entry.Idstr)}' has page size {entry.PageSize}, not a power of two of at least {_pageSize}", 1 + entry.Idstr.Length + 8);
+        }
+
         if (FindBlock(entry.Idstr) is not null)
         {
             return Fail(MigrationRules.DuplicateBlock, "ram_block_entry", $"block '{System.Text.Encoding.ASCII.GetString(entry.Idstr)}' appears twice in the block list", 1);
