@@ -172,6 +172,21 @@ public sealed partial class MigrationStreamReader
             return Fail(MigrationRules.Unsupported, "mapped_ram_header", "mapped-ram file layout (QEMU 9.0+ file: migration) is not supported yet");
         }
 
+        // No block has an empty name: an empty one means the list was read past its real end,
+        // because the announced total is more than the blocks add up to.
+        if (entry.Idstr.IsEmpty)
+        {
+            return Fail(MigrationRules.BlockListTotal, "ram_block_entry",
+                $"a block entry with an empty name where the announced total still leaves 0x{_blockListRemaining:x} bytes");
+        }
+
+        // QEMU sizes blocks in whole host pages; a partial page could never be placed.
+        if (entry.UsedLength % (ulong)_pageSize != 0)
+        {
+            return Fail(MigrationRules.BadRecord, "ram_block_entry",
+                $"block '{System.Text.Encoding.ASCII.GetString(entry.Idstr)}' has used length 0x{entry.UsedLength:x}, not a whole number of {_pageSize}-byte pages", 1 + entry.Idstr.Length);
+        }
+
         if (entry.UsedLength > _blockListRemaining)
         {
             return Fail(MigrationRules.BlockListTotal, "ram_block_entry",
