@@ -1,0 +1,21 @@
+using System.Runtime.InteropServices;
+
+namespace Qmig.Linux.Interop;
+
+internal static unsafe partial class Libc
+{
+    internal static readonly void* MapFailed = (void*)-1;
+
+    [LibraryImport(LibraryName, EntryPoint = "mmap", SetLastError = true)]
+    internal static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport(LibraryName, EntryPoint = "munmap", SetLastError = true)]
+    internal static partial int Munmap(void* address, nuint length);
+
+    [LibraryImport(LibraryName, EntryPoint = "madvise", SetLastError = true)]
+    internal static partial int Madvise(void* address, nuint length, int advice);
+
+    // Variadic in glibc (the fifth argument is read only with MREMAP_FIXED); fixed arguments are fine on x86_64.
+    [LibraryImport(LibraryName, EntryPoint = "mremap", SetLastError = true)]
+    internal static partial void* Mremap(void* oldAddress, nuint oldSize, nuint newSize, int flags, void* newAddress);
+}
