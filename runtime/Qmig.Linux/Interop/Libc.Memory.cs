@@ -18,4 +18,9 @@ internal static unsafe partial class Libc
     // Variadic in glibc (the fifth argument is read only with MREMAP_FIXED); fixed arguments are fine on x86_64.
     [LibraryImport(LibraryName, EntryPoint = "mremap", SetLastError = true)]
     internal static partial void* Mremap(void* oldAddress, nuint oldSize, nuint newSize, int flags, void* newAddress);
+
+    // No SetLastError and a plain call: it exists so that a fault on registered memory is taken in native code
+    // (see FaultingMemory), where the thread is in preemptive mode and does not hold up a garbage collection.
+    [LibraryImport(LibraryName, EntryPoint = "memcpy")]
+    internal static partial void* Memcpy(void* destination, void* source, nuint count);
 }
