@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Qmig.Wire.Machines;
 
 namespace Qmig.Linux.Pages;
@@ -27,6 +28,12 @@ public sealed class PageStateArray
     /// <summary>The low bit of every 2-bit field.</summary>
     private const ulong LowBits = 0x5555_5555_5555_5555;
 
+    /// <summary>
+    /// The generated table re-laid 4 × 4 (state × trigger, padded with NoTransition), so the hot path indexes
+    /// it with a shift and a mask and no bounds check. Built from <see cref="PageMachine.Transitions"/> once.
+    /// </summary>
+    private static readonly byte[] s_moves = BuildMoves();
+
     private readonly ulong[] _words;
     /// <summary>Fields of the last word that hold real pages (the rest is padding, kept at 0 forever).</summary>
     private readonly ulong _lastWordFields;
@@ -34,10 +41,11 @@ public sealed class PageStateArray
     public PageStateArray(long pageCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pageCount);
-        // The packing relies on the generated machine fitting 2 bits, and a zeroed word meaning "all missing".
-        if (PageMachine.StateCount > 1 << BitsPerPage || (byte)PageMachine.State.Missing != 0)
+        // The packing relies on the generated machine fitting 2 bits (and 4 triggers, for the padded table),
+        // and on a zeroed word meaning "all missing".
+        if (PageMachine.StateCount > 1 << BitsPerPage || PageMachine.TriggerCount > 4 || (byte)PageMachine.State.Missing != 0)
         {
-            throw new InvalidOperationException("the page machine no longer fits a 2-bit field with Missing = 0");
+            throw new InvalidOperationException("the page machine no longer fits a 2-bit field and 4 triggers with Missing = 0");
         }
 
         PageCount = pageCount;
@@ -59,27 +67,33 @@ public sealed class PageStateArray
     public PageTransitionResult TryApply(long pageIndex, PageMachine.Trigger trigger)
     {
         CheckIndex(pageIndex);
-        ref ulong word = ref _words[pageIndex >> WordShift];
+        if ((uint)trigger >= PageMachine.TriggerCount)
+        {
+            ThrowTrigger(trigger);
+        }
+
+        // Both indices were just checked, so address the word and the table entry without re-checking.
+        ref ulong word = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_words), (nint)(pageIndex >> WordShift));
+        ref byte moves = ref MemoryMarshal.GetArrayDataReference(s_moves);
         int shift = Shift(pageIndex);
-        ReadOnlySpan<byte> table = PageMachine.Transitions;
         ulong observed = Volatile.Read(ref word);
         // Invariant: the CAS replaces `observed` only if no page of this word moved since it was read, and the
         // replacement differs from it only in this page's field, moved along the table's edge from the state
         // read in `observed`. So a successful CAS applies exactly one legal transition; refusal writes nothing.
         while (true)
         {
-            var from = (PageMachine.State)((observed >> shift) & FieldMask);
-            byte to = table[((int)from * PageMachine.TriggerCount) + (int)trigger];
+            int from = (int)((observed >> shift) & FieldMask);
+            byte to = Unsafe.Add(ref moves, (from << 2) | (int)trigger);
             if (to == PageMachine.NoTransition)
             {
-                return new PageTransitionResult(false, from, from, trigger);
+                return new PageTransitionResult(false, (PageMachine.State)from, (PageMachine.State)from, trigger);
             }
 
             ulong desired = (observed & ~(FieldMask << shift)) | ((ulong)to << shift);
             ulong actual = Interlocked.CompareExchange(ref word, desired, observed);
             if (actual == observed)
             {
-                return new PageTransitionResult(true, from, (PageMachine.State)to, trigger);
+                return new PageTransitionResult(true, (PageMachine.State)from, (PageMachine.State)to, trigger);
             }
 
             // Some page of this word moved, maybe ours: decide again from what is there now.
@@ -284,6 +298,26 @@ public sealed class PageStateArray
             throw new ArgumentOutOfRangeException(nameof(count), $"pages [{first}, {first}+{count}) outside [0, {PageCount})");
         }
     }
+
+    private static byte[] BuildMoves()
+    {
+        var moves = new byte[16];
+        moves.AsSpan().Fill(PageMachine.NoTransition);
+        ReadOnlySpan<byte> table = PageMachine.Transitions;
+        for (int state = 0; state < PageMachine.StateCount; state++)
+        {
+            for (int trigger = 0; trigger < PageMachine.TriggerCount; trigger++)
+            {
+                moves[(state << 2) | trigger] = table[(state * PageMachine.TriggerCount) + trigger];
+            }
+        }
+
+        return moves;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTrigger(PageMachine.Trigger trigger)
+        => throw new ArgumentOutOfRangeException(nameof(trigger), $"trigger {(int)trigger} is not one of the page machine's {PageMachine.TriggerCount}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowIndex(long pageIndex)

@@ -10,6 +10,7 @@ namespace Qmig.Benchmarks.Linux;
 /// requester thread on the other CPU keeps firing fault at the same pages. Results are per transition.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn, MedianColumn]
 public class PageStateArrayBenchmarks
 {
     private const int HotPages = 4096;

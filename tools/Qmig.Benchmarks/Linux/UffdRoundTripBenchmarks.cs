@@ -13,6 +13,7 @@ namespace Qmig.Benchmarks.Linux;
 /// (CLOCK_MONOTONIC around the read). The mean is BenchmarkDotNet's; p50/p99 of single round trips are
 /// printed at cleanup and appended to <see cref="LatencySamples.ReportPath"/>.
 /// </summary>
+[MinColumn, MedianColumn]
 public unsafe class UffdRoundTripBenchmarks
 {
     private const int Pages = 4096;
