@@ -52,8 +52,6 @@ public sealed unsafe partial class Userfaultfd : IDisposable
     /// <summary>The descriptor, for polling it together with other descriptors.</summary>
     public SafeFileDescriptor Handle => _fd;
 
-    public static int SystemPageSize { get; } = Environment.SystemPageSize;
-
     /// <summary>
     /// Asks the kernel what it offers, with a throw-away descriptor: UFFDIO_API may be issued only once
     /// per descriptor, and the features to enable must be named in that one call (QEMU probes the same way).

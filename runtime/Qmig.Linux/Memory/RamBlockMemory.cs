@@ -29,6 +29,9 @@ namespace Qmig.Linux.Memory;
 /// not safe against concurrent placement of the same pages (nothing in QEMU's protocol allows that
 /// either). It moves the state first (received → missing) and drops the memory after, so that
 /// "received ⇒ present" holds throughout.</para>
+/// <para><b>Touching the block from this process</b>: only through native code (<see cref="FaultingMemory"/>)
+/// while pages may be missing. A managed thread parked in a userfault holds up every garbage collection,
+/// and the threads that would resolve the fault may be waiting for that collection.</para>
 /// </remarks>
 public sealed unsafe class RamBlockMemory : IDisposable
 {
