@@ -132,11 +132,43 @@ public class DiscardPropertyTests
         Assert.Empty(sink.Commands);
     }
 
+    /// <summary>
+    /// Writes the commands as bytes with the generated writer, then decodes them with the generated
+    /// reader, so the property checks what goes on the wire, not what the computation meant to send.
+    /// </summary>
     private sealed class RecordingSink : IDiscardCommandSink
     {
-        public List<(string Block, (ulong StartBytes, ulong LengthBytes)[] Ranges)> Commands { get; } = [];
+        private readonly System.Buffers.ArrayBufferWriter<byte> _wire = new();
+        private readonly DiscardCommandWriter _writer;
+
+        public RecordingSink() => _writer = new DiscardCommandWriter(_wire);
+
+        public List<(string Block, (ulong StartBytes, ulong LengthBytes)[] Ranges)> Commands
+        {
+            get
+            {
+                var commands = new List<(string, (ulong, ulong)[])>();
+                var bytes = _wire.WrittenSpan;
+                while (!bytes.IsEmpty)
+                {
+                    Assert.Equal(System.Buffers.OperationStatus.Done, Qmig.Wire.Command.TryRead(bytes, out var command, out var used, out var error));
+                    Assert.Equal(Qmig.Wire.MigCmd.PostcopyRamDiscard, command.Cmd);
+                    Assert.Equal(System.Buffers.OperationStatus.Done, command.TryReadPayloadAsPostcopyRamDiscard(out var discard, out _, out _));
+                    var ranges = new List<(ulong, ulong)>();
+                    foreach (var range in discard.Ranges)
+                    {
+                        ranges.Add((range.Start, range.Length));
+                    }
+
+                    commands.Add((Encoding.UTF8.GetString(discard.BlockName), ranges.ToArray()));
+                    bytes = bytes.Slice(used);
+                }
+
+                return commands;
+            }
+        }
 
         public void WriteDiscard(ReadOnlySpan<byte> blockName, ReadOnlySpan<(ulong StartBytes, ulong LengthBytes)> ranges)
-            => Commands.Add((Encoding.UTF8.GetString(blockName), ranges.ToArray()));
+            => _writer.WriteDiscard(blockName, ranges);
     }
 }
