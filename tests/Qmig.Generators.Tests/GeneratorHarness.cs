@@ -14,15 +14,17 @@ public static class GeneratorHarness
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .ToImmutableArray());
 
-    public sealed record Result(GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics, ImmutableArray<AdditionalText> Texts)
+    public sealed record Result(GeneratorDriver Driver, Compilation Input, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics, ImmutableArray<AdditionalText> Texts)
     {
         public IEnumerable<Diagnostic> CompileErrors =>
             Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error);
     }
 
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Preview);
+
     public static CSharpCompilation NewCompilation(string code = "class Consumer { }") => CSharpCompilation.Create(
         "GeneratorTest",
-        [CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Preview))],
+        [CSharpSyntaxTree.ParseText(code, ParseOptions)],
         References.Value,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
 
@@ -32,10 +34,11 @@ public static class GeneratorHarness
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
             [generator.AsSourceGenerator()],
             texts,
-            new CSharpParseOptions(LanguageVersion.Preview),
+            ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-        driver = driver.RunGeneratorsAndUpdateCompilation(NewCompilation(), out var output, out var diagnostics);
-        return new Result(driver, output, diagnostics, texts);
+        var input = NewCompilation();
+        driver = driver.RunGeneratorsAndUpdateCompilation(input, out var output, out var diagnostics);
+        return new Result(driver, input, output, diagnostics, texts);
     }
 
     /// <summary>Reads a spec file copied next to the test assembly (see the csproj).</summary>

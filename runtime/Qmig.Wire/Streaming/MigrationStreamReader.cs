@@ -105,7 +105,7 @@ public sealed partial class MigrationStreamReader
 
             if (buffer.IsEmpty)
             {
-                return isFinalBlock ? EndOfInput() : OperationStatus.NeedMoreData;
+                return isFinalBlock ? EndOfInput(insideRecord: false) : OperationStatus.NeedMoreData;
             }
 
             // Inside a package, records must end at the package end: the window stops there.
@@ -159,7 +159,7 @@ public sealed partial class MigrationStreamReader
 
                     if (isFinalBlock)
                     {
-                        return EndOfInput();
+                        return EndOfInput(insideRecord: true);
                     }
 
                     // More than any record may hold is buffered and the record is still not complete:
@@ -259,9 +259,9 @@ public sealed partial class MigrationStreamReader
     }
 
     /// <summary>The input ended at a record boundary or inside a record.</summary>
-    private OperationStatus EndOfInput()
+    private OperationStatus EndOfInput(bool insideRecord)
     {
-        if (IsCompleted)
+        if (IsCompleted && !insideRecord)
         {
             _phase = Phase.Done;
             return OperationStatus.Done;
@@ -275,6 +275,7 @@ public sealed partial class MigrationStreamReader
             Phase.RamBody or Phase.RamBlockList => $"RAM section {_current}",
             Phase.DeviceBody => $"the body of section {_current}",
             Phase.Footer => $"the footer of section {_current}",
+            Phase.AfterEndOfSections => "the QEMU_VM_VMDESCRIPTION record",
             _ => "a record",
         };
         return Fail(MigrationRules.Truncated, where, $"truncated at 0x{_position:x}: the stream ends inside {where}");

@@ -184,7 +184,7 @@ public class WireDiagnosticTests
                   - id: x
                     type: u1
             """, "QMIG1006");
-        AssertAt(d, 11, 11);
+        AssertAt(d, 10, 11);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public class WireGeneratorTests
     {
         var specs = GeneratorHarness.SpecFiles("migration", "*.ksy").ToArray();
         var first = GeneratorHarness.Run(new WireFormatGenerator(), specs);
-        var driver = first.Driver.RunGenerators(first.Output.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { }")));
+        var driver = first.Driver.RunGenerators(first.Input.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { }", GeneratorHarness.ParseOptions)));
         var steps = driver.GetRunResult().Results.Single().TrackedSteps;
         foreach (var stepName in new[] { WireFormatGenerator.ParseStep, WireFormatGenerator.CheckStep })
         {
@@ -43,7 +43,7 @@ public class WireGeneratorTests
         var first = GeneratorHarness.Run(new WireFormatGenerator(), specs);
         var driver = first.Driver.ReplaceAdditionalText(first.Texts[0],
             new GeneratorHarness.InMemoryAdditionalText(specs[0].Path, specs[0].Text + "\n# an edit\n"));
-        driver = driver.RunGenerators(first.Output);
+        driver = driver.RunGenerators(first.Input);
         var parse = driver.GetRunResult().Results.Single().TrackedSteps[WireFormatGenerator.ParseStep].SelectMany(s => s.Outputs).ToList();
         Assert.Equal(specs.Length - 1, parse.Count(o => o.Reason == IncrementalStepRunReason.Cached));
         Assert.Single(parse, o => o.Reason is IncrementalStepRunReason.Modified or IncrementalStepRunReason.New or IncrementalStepRunReason.Unchanged);

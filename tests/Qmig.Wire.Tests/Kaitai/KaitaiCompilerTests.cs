@@ -33,15 +33,46 @@ public sealed class KaitaiCompilerTests
         return data;
     }
 
+    /// <summary>
+    /// The real streams walk.js can tile on its own: it sizes device bodies with the stream's vmdesc
+    /// and needs footers, and it does not read postcopy block lists or mapped-ram. The streams it
+    /// cannot read are listed, so a new fixture must be placed in one list or the other.
+    /// </summary>
+    private static readonly string[] WalkableStreams =
+    [
+        "pc-32m-paused", "pc-64m-running", "q35-devices", "pc-32m-paused-qemu10",
+        "pc-32m-xbzrle", "pc-32m-compress", "pc-32m-ignore-shared-uuid",
+    ];
+
+    private static readonly string[] StreamsBeyondWalkJs =
+    [
+        "pc-32m-no-vmdesc", "pc-32m-no-footer", "pc-32m-postcopy", "pc-32m-postcopy-qemu10",
+        "pc-32m-return-path-qemu10", "pc-2m-mapped-ram-qemu10", "pc-2m-mapped-ram-multifd-qemu10",
+    ];
+
     public static TheoryData<string> RealStreams()
     {
         var data = new TheoryData<string>();
         foreach (var file in Directory.GetFiles(Node.DataDir, "*.mig", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
-            data.Add(Path.GetRelativePath(Node.RepoRoot, file).Replace(Path.DirectorySeparatorChar, '/'));
+            var folder = Path.GetFileName(Path.GetDirectoryName(file)!);
+            if (WalkableStreams.Contains(folder))
+            {
+                data.Add(Path.GetRelativePath(Node.RepoRoot, file).Replace(Path.DirectorySeparatorChar, '/'));
+            }
         }
 
         return data;
+    }
+
+    [Fact]
+    public void EveryRealStreamIsClassifiedForTheKaitaiWalk()
+    {
+        var folders = Directory.GetFiles(Node.DataDir, "*.mig", SearchOption.AllDirectories)
+            .Select(f => Path.GetFileName(Path.GetDirectoryName(f)!)).Distinct().ToList();
+        var unclassified = folders.Where(f => !WalkableStreams.Contains(f) && !StreamsBeyondWalkJs.Contains(f)).ToList();
+        Assert.True(unclassified.Count == 0, "classify these streams in KaitaiCompilerTests: " + string.Join(", ", unclassified));
+        Assert.Equal(WalkableStreams.Length, folders.Count(f => WalkableStreams.Contains(f)));
     }
 
     [Fact]

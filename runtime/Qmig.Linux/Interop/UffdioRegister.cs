@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace Qmig.Linux.Interop;
+
+/// <summary><c>struct uffdio_register { struct uffdio_range range; u64 mode, ioctls; }</c> (32 bytes).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 32)]
+internal struct UffdioRegister
+{
+    [FieldOffset(0)] public UffdioRange Range;
+    [FieldOffset(16)] public ulong Mode;
+    [FieldOffset(24)] public ulong Ioctls;
+}

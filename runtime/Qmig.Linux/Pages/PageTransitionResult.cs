@@ -1,0 +1,17 @@
+using Qmig.Wire.Machines;
+
+namespace Qmig.Linux.Pages;
+
+/// <summary>
+/// What <see cref="PageStateArray.TryApply"/> did: either applied a legal move (<see cref="Previous"/> →
+/// <see cref="Current"/>), or refused one that the page machine does not allow from the state the page
+/// was in (then <see cref="Previous"/> == <see cref="Current"/> == that state, and nothing was written).
+/// </summary>
+public readonly record struct PageTransitionResult(bool Applied, PageMachine.State Previous, PageMachine.State Current, PageMachine.Trigger Trigger)
+{
+    public bool Refused => !Applied;
+
+    public override string ToString() => Applied
+        ? $"{Trigger}: {Previous} -> {Current}"
+        : $"{Trigger}: refused in {Previous}";
+}

@@ -1,0 +1,56 @@
+using System.Text;
+using Qmig.Postcopy.Bitmaps;
+
+namespace Qmig.Postcopy;
+
+/// <summary>
+/// The source's view of one RAM block for postcopy: its name as it goes on the wire, its size in target
+/// pages, how many target pages make one of its host pages, and its dirty bitmap and sent map.
+/// </summary>
+public sealed class SourceRamBlock
+{
+    /// <summary>The wire carries the name behind a u8 length.</summary>
+    public const int MaxNameLength = 255;
+
+    private readonly byte[] _name;
+
+    public SourceRamBlock(string name, long pageCount, int hostPageTargetPages = 1)
+        : this(Encoding.UTF8.GetBytes(name), pageCount, hostPageTargetPages)
+    {
+    }
+
+    public SourceRamBlock(ReadOnlySpan<byte> name, long pageCount, int hostPageTargetPages = 1)
+    {
+        if (name.IsEmpty || name.Length > MaxNameLength || name.Contains((byte)0))
+        {
+            throw new ArgumentException($"a RAM block name is 1..{MaxNameLength} bytes with no NUL", nameof(name));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(pageCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(hostPageTargetPages, 1);
+        if (pageCount % hostPageTargetPages != 0)
+        {
+            // QEMU refuses postcopy for such blocks too: a discard must cover whole host pages.
+            throw new ArgumentException($"{pageCount} target pages is not a whole number of host pages of {hostPageTargetPages}", nameof(pageCount));
+        }
+
+        _name = name.ToArray();
+        PageCount = pageCount;
+        HostPageTargetPages = hostPageTargetPages;
+        Dirty = new DirtyBitmap(pageCount);
+        Sent = new SentMap(pageCount);
+    }
+
+    public ReadOnlySpan<byte> Name => _name;
+
+    public string NameText => Encoding.UTF8.GetString(_name);
+
+    public long PageCount { get; }
+
+    /// <summary>Target pages per host page: 1 for ordinary memory, 512 for 2 MiB huge pages with 4 KiB target pages.</summary>
+    public int HostPageTargetPages { get; }
+
+    public DirtyBitmap Dirty { get; }
+
+    public SentMap Sent { get; }
+}
