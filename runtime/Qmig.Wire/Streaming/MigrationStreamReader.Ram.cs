@@ -157,10 +157,15 @@ public sealed partial class MigrationStreamReader
     /// One entry of the MEM_SIZE list. The list ends by byte count, not by a marker: each length
     /// must fit in what the total still leaves, so a bad length cannot run past the list.
     /// </summary>
-    private OperationStatus ReadRamBlock<TVisitor>(ReadOnlySpan<byte> rest, ref TVisitor visitor, out int consumed)
+    private OperationStatus ReadRamBlock<TVisitor>(ReadOnlySpan<byte> rest, bool atEnd, ref TVisitor visitor, out int consumed)
         where TVisitor : IMigrationVisitor, allows ref struct
     {
-        var hasPageSize = BlockListHasPageSize(rest);
+        consumed = 0;
+        if (BlockListHasPageSize(rest, atEnd, out var hasPageSize) == OperationStatus.NeedMoreData)
+        {
+            return OperationStatus.NeedMoreData;
+        }
+
         var status = RamBlockEntry.TryRead(rest, hasPageSize, _hasMrAddr, out var entry, out consumed, out var error);
         if (status != OperationStatus.Done)
         {
@@ -225,27 +230,42 @@ public sealed partial class MigrationStreamReader
     /// summary shows huge pages, read the entry both ways and keep the one that leaves a
     /// plausible next entry.
     /// </summary>
-    private bool BlockListHasPageSize(ReadOnlySpan<byte> rest)
+    private OperationStatus BlockListHasPageSize(ReadOnlySpan<byte> rest, bool atEnd, out bool hasPageSize)
     {
+        hasPageSize = false;
         if (_advisedPageSizes is not ulong summary || summary == (ulong)_pageSize || rest.IsEmpty)
         {
-            return false;
+            return OperationStatus.Done;
         }
 
         var without = 1 + rest[0] + 8 + (_hasMrAddr ? 8 : 0);
+
+        // The guess looks at what follows the entry read both ways. Decide only once that is all
+        // visible (or nothing more will come): otherwise the answer would depend on where the
+        // input happened to be cut.
+        if (!atEnd && (!NameVisible(rest, without) || !NameVisible(rest, without + 8)))
+        {
+            return OperationStatus.NeedMoreData;
+        }
+
         if (rest.Length < without + 2)
         {
-            return false;
+            return OperationStatus.Done;
         }
 
         var usedLength = BinaryPrimitives.ReadUInt64BigEndian(rest.Slice(1 + rest[0]));
         if (usedLength == _blockListRemaining)
         {
-            return rest.Length == without || rest.Length >= without + 8 && PlausibleBlockName(rest.Slice(without + 8)) && !PlausibleBlockName(rest.Slice(without));
+            hasPageSize = rest.Length != without && rest.Length >= without + 8 && PlausibleBlockName(rest.Slice(without + 8)) && !PlausibleBlockName(rest.Slice(without));
+            return OperationStatus.Done;
         }
 
-        return !PlausibleBlockName(rest.Slice(without));
+        hasPageSize = !PlausibleBlockName(rest.Slice(without));
+        return OperationStatus.Done;
     }
+
+    /// <summary>Whether a length-prefixed name at <paramref name="at"/> lies wholly inside <paramref name="rest"/>.</summary>
+    private static bool NameVisible(ReadOnlySpan<byte> rest, int at) => rest.Length > at && rest.Length >= at + 1 + rest[at];
 
     private static bool PlausibleBlockName(ReadOnlySpan<byte> entry)
     {

@@ -213,7 +213,7 @@ public sealed partial class MigrationStreamReader
                     status = ReadRamRecord(rest, ref visitor, out consumed);
                     break;
                 case Phase.RamBlockList:
-                    status = ReadRamBlock(rest, ref visitor, out consumed);
+                    status = ReadRamBlock(rest, atEnd, ref visitor, out consumed);
                     break;
                 case Phase.Header:
                     status = ReadFileHeader(rest, ref visitor, out consumed);
