@@ -1,0 +1,79 @@
+using System.Reflection;
+using Xunit;
+using YamlDotNet.RepresentationModel;
+
+namespace Qmig.Wire.Tests.Properties;
+
+/// <summary>
+/// The properties cover every record type: the types the generator emitted (every public type of
+/// the Qmig.Wire assembly with a static TryRead, which includes every IWireRecord), the types the
+/// spec files declare, and the types <see cref="WireCases"/> has a generator for are the same set.
+/// A new spec type without a generator fails here.
+/// </summary>
+public sealed class CoverageTests
+{
+    [Fact]
+    public void EveryGeneratedRecordTypeHasAGenerator()
+    {
+        var generated = GeneratedRecordTypes().Select(t => t.Name).ToHashSet();
+        var covered = WireCases.ByType.Keys.Select(t => t.Name).ToHashSet();
+        Assert.True(generated.Count > 0, "No record types found in the Qmig.Wire assembly");
+        var missing = generated.Except(covered).Order(StringComparer.Ordinal).ToList();
+        var stale = covered.Except(generated).Order(StringComparer.Ordinal).ToList();
+        Assert.True(missing.Count == 0, "Record types without a property generator in WireCases: " + string.Join(", ", missing));
+        Assert.True(stale.Count == 0, "WireCases names types that are not generated record types: " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public void EverySpecTypeIsAGeneratedRecordType()
+    {
+        var generated = GeneratedRecordTypes().Select(t => t.Name).ToHashSet();
+        var declared = SpecTypeNames().ToHashSet();
+        Assert.Equal(30, declared.Count); // the four spec files as of this test; update with the spec
+        Assert.Equal(declared.Order(StringComparer.Ordinal), generated.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void TypesWithoutParametersAreWireRecords()
+    {
+        // The generic properties and tools rely on IWireRecord; only types with params may lack it.
+        var withParams = new[] { typeof(RamRecord), typeof(RamBlockEntry), typeof(PostcopyAdvise) };
+        foreach (var type in GeneratedRecordTypes().Except(withParams))
+        {
+            Assert.True(ImplementsWireRecord(type), $"{type.Name} has no parameters but does not implement IWireRecord");
+        }
+    }
+
+    private static IEnumerable<Type> GeneratedRecordTypes() =>
+        typeof(IWireRecord<,>).Assembly.GetExportedTypes()
+            .Where(t => t.IsValueType && !t.IsNested && t.Namespace == "Qmig.Wire")
+            .Where(t => ImplementsWireRecord(t) || t.GetMethods(BindingFlags.Public | BindingFlags.Static).Any(m => m.Name == "TryRead"));
+
+    private static bool ImplementsWireRecord(Type type) =>
+        type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IWireRecord<,>));
+
+    /// <summary>Every type under <c>types:</c> of spec/migration/*.ksy, in the generator's PascalCase.</summary>
+    private static IEnumerable<string> SpecTypeNames()
+    {
+        foreach (var file in Directory.GetFiles(Kaitai.Node.SpecDir, "*.ksy"))
+        {
+            var yaml = new YamlStream();
+            using (var reader = File.OpenText(file))
+            {
+                yaml.Load(reader);
+            }
+
+            var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+            if (!root.Children.TryGetValue(new YamlScalarNode("types"), out var types))
+            {
+                continue;
+            }
+
+            foreach (var key in ((YamlMappingNode)types).Children.Keys)
+            {
+                var id = ((YamlScalarNode)key).Value!;
+                yield return string.Concat(id.Split('_').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p[1..]));
+            }
+        }
+    }
+}
