@@ -61,6 +61,16 @@ public abstract record RecordCase<T, TS> : WireCase
         }
     }
 
+    public sealed override void AssertEqualExactlyWhenBytesAre(byte[] encoded, byte[] other)
+    {
+        Assert.Equal(OperationStatus.Done, ReadRecord(encoded, out var first, out _, out _));
+        Assert.Equal(OperationStatus.Done, ReadRecord(other, out var second, out _, out _));
+        Assert.Equal(OperationStatus.Done, ReadRecord(new ReadOnlySequence<byte>(other), out var secondSequenced, out _, out _));
+        var sameBytes = encoded.AsSpan().SequenceEqual(other);
+        Assert.True(SpanEquals(first, second) == sameBytes, $"ContentEquals says {!sameBytes} for {Convert.ToHexString(encoded)} and {Convert.ToHexString(other)}");
+        Assert.True(SequencedEquals(secondSequenced, first) == sameBytes, $"The sequence shape's ContentEquals says {!sameBytes} for {Convert.ToHexString(encoded)} and {Convert.ToHexString(other)}");
+    }
+
     public sealed override void AssertSequenceReadsSame(byte[] encoded, in ReadOnlySequence<byte> sequence)
     {
         var spanStatus = ReadRecord(encoded, out var fromSpan, out var spanConsumed, out _);

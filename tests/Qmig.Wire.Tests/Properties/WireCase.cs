@@ -46,6 +46,13 @@ public abstract record WireCase
     /// </summary>
     public abstract void AssertReadsBack(byte[] encoded, byte[] tail);
 
+    /// <summary>
+    /// Part of property (a), so that it cannot pass vacuously: the records read from
+    /// <paramref name="encoded"/> and from <paramref name="other"/> (another value of the same
+    /// type and parameters) are ContentEquals, in both shapes, exactly when the bytes are equal.
+    /// </summary>
+    public abstract void AssertEqualExactlyWhenBytesAre(byte[] encoded, byte[] other);
+
     /// <summary>Property (b): the sequence reader reads <paramref name="sequence"/> (the same bytes, cut) as the span reader reads <paramref name="encoded"/>.</summary>
     public abstract void AssertSequenceReadsSame(byte[] encoded, in ReadOnlySequence<byte> sequence);
 
