@@ -296,7 +296,7 @@ public static class OurRecordView
         }
 
         // Instances: the oracle reports them as computed by the compiler's JavaScript (numbers, not decimal strings).
-        f["flags"] = value.Flags;
+        f["flags"] = (ulong)value.Flags;
         f["offset"] = value.Offset;
         f["is_continue"] = value.IsContinue;
         f["is_zero"] = value.IsZero;
