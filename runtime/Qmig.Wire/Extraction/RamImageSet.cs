@@ -78,6 +78,16 @@ public sealed unsafe class RamImageSet : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies whole consecutive pages in one go (mapped-ram's pages region, or any run of PAGE
+    /// records); the reader has already checked that they lie inside the block.
+    /// </summary>
+    public void ApplyPages(RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+    {
+        var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
+        pages.CopyTo(image.Page((long)offset, pages.Length));
+    }
+
     private static void Inflate(ReadOnlySpan<byte> compressed, Span<byte> page, RamBlock block, ulong offset)
     {
         using var input = new MemoryStream(compressed.ToArray());

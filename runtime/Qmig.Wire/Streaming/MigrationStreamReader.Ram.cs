@@ -167,11 +167,6 @@ public sealed partial class MigrationStreamReader
             return status == OperationStatus.InvalidData ? FailRecord(error, MigrationRules.BlockListTotal) : status;
         }
 
-        if (_mappedRam)
-        {
-            return Fail(MigrationRules.Unsupported, "mapped_ram_header", "mapped-ram file layout (QEMU 9.0+ file: migration) is not supported yet");
-        }
-
         if (entry.UsedLength > _blockListRemaining)
         {
             return Fail(MigrationRules.BlockListTotal, "ram_block_entry",
@@ -185,6 +180,19 @@ public sealed partial class MigrationStreamReader
 
         var block = new RamBlock(_blocks.Count, entry.Idstr.ToArray(), entry.UsedLength,
             hasPageSize ? entry.PageSize : null, _hasMrAddr ? entry.MrAddr : null);
+        if (_mappedRam)
+        {
+            // Block state changes only once the header is there too, so NeedMoreData leaves none behind.
+            status = ReadMappedRamHeader(rest, consumed, block, ref visitor, out consumed);
+            if (status == OperationStatus.Done)
+            {
+                _blocks.Add(block);
+                _blockListRemaining -= entry.UsedLength;
+            }
+
+            return status;
+        }
+
         _blocks.Add(block);
         _blockListRemaining -= entry.UsedLength;
         visitor.OnRamBlock(Info(RecordKind.RamBlock, rest.Slice(0, consumed), _current!.Id), block);

@@ -19,6 +19,9 @@ public sealed partial class MigrationStreamReader
         TopLevel,
         RamBody,
         RamBlockList,
+        MappedRamSkip,
+        MappedRamBitmap,
+        MappedRamPages,
         DeviceBody,
         Footer,
         AfterEndOfSections,
@@ -58,6 +61,7 @@ public sealed partial class MigrationStreamReader
         copy._sections = new Dictionary<uint, SectionInfo>(_sections);
         copy._blocks = [.. _blocks];
         copy._capabilities = [.. _capabilities];
+        copy._mrBitmap = (ulong[])_mrBitmap.Clone();
         return copy;
     }
 
@@ -194,6 +198,15 @@ public sealed partial class MigrationStreamReader
                 case Phase.RamBlockList:
                     status = ReadRamBlock(rest, ref visitor, out consumed);
                     break;
+                case Phase.MappedRamPages:
+                    status = ReadMappedRamPages(rest, ref visitor, out consumed);
+                    break;
+                case Phase.MappedRamSkip:
+                    status = SkipMappedRamGap(rest, out consumed);
+                    break;
+                case Phase.MappedRamBitmap:
+                    status = ReadMappedRamBitmap(rest, ref visitor, out consumed);
+                    break;
                 case Phase.Header:
                     status = ReadFileHeader(rest, ref visitor, out consumed);
                     break;
@@ -250,6 +263,7 @@ public sealed partial class MigrationStreamReader
             Phase.TopLevel when _depth > 0 => "a PACKAGED sub-stream",
             Phase.TopLevel => "the section list, before QEMU_VM_EOF",
             Phase.RamBody or Phase.RamBlockList => $"RAM section {_current}",
+            Phase.MappedRamSkip or Phase.MappedRamBitmap or Phase.MappedRamPages => $"the mapped-ram regions of block {_mrBlock} (bitmap 0x{_mrBitmapOffset:x}, pages 0x{_mrPagesOffset:x}..0x{_mrPagesEnd:x})",
             Phase.DeviceBody => $"the body of section {_current}",
             Phase.Footer => $"the footer of section {_current}",
             _ => "a record",

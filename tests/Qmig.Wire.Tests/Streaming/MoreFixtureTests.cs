@@ -66,19 +66,6 @@ public class MoreFixtureTests(ITestOutputHelper output)
             return;
         }
 
-        if (IsMappedRam(expected))
-        {
-            // NOTE: mapped-ram (QEMU 9.0+ file: migration, here made by QEMU 10.0) is not supported by
-            // MigrationStreamReader yet: it must say so (QMIG1902, "unsupported", exit 3 in the CLI) rather
-            // than call the stream corrupt. When mapped-ram support lands, delete this branch: the counts in
-            // expected-counts.json (records, EOS/MEM_SIZE flags, and mapped_ram's per-block bitmaps) apply.
-            var error = ReadMain(path, vmdesc: null, chunkSize: 64 * 1024, out _, out _);
-            Assert.NotNull(error);
-            Assert.True(error.IsUnsupported, $"{folder}/{file}: expected QMIG1902 (unsupported), got {error.Format(file)}");
-            output.WriteLine($"{folder}/{file}: unsupported for now, as expected: {error.Format(file)}");
-            return;
-        }
-
         // Read with every vmdesc available (the stream's own, or twin-vmdesc.json for a stream without one)
         // and, when the sections have footers, also without any (device bodies delimited by footers);
         // in large chunks and in small odd ones (resumption).
@@ -164,14 +151,6 @@ public class MoreFixtureTests(ITestOutputHelper output)
                 error = MigrationStreamDriver.Read(stream, reader, ref visitor);
             }
 
-            if (IsMappedRam(expected))
-            {
-                // NOTE: mapped-ram is not supported yet (QMIG1902); once it is, drop this branch and the
-                // image must equal loaded-ram.json like the others.
-                Assert.True(error is { IsUnsupported: true }, $"{folder}/{file}: expected QMIG1902 (unsupported), got {error?.Format(file) ?? "success"}");
-                return;
-            }
-
             Assert.True(error is null, $"{folder}/{file}: the reader stopped: {error?.Format(file)}");
             var image = File.ReadAllBytes(Path.Combine(directory, RamImageSet.RelativePath("pc.ram")));
             Assert.Equal(loaded.GetProperty("size").GetInt64(), image.LongLength);
@@ -247,6 +226,11 @@ public class MoreFixtureTests(ITestOutputHelper output)
             yield return $"{label}: ram.records: reader {tally.RamRecords}, expected {ram.GetProperty("records").GetInt32()}";
         }
 
+        foreach (var p in CompareMappedRam(label, tally, expected, ram.GetProperty("page_size").GetInt32()))
+        {
+            yield return p;
+        }
+
         var expectedBlocks = ram.GetProperty("blocks").EnumerateObject().ToDictionary(b => b.Name, b => b.Value);
         foreach (var name in expectedBlocks.Keys.Union(tally.Blocks.Keys).Order(StringComparer.Ordinal))
         {
@@ -265,6 +249,27 @@ public class MoreFixtureTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>expected-counts.json's mapped_ram: each block's regions and the set bits of its bitmap; every present page must have been read.</summary>
+    private static IEnumerable<string> CompareMappedRam(string label, Tally tally, JsonElement expected, int pageSize)
+    {
+        var want = expected.TryGetProperty("mapped_ram", out var m) ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value) : [];
+        foreach (var name in want.Keys.Union(tally.MappedRam.Keys).Order(StringComparer.Ordinal))
+        {
+            if (!want.TryGetValue(name, out var w) || !tally.MappedRam.TryGetValue(name, out var g))
+            {
+                yield return $"{label}: mapped_ram['{name}']: present on one side only";
+                continue;
+            }
+
+            var expectedLayout = (w.GetProperty("bitmap_offset").GetUInt64(), w.GetProperty("bitmap_bytes").GetInt32(), w.GetProperty("pages_offset").GetUInt64(), w.GetProperty("pages_present").GetInt64());
+            var gotLayout = (g.BitmapOffset, g.BitmapBytes, g.PagesOffset, g.PagesPresent);
+            if (expectedLayout != gotLayout || g.BytesRead != g.PagesPresent * pageSize)
+            {
+                yield return $"{label}: mapped_ram['{name}']: reader {gotLayout} with {g.BytesRead} page bytes read, expected {expectedLayout}";
+            }
+        }
+    }
+
     private static IEnumerable<string> CompareCounts(string label, string what, IReadOnlyDictionary<string, int> got, JsonElement expected)
     {
         var want = expected.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
@@ -278,9 +283,6 @@ public class MoreFixtureTests(ITestOutputHelper output)
             }
         }
     }
-
-    private static bool IsMappedRam(JsonElement expected) =>
-        expected.TryGetProperty("capabilities", out var caps) && caps.EnumerateArray().Any(c => c.GetString() == "mapped-ram");
 
     /// <summary>expected-counts.json holds one count object (a single-stream folder, the stream being the folder's
     /// only *.mig) or one per file name (a capture with its return path).</summary>
@@ -313,6 +315,9 @@ public class MoreFixtureTests(ITestOutputHelper output)
         public Dictionary<string, (ulong UsedLength, int Pages)> Blocks { get; } = new(StringComparer.Ordinal);
 
         public int RamRecords { get; set; }
+
+        /// <summary>mapped-ram layout per block: (bitmap_offset, bitmap_bytes, pages_offset, pages_present, page bytes read).</summary>
+        public Dictionary<string, (ulong BitmapOffset, int BitmapBytes, ulong PagesOffset, long PagesPresent, long BytesRead)> MappedRam { get; } = new(StringComparer.Ordinal);
 
         public long LastEnd { get; set; }
 
@@ -373,6 +378,22 @@ public class MoreFixtureTests(ITestOutputHelper output)
             }
         }
 
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
+            tally.MappedRam[block.Name] = (header.BitmapOffset, 0, header.PagesOffset, 0, 0);
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+        {
+            var m = tally.MappedRam[block.Name];
+            tally.MappedRam[block.Name] = m with { BitmapBytes = bitmap.Length, PagesPresent = MappedRamBitmap.CountPresent(bitmap) };
+        }
+
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+        {
+            tally.LastEnd = Math.Max(tally.LastEnd, record.Offset + record.Length);
+            var m = tally.MappedRam[block.Name];
+            tally.MappedRam[block.Name] = m with { BytesRead = m.BytesRead + pages.Length };
+        }
+
         public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) => Count(record);
 
         public void OnSectionFooter(in RecordInfo record, SectionInfo section) => Count(record);
@@ -416,6 +437,16 @@ public class MoreFixtureTests(ITestOutputHelper output)
                 images.Apply(ram, block);
             }
         }
+
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
+        {
+        }
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+        {
+        }
+
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => images.ApplyPages(block, offset, pages);
 
         public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body)
         {

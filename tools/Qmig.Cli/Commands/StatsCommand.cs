@@ -125,6 +125,24 @@ public static class StatsCommand
 
         writer.WriteEndObject();
         writer.WriteEndObject();
+        if (stats.MappedRam.Count > 0)
+        {
+            // Same shape as tests/data/*/expected-counts.json's mapped_ram.
+            writer.WriteStartObject("mapped_ram");
+            foreach (var m in stats.MappedRam)
+            {
+                writer.WriteStartObject(m.Block.Name);
+                writer.WriteNumber("bitmap_offset", m.BitmapOffset);
+                writer.WriteNumber("bitmap_bytes", m.BitmapBytes);
+                writer.WriteNumber("pages_offset", m.PagesOffset);
+                writer.WriteNumber("pages_present", m.PagesPresent);
+                writer.WriteNumber("pages_read", m.BytesRead / reader.TargetPageSize);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
         writer.Flush();
         output.WriteByte((byte)'\n');
@@ -144,7 +162,12 @@ public static class StatsCommand
         o.WriteLine($"ram:      {stats.RamRecords} records on {reader.TargetPageSize}-byte pages; " + string.Join(", ", Flags(stats).Select(f => $"{f.Name} {f.Count}")));
         foreach (var block in stats.Blocks)
         {
-            o.WriteLine($"  {block.Name,-28} used_length 0x{block.UsedLength:x,-10} pages {stats.PagesPerBlock[block.Index]}");
+            o.WriteLine($"  {block.Name,-28} used_length {"0x" + block.UsedLength.ToString("x"),-12} pages {stats.PagesPerBlock[block.Index]}");
+        }
+
+        foreach (var m in stats.MappedRam)
+        {
+            o.WriteLine($"  mapped-ram {m.Block.Name,-17} bitmap 0x{m.BitmapOffset:x} ({m.BitmapBytes} bytes), pages 0x{m.PagesOffset:x}, {m.PagesPresent} present, {m.BytesRead / reader.TargetPageSize} read");
         }
     }
 }
