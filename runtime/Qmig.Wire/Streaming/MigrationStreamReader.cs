@@ -47,7 +47,19 @@ public sealed partial class MigrationStreamReader
         {
             _pageSize = pageSize;
         }
+
+        if (_options.PreemptChannelBlocks is { } blocks)
+        {
+            // The preempt channel is a RAM body without its section: a stand-in section (id 0,
+            // "outside a section") gives records a home, and postcopy rules apply from the start.
+            _preempt = true;
+            _blocks = [.. blocks];
+            _current = new SectionInfo(0, "ram", 0, 4, isRam: true);
+            _phase = Phase.RamBody;
+        }
     }
+
+    private readonly bool _preempt;
 
     /// <summary>
     /// An independent copy of the reader's state: reading on with the copy does not affect this
@@ -72,7 +84,7 @@ public sealed partial class MigrationStreamReader
     public MigrationError? Error { get; private set; }
 
     /// <summary>The stream ended properly (EOF, and the vmdesc if one followed).</summary>
-    public bool IsCompleted => _phase == Phase.Done || (_phase == Phase.AfterEndOfSections && _depth == 0);
+    public bool IsCompleted => _phase == Phase.Done || (_phase == Phase.AfterEndOfSections && _depth == 0) || (_preempt && _phase == Phase.RamBody);
 
     /// <summary>The target page size in use (from the options, the configuration or the vmdesc).</summary>
     public int TargetPageSize => _pageSize;
@@ -109,7 +121,7 @@ public sealed partial class MigrationStreamReader
 
             if (buffer.IsEmpty)
             {
-                return isFinalBlock ? EndOfInput() : OperationStatus.NeedMoreData;
+                return isFinalBlock ? EndOfInput(midRecord: false) : OperationStatus.NeedMoreData;
             }
 
             // Inside a package, records must end at the package end: the window stops there.
@@ -155,7 +167,7 @@ public sealed partial class MigrationStreamReader
 
                     if (isFinalBlock)
                     {
-                        return EndOfInput();
+                        return EndOfInput(midRecord: true);
                     }
 
                     // More than any record may hold is buffered and the record is still not complete:
@@ -249,9 +261,10 @@ public sealed partial class MigrationStreamReader
     }
 
     /// <summary>The input ended at a record boundary or inside a record.</summary>
-    private OperationStatus EndOfInput()
+    private OperationStatus EndOfInput(bool midRecord)
     {
-        if (IsCompleted)
+        // A preempt channel may end after any whole record, but not inside one.
+        if (IsCompleted && !(midRecord && _preempt))
         {
             _phase = Phase.Done;
             return OperationStatus.Done;
@@ -262,6 +275,7 @@ public sealed partial class MigrationStreamReader
             Phase.Header => "the file header",
             Phase.TopLevel when _depth > 0 => "a PACKAGED sub-stream",
             Phase.TopLevel => "the section list, before QEMU_VM_EOF",
+            Phase.RamBody when _preempt => "a RAM record of the preempt channel",
             Phase.RamBody or Phase.RamBlockList => $"RAM section {_current}",
             Phase.MappedRamSkip or Phase.MappedRamBitmap or Phase.MappedRamPages => $"the mapped-ram regions of block {_mrBlock} (bitmap 0x{_mrBitmapOffset:x}, pages 0x{_mrPagesOffset:x}..0x{_mrPagesEnd:x})",
             Phase.DeviceBody => $"the body of section {_current}",

@@ -25,7 +25,7 @@ public class MoreFixtureTests(ITestOutputHelper output)
     [
         "pc-32m-xbzrle", "pc-32m-compress", "pc-32m-ignore-shared-uuid", "pc-32m-no-vmdesc", "pc-32m-no-footer",
         "pc-32m-postcopy", "pc-2m-mapped-ram-qemu10", "pc-2m-mapped-ram-multifd-qemu10", "pc-32m-return-path-qemu10",
-        "pc-32m-postcopy-qemu10",
+        "pc-32m-postcopy-qemu10", "pc-32m-postcopy-preempt",
     ];
 
     /// <summary>(folder, stream file) for every stream an expected-counts.json describes.</summary>
@@ -63,6 +63,12 @@ public class MoreFixtureTests(ITestOutputHelper output)
         if (file.EndsWith(".bin", StringComparison.Ordinal))
         {
             CheckReturnPath(path, expected);
+            return;
+        }
+
+        if (file.Contains("preempt", StringComparison.Ordinal))
+        {
+            CheckPreemptChannel(folder, path, expected);
             return;
         }
 
@@ -164,6 +170,64 @@ public class MoreFixtureTests(ITestOutputHelper output)
                 Directory.Delete(directory, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// A postcopy-preempt channel: bare RAM records against the blocks of the folder's main stream
+    /// (postcopy-forward.mig), read to the last byte in large and in odd small chunks.
+    /// </summary>
+    private void CheckPreemptChannel(string folder, string path, JsonElement expected)
+    {
+        var main = new MigrationStreamReader();
+        var ignore = new TallyVisitor(new Tally());
+        using (var stream = File.OpenRead(Path.Combine(DataDir, folder, "postcopy-forward.mig")))
+        {
+            Assert.Null(MigrationStreamDriver.Read(stream, main, ref ignore));
+        }
+
+        var problems = new List<string>();
+        foreach (var chunk in new[] { 64 * 1024, 4093 })
+        {
+            var label = $"{folder}/{Path.GetFileName(path)} (preempt channel, {chunk}-byte chunks)";
+            var reader = new MigrationStreamReader(new MigrationReaderOptions { PreemptChannelBlocks = main.Blocks.ToArray(), TargetPageSize = main.TargetPageSize });
+            var tally = new Tally();
+            var visitor = new TallyVisitor(tally);
+            foreach (var block in main.Blocks)
+            {
+                tally.Blocks[block.Name] = (block.UsedLength, 0);
+            }
+
+            using (var stream = File.OpenRead(path))
+            {
+                var error = MigrationStreamDriver.Read(stream, reader, ref visitor, chunk);
+                Assert.True(error is null, $"{label}: the reader stopped: {error?.Format(path)}");
+            }
+
+            Assert.True(reader.IsCompleted, $"{label}: not complete at {reader.Position}");
+            var ram = expected.GetProperty("ram");
+            if (reader.Position != expected.GetProperty("consumed").GetInt64())
+            {
+                problems.Add($"{label}: consumed {reader.Position}, expected {expected.GetProperty("consumed").GetInt64()}");
+            }
+
+            problems.AddRange(CompareCounts(label, "ram.flags", tally.RamFlags, ram.GetProperty("flags")));
+            if (tally.RamRecords != ram.GetProperty("records").GetInt32())
+            {
+                problems.Add($"{label}: ram.records: reader {tally.RamRecords}, expected {ram.GetProperty("records").GetInt32()}");
+            }
+
+            foreach (var block in ram.GetProperty("blocks").EnumerateObject())
+            {
+                if (tally.Blocks[block.Name].Pages != block.Value.GetProperty("pages").GetInt32())
+                {
+                    problems.Add($"{label}: ram.blocks['{block.Name}'].pages: reader {tally.Blocks[block.Name].Pages}, expected {block.Value.GetProperty("pages").GetInt32()}");
+                }
+            }
+
+            output.WriteLine($"{label}: {tally}");
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
     private void CheckReturnPath(string path, JsonElement expected)

@@ -18,6 +18,17 @@ public sealed class StatsCollector
     public long RamRecords;
     public readonly List<MappedRamBlockStats> MappedRam = [];
 
+    /// <summary>Blocks announced elsewhere (the main stream, for a preempt channel), so their pages are counted.</summary>
+    public void UseBlocks(IEnumerable<RamBlock> blocks)
+    {
+        Blocks.Clear();
+        Blocks.AddRange(blocks);
+        if (PagesPerBlock.Length < Blocks.Count)
+        {
+            PagesPerBlock = new long[Blocks.Count];
+        }
+    }
+
     public void CountRecord(RecordKind kind)
     {
         var name = kind.QemuName();

@@ -17,7 +17,9 @@ public static class StatsCommand
         var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream: count messages" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
-        var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, vmdesc, pageSize };
+        var preempt = PreemptChannel.Flag();
+        var blocksFrom = PreemptChannel.BlocksFrom();
+        var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, preempt, blocksFrom, vmdesc, pageSize };
         command.SetAction(result => Cli.Guard(() =>
         {
             using var file = InputFile.Open(result.GetValue(input)!);
@@ -27,12 +29,27 @@ public static class StatsCommand
                 return ReturnPathStats.Run(file, json);
             }
 
-            var options = new MigrationReaderOptions
-            {
-                VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
-                TargetPageSize = result.GetValue(pageSize),
-            };
             var stats = new StatsCollector();
+            MigrationReaderOptions? options;
+            if (result.GetValue(preempt))
+            {
+                options = PreemptChannel.Options(result.GetValue(blocksFrom), result.GetValue(pageSize), out var failed);
+                if (options is null)
+                {
+                    return failed;
+                }
+
+                stats.UseBlocks(options.PreemptChannelBlocks!);
+            }
+            else
+            {
+                options = new MigrationReaderOptions
+                {
+                    VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
+                    TargetPageSize = result.GetValue(pageSize),
+                };
+            }
+
             var visitor = new StatsVisitor(stats);
             var code = StreamRun.Execute(file, options, ref visitor, out var reader);
             using var stdout = Console.OpenStandardOutput();
