@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.IO.MemoryMappedFiles;
+using Qmig.Wire.IO;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Wire.Extraction;
@@ -88,6 +89,21 @@ public sealed unsafe class RamImageSet : IDisposable
         pages.CopyTo(image.Page((long)offset, pages.Length));
     }
 
+    /// <summary>
+    /// A writable window on a block's image, for callers that place bytes themselves (a
+    /// benchmark's baseline, a tool that copies whole blocks); bounds are checked.
+    /// </summary>
+    public Span<byte> Window(RamBlock block, ulong offset, int length)
+    {
+        var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
+        if (offset > block.UsedLength || block.UsedLength - offset < (ulong)length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"0x{offset:x}+0x{length:x} is outside {block}");
+        }
+
+        return image.Page((long)offset, length);
+    }
+
     private static void Inflate(ReadOnlySpan<byte> compressed, Span<byte> page, RamBlock block, ulong offset)
     {
         using var input = new MemoryStream(compressed.ToArray());
@@ -115,6 +131,7 @@ public sealed unsafe class RamImageSet : IDisposable
 
     private sealed class Image : IDisposable
     {
+        private readonly FileMapping? _mapping;
         private readonly MemoryMappedFile? _file;
         private readonly MemoryMappedViewAccessor? _view;
         private readonly byte* _base;
@@ -123,17 +140,23 @@ public sealed unsafe class RamImageSet : IDisposable
         {
             Block = block;
             Path = path;
-            using (var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
-            {
-                stream.SetLength((long)block.UsedLength);
-            }
-
+            using var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite);
+            stream.SetLength((long)block.UsedLength);
             if (block.UsedLength == 0)
             {
                 return;
             }
 
-            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite);
+            // mmap(2) directly where possible: MemoryMappedViewAccessor.Dispose msyncs, which made
+            // every extraction wait until its images were on disk.
+            _mapping = FileMapping.TryMap(stream.SafeFileHandle, (long)block.UsedLength, writable: true);
+            if (_mapping is not null)
+            {
+                _base = _mapping.Pointer;
+                return;
+            }
+
+            _file = MemoryMappedFile.CreateFromFile(stream, null, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             _view = _file.CreateViewAccessor(0, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite);
             byte* pointer = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
@@ -148,6 +171,7 @@ public sealed unsafe class RamImageSet : IDisposable
 
         public void Dispose()
         {
+            _mapping?.Dispose();
             if (_view is not null)
             {
                 _view.SafeMemoryMappedViewHandle.ReleasePointer();
