@@ -54,28 +54,37 @@ public sealed unsafe class RamImageSet : IDisposable
     public void Apply(in RamRecord ram, RamBlock block)
     {
         var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
-        var page = image.Page((long)ram.Offset, _pageSize);
+        var offset = (long)ram.Offset;
         if (ram.IsPage)
         {
-            ram.Page.CopyTo(page);
+            ram.Page.CopyTo(image.Writable(offset, _pageSize));
         }
         else if (ram.IsZero)
         {
-            if (ram.Fill != 0 || page.ContainsAnyExcept((byte)0))
+            // A page no record has written is still the file's hole: zero without touching it.
+            if (ram.Fill != 0)
             {
-                page.Fill(ram.Fill);
+                image.Writable(offset, _pageSize).Fill(ram.Fill);
+            }
+            else if (image.MayHoldData(offset, _pageSize))
+            {
+                var page = image.Writable(offset, _pageSize);
+                if (page.ContainsAnyExcept((byte)0))
+                {
+                    page.Clear();
+                }
             }
         }
         else if (ram.IsXbzrle)
         {
-            if (!Xbzrle.TryApply(ram.XbzrleData, page, out var problem))
+            if (!Xbzrle.TryApply(ram.XbzrleData, image.Writable(offset, _pageSize), out var problem))
             {
                 throw new InvalidDataException($"XBZRLE page at 0x{ram.Offset:x} of {block}: {problem}");
             }
         }
         else if (ram.IsCompress)
         {
-            Inflate(ram.Compressed, page, block, ram.Offset);
+            Inflate(ram.Compressed, image.Writable(offset, _pageSize), block, ram.Offset);
         }
     }
 
@@ -86,7 +95,7 @@ public sealed unsafe class RamImageSet : IDisposable
     public void ApplyPages(RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
     {
         var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
-        pages.CopyTo(image.Page((long)offset, pages.Length));
+        pages.CopyTo(image.Writable((long)offset, pages.Length));
     }
 
     /// <summary>
@@ -101,7 +110,7 @@ public sealed unsafe class RamImageSet : IDisposable
             throw new ArgumentOutOfRangeException(nameof(length), $"0x{offset:x}+0x{length:x} is outside {block}");
         }
 
-        return image.Page((long)offset, length);
+        return image.Writable((long)offset, length);
     }
 
     private static void Inflate(ReadOnlySpan<byte> compressed, Span<byte> page, RamBlock block, ulong offset)
@@ -131,7 +140,10 @@ public sealed unsafe class RamImageSet : IDisposable
 
     private sealed class Image : IDisposable
     {
+        private const int ChunkBits = 21;
+
         private readonly FileMapping? _mapping;
+        private readonly bool[]? _populated;
         private readonly MemoryMappedFile? _file;
         private readonly MemoryMappedViewAccessor? _view;
         private readonly byte* _base;
@@ -153,6 +165,7 @@ public sealed unsafe class RamImageSet : IDisposable
             if (_mapping is not null)
             {
                 _base = _mapping.Pointer;
+                _populated = new bool[(int)((_mapping.Length + (1L << ChunkBits) - 1) >> ChunkBits)];
                 return;
             }
 
@@ -167,7 +180,50 @@ public sealed unsafe class RamImageSet : IDisposable
 
         public string Path { get; }
 
-        public Span<byte> Page(long offset, int size) => new(_base + offset, size);
+        /// <summary>
+        /// The bytes at <paramref name="offset"/>, ready to write. With mmap(2) each first write to
+        /// a page would trap into the kernel on its own (about as costly as copying the page
+        /// several times, more so in a VM); the 2 MiB chunks around it are populated in one call
+        /// instead. The price: a chunk that receives any page is allocated whole, so the image is
+        /// sparse at 2 MiB granularity, not 4 KiB.
+        /// </summary>
+        public Span<byte> Writable(long offset, int size)
+        {
+            if (_populated is not null)
+            {
+                var last = (offset + size - 1) >> ChunkBits;
+                for (var chunk = offset >> ChunkBits; chunk <= last; chunk++)
+                {
+                    if (!_populated[chunk])
+                    {
+                        _populated[chunk] = true;
+                        var start = chunk << ChunkBits;
+                        _mapping!.Populate(start, Math.Min(1L << ChunkBits, _mapping.Length - start), forWriting: true);
+                    }
+                }
+            }
+
+            return new Span<byte>(_base + offset, size);
+        }
+
+        /// <summary>False when nothing has been written around <paramref name="offset"/> yet, so the bytes are the file's zeros.</summary>
+        public bool MayHoldData(long offset, int size)
+        {
+            if (_populated is null)
+            {
+                return true;
+            }
+
+            for (var chunk = offset >> ChunkBits; chunk <= (offset + size - 1) >> ChunkBits; chunk++)
+            {
+                if (_populated[chunk])
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         public void Dispose()
         {

@@ -47,7 +47,8 @@ public class StreamBenchmarks
         _sources = pages.Select(p => p.Item1).ToArray();
         _blockOf = pages.Select(p => p.Item2).ToArray();
         _offsets = pages.Select(p => p.Item3).ToArray();
-        _imageDir = Directory.CreateTempSubdirectory(Directory.Exists("/dev/shm") ? "/dev/shm/qmig-bench-" : "qmig-bench-").FullName;
+        _imageDir = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"qmig-bench-{Environment.ProcessId}");
+        Directory.CreateDirectory(_imageDir);
         _images = new RamImageSet(_imageDir, reader.TargetPageSize);
         foreach (var block in _blocks)
         {
