@@ -263,8 +263,9 @@ public sealed partial class MigrationStreamReader
     /// <summary>The input ended at a record boundary or inside a record.</summary>
     private OperationStatus EndOfInput(bool midRecord)
     {
-        // A preempt channel may end after any whole record, but not inside one.
-        if (IsCompleted && !(midRecord && _preempt))
+        // A stream may end after QEMU_VM_EOF (no vmdesc) and a preempt channel after any whole
+        // record, but neither inside one: a vmdesc cut short is a truncated stream.
+        if (IsCompleted && !midRecord)
         {
             _phase = Phase.Done;
             return OperationStatus.Done;
@@ -280,6 +281,7 @@ public sealed partial class MigrationStreamReader
             Phase.MappedRamSkip or Phase.MappedRamBitmap or Phase.MappedRamPages => $"the mapped-ram regions of block {_mrBlock} (bitmap 0x{_mrBitmapOffset:x}, pages 0x{_mrPagesOffset:x}..0x{_mrPagesEnd:x})",
             Phase.DeviceBody => $"the body of section {_current}",
             Phase.Footer => $"the footer of section {_current}",
+            Phase.AfterEndOfSections => "the VMDESCRIPTION after QEMU_VM_EOF",
             _ => "a record",
         };
         return Fail(MigrationRules.Truncated, where, $"truncated at 0x{_position:x}: the stream ends inside {where}");

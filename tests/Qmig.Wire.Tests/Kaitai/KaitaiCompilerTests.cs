@@ -38,6 +38,11 @@ public sealed class KaitaiCompilerTests
         var data = new TheoryData<string>();
         foreach (var file in Directory.GetFiles(Node.DataDir, "*.mig", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
+            if (Path.GetFileName(file).Contains("preempt", StringComparison.Ordinal))
+            {
+                continue;   // a postcopy-preempt channel holds bare RAM records, not a main stream
+            }
+
             data.Add(Path.GetRelativePath(Node.RepoRoot, file).Replace(Path.DirectorySeparatorChar, '/'));
         }
 
