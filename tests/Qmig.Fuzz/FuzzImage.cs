@@ -49,6 +49,15 @@ public sealed class FuzzImage(int inputLength)
         }
     }
 
+    /// <summary>mapped-ram pages: the reader promises they lie inside their block.</summary>
+    public void CheckPages(RamBlock block, ulong offset, int length)
+    {
+        if (offset > block.UsedLength || (ulong)length > block.UsedLength - offset)
+        {
+            throw new InvalidOperationException($"the reader let {length} mapped-ram bytes at 0x{offset:x} through for {block}");
+        }
+    }
+
     /// <summary>Checks what every record carries: it lies inside the input.</summary>
     public void Saw(in RecordInfo record)
     {

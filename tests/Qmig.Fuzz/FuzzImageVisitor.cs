@@ -27,6 +27,16 @@ public readonly struct FuzzImageVisitor(FuzzImage image) : IMigrationVisitor
 
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) => image.Saw(record);
 
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) => image.Saw(record);
+
+    public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap) => image.Saw(record);
+
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+    {
+        image.Saw(record);
+        image.CheckPages(block, offset, pages.Length);
+    }
+
     public void OnSectionFooter(in RecordInfo record, SectionInfo section) => image.Saw(record);
 
     public void OnCommand(in RecordInfo record, in Command command) => image.Saw(record);

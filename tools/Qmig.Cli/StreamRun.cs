@@ -10,7 +10,10 @@ public static class StreamRun
     {
         reader = new MigrationStreamReader(options);
         using var progress = Progress.ForInput(input);
-        var error = MigrationStreamDriver.Read(input.Stream, reader, ref visitor, progress: progress.Report);
+        // A file is mapped and parsed in place; stdin is read in large chunks.
+        var error = input.Stream is FileStream file
+            ? MigrationStreamDriver.ReadFile(file, reader, ref visitor, progress.Report)
+            : MigrationStreamDriver.Read(input.Stream, reader, ref visitor, progress: progress.Report);
         if (error is null)
         {
             return ExitCodes.Ok;

@@ -69,23 +69,28 @@ public sealed partial class WireEmitter
             var lengthField = type.Fields.First(f => f.Name == pair.Key);
             var user = pair.Value;
             var natural = IntType(lengthField.Primitive!);
+            // A length whose field is absent (its if is false) is not written, so it is not checked either.
+            w.Line($"{natural} d_{lengthField.Name} = 0;");
+            w.Open(lengthField.Condition is null ? "" : $"if ({Bool(compiler, lengthField.Condition, lengthField, type)})");
             if (user.Repeat != WireRepeat.None)
             {
                 w.Line($"var _count_{user.Name} = Count{PropertyName(type, user.Name)}({Naming.Camel(user.Name)});");
                 w.Line($"if (_count_{user.Name} < 0) {Fail($"'{user.Name}' is not a whole number of valid elements")}");
                 w.Line($"if ((ulong)_count_{user.Name} > {MaxOf(lengthField.Primitive!)}UL) {Fail($"'{user.Name}' has more elements than '{lengthField.Name}' can count")}");
-                w.Line($"var d_{lengthField.Name} = ({natural})_count_{user.Name};");
+                w.Line($"d_{lengthField.Name} = ({natural})_count_{user.Name};");
             }
             else
             {
                 w.Line($"if ((ulong){Naming.Camel(user.Name)}.Length > {MaxOf(lengthField.Primitive!)}UL) {Fail($"'{user.Name}' is longer than '{lengthField.Name}' can say")}");
-                w.Line($"var d_{lengthField.Name} = ({natural}){Naming.Camel(user.Name)}.Length;");
+                w.Line($"d_{lengthField.Name} = ({natural}){Naming.Camel(user.Name)}.Length;");
             }
 
             if (lengthField.Valid is WireValid dv)
             {
                 w.Line($"if (!({ValidCheck(type, lengthField, dv, compiler, "d_" + lengthField.Name)})) {Fail(dv.Text + $" ('{lengthField.Name}', derived)")}");
             }
+
+            w.Close();
         }
 
         // Checks of the values given, then the size.
@@ -168,7 +173,7 @@ public sealed partial class WireEmitter
                     w.Line($"_pos += {f.Primitive!.Width};");
                     break;
                 default:
-                    w.Line($"{value}.CopyTo(_destination.Slice(_pos));");
+                    w.Line($"global::Qmig.Wire.WireCopy.Copy({value}, _destination.Slice(_pos));");
                     w.Line($"_pos += {value}.Length;");
                     break;
             }

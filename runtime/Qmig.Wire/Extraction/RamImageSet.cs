@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.IO.MemoryMappedFiles;
+using Qmig.Wire.IO;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Wire.Extraction;
@@ -53,29 +54,63 @@ public sealed unsafe class RamImageSet : IDisposable
     public void Apply(in RamRecord ram, RamBlock block)
     {
         var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
-        var page = image.Page((long)ram.Offset, _pageSize);
+        var offset = (long)ram.Offset;
         if (ram.IsPage)
         {
-            ram.Page.CopyTo(page);
+            ram.Page.CopyTo(image.Writable(offset, _pageSize));
         }
         else if (ram.IsZero)
         {
-            if (ram.Fill != 0 || page.ContainsAnyExcept((byte)0))
+            // A page no record has written is still the file's hole: zero without touching it.
+            if (ram.Fill != 0)
             {
-                page.Fill(ram.Fill);
+                image.Writable(offset, _pageSize).Fill(ram.Fill);
+            }
+            else if (image.MayHoldData(offset, _pageSize))
+            {
+                var page = image.Writable(offset, _pageSize);
+                if (page.ContainsAnyExcept((byte)0))
+                {
+                    page.Clear();
+                }
             }
         }
         else if (ram.IsXbzrle)
         {
-            if (!Xbzrle.TryApply(ram.XbzrleData, page, out var problem))
+            if (!Xbzrle.TryApply(ram.XbzrleData, image.Writable(offset, _pageSize), out var problem))
             {
                 throw new InvalidDataException($"XBZRLE page at 0x{ram.Offset:x} of {block}: {problem}");
             }
         }
         else if (ram.IsCompress)
         {
-            Inflate(ram.Compressed, page, block, ram.Offset);
+            Inflate(ram.Compressed, image.Writable(offset, _pageSize), block, ram.Offset);
         }
+    }
+
+    /// <summary>
+    /// Copies whole consecutive pages in one go (mapped-ram's pages region, or any run of PAGE
+    /// records); the reader has already checked that they lie inside the block.
+    /// </summary>
+    public void ApplyPages(RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+    {
+        var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
+        pages.CopyTo(image.Writable((long)offset, pages.Length));
+    }
+
+    /// <summary>
+    /// A writable window on a block's image, for callers that place bytes themselves (a
+    /// benchmark's baseline, a tool that copies whole blocks); bounds are checked.
+    /// </summary>
+    public Span<byte> Window(RamBlock block, ulong offset, int length)
+    {
+        var image = _images[block.Index] ?? throw new InvalidOperationException($"no image for block {block}");
+        if (offset > block.UsedLength || block.UsedLength - offset < (ulong)length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"0x{offset:x}+0x{length:x} is outside {block}");
+        }
+
+        return image.Writable((long)offset, length);
     }
 
     private static void Inflate(ReadOnlySpan<byte> compressed, Span<byte> page, RamBlock block, ulong offset)
@@ -105,6 +140,10 @@ public sealed unsafe class RamImageSet : IDisposable
 
     private sealed class Image : IDisposable
     {
+        private const int ChunkBits = 21;
+
+        private readonly FileMapping? _mapping;
+        private readonly bool[]? _populated;
         private readonly MemoryMappedFile? _file;
         private readonly MemoryMappedViewAccessor? _view;
         private readonly byte* _base;
@@ -113,17 +152,24 @@ public sealed unsafe class RamImageSet : IDisposable
         {
             Block = block;
             Path = path;
-            using (var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
-            {
-                stream.SetLength((long)block.UsedLength);
-            }
-
+            using var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite);
+            stream.SetLength((long)block.UsedLength);
             if (block.UsedLength == 0)
             {
                 return;
             }
 
-            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite);
+            // mmap(2) directly where possible: MemoryMappedViewAccessor.Dispose msyncs, which made
+            // every extraction wait until its images were on disk.
+            _mapping = FileMapping.TryMap(stream.SafeFileHandle, (long)block.UsedLength, writable: true);
+            if (_mapping is not null)
+            {
+                _base = _mapping.Pointer;
+                _populated = new bool[(int)((_mapping.Length + (1L << ChunkBits) - 1) >> ChunkBits)];
+                return;
+            }
+
+            _file = MemoryMappedFile.CreateFromFile(stream, null, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             _view = _file.CreateViewAccessor(0, (long)block.UsedLength, MemoryMappedFileAccess.ReadWrite);
             byte* pointer = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
@@ -134,10 +180,54 @@ public sealed unsafe class RamImageSet : IDisposable
 
         public string Path { get; }
 
-        public Span<byte> Page(long offset, int size) => new(_base + offset, size);
+        /// <summary>
+        /// The bytes at <paramref name="offset"/>, ready to write. With mmap(2) each first write to
+        /// a page would trap into the kernel on its own (about as costly as copying the page
+        /// several times, more so in a VM); the 2 MiB chunks around it are populated in one call
+        /// instead. The price: a chunk that receives any page is allocated whole, so the image is
+        /// sparse at 2 MiB granularity, not 4 KiB.
+        /// </summary>
+        public Span<byte> Writable(long offset, int size)
+        {
+            if (_populated is not null)
+            {
+                var last = (offset + size - 1) >> ChunkBits;
+                for (var chunk = offset >> ChunkBits; chunk <= last; chunk++)
+                {
+                    if (!_populated[chunk])
+                    {
+                        _populated[chunk] = true;
+                        var start = chunk << ChunkBits;
+                        _mapping!.Populate(start, Math.Min(1L << ChunkBits, _mapping.Length - start), forWriting: true);
+                    }
+                }
+            }
+
+            return new Span<byte>(_base + offset, size);
+        }
+
+        /// <summary>False when nothing has been written around <paramref name="offset"/> yet, so the bytes are the file's zeros.</summary>
+        public bool MayHoldData(long offset, int size)
+        {
+            if (_populated is null)
+            {
+                return true;
+            }
+
+            for (var chunk = offset >> ChunkBits; chunk <= (offset + size - 1) >> ChunkBits; chunk++)
+            {
+                if (_populated[chunk])
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         public void Dispose()
         {
+            _mapping?.Dispose();
             if (_view is not null)
             {
                 _view.SafeMemoryMappedViewHandle.ReleasePointer();

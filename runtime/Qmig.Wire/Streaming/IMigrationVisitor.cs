@@ -20,6 +20,19 @@ public interface IMigrationVisitor
     /// <summary>A RAM record; <paramref name="block"/> is the block it addresses (null for MEM_SIZE, EOS, MULTIFD_FLUSH).</summary>
     void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block);
 
+    /// <summary>mapped-ram: the header after a block-list entry; the block's bitmap and pages follow later in the file.</summary>
+    void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header);
+
+    /// <summary>mapped-ram: the block's page bitmap (little-endian 64-bit words, bit i set = page i is in the file).</summary>
+    void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap);
+
+    /// <summary>
+    /// Consecutive whole pages with their final content, starting at <paramref name="offset"/> in
+    /// <paramref name="block"/> (mapped-ram's pages region); the reader has checked that they lie
+    /// inside the block. A run of present pages may arrive in several calls.
+    /// </summary>
+    void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages);
+
     void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body);
 
     void OnSectionFooter(in RecordInfo record, SectionInfo section);

@@ -24,6 +24,13 @@ public sealed record MigrationReaderOptions
     /// <summary>The stream has no header (a packaged sub-stream, or the main channel after postcopy recovery).</summary>
     public bool Headerless { get; init; }
 
+    /// <summary>
+    /// Read a postcopy-preempt channel instead of a main stream: bare RAM records (no header, no
+    /// sections) that address these blocks, which only the main stream's MEM_SIZE list announces.
+    /// The channel keeps its own CONTINUE state and ends at EOF, or at EOS (what 7.x sends).
+    /// </summary>
+    public IReadOnlyList<RamBlock>? PreemptChannelBlocks { get; init; }
+
     /// <summary>Sections end with a footer (send-section-footer; off only for Xen and old machine types).</summary>
     public bool? SectionFooters { get; init; }
 

@@ -37,6 +37,7 @@ public static class MigrationRules
     public static readonly MigrationRule DuplicateBlock = new("QMIG1309", "a block name appears twice in the block list");
     public static readonly MigrationRule NonZeroFill = new("QMIG1310", "a ZERO page with a non-zero fill byte (QEMU 10.x rejects it)");
     public static readonly MigrationRule BadCompressedPage = new("QMIG1311", "a compressed page does not inflate to exactly one page");
+    public static readonly MigrationRule MappedRamLayout = new("QMIG1312", "a mapped-ram header is malformed: version, page size or page-area alignment");
 
     public static readonly MigrationRule UnknownCommand = new("QMIG1401", "command number out of range");
     public static readonly MigrationRule CommandLength = new("QMIG1402", "command payload length does not match the command");

@@ -25,6 +25,56 @@ public static class MigrationStreamDriver
         }
     }
 
+    /// <summary>
+    /// Reads a whole main stream from a file: mapped and parsed in place in large windows (no
+    /// copy of the page bytes) where the OS allows, else through <see cref="Read{TVisitor}(System.IO.Stream, MigrationStreamReader, ref TVisitor, int, Action{long}?)"/>.
+    /// </summary>
+    public static MigrationError? ReadFile<TVisitor>(string path, MigrationStreamReader reader, ref TVisitor visitor, Action<long>? progress = null)
+        where TVisitor : IMigrationVisitor, allows ref struct
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        return ReadFile(file, reader, ref visitor, progress);
+    }
+
+    /// <summary>As <see cref="ReadFile{TVisitor}(string, MigrationStreamReader, ref TVisitor, Action{long}?)"/>, from the current position of an open file to its end.</summary>
+    public static unsafe MigrationError? ReadFile<TVisitor>(FileStream file, MigrationStreamReader reader, ref TVisitor visitor, Action<long>? progress = null)
+        where TVisitor : IMigrationVisitor, allows ref struct
+    {
+        var start = file.Position;
+        using var mapping = IO.FileMapping.TryMap(file.SafeFileHandle, file.Length, writable: false);
+        if (mapping is null)
+        {
+            return Read(file, reader, ref visitor, progress: progress);
+        }
+
+        // Windows bound what one sequence (and one populate call) covers; a record longer than a
+        // window grows it, up to what the reader itself accepts.
+        long window = 64 << 20;
+        var position = start;
+        while (true)
+        {
+            var end = Math.Min(mapping.Length, position + window);
+            mapping.Populate(position, end - position, forWriting: false);
+            var memory = new IO.UnmanagedMemory(mapping.Pointer + position, (int)(end - position));
+            var sequence = new ReadOnlySequence<byte>(memory.Memory);
+            var isFinal = end == mapping.Length;
+            var status = reader.Read(ref sequence, isFinal, ref visitor);
+            var next = end - sequence.Length;
+            progress?.Invoke(reader.Position);
+            if (status != OperationStatus.NeedMoreData || isFinal)
+            {
+                return reader.Error;
+            }
+
+            if (next == position && window < int.MaxValue / 2)
+            {
+                window *= 2;
+            }
+
+            position = next;
+        }
+    }
+
     /// <summary>Reads a whole captured return path; returns null on success or the error that stopped it.</summary>
     public static MigrationError? Read<TVisitor>(System.IO.Stream input, ReturnPathReader reader, ref TVisitor visitor,
         int chunkSize = ChunkedInput.DefaultChunkSize)

@@ -35,10 +35,13 @@ public sealed partial class MigrationStreamReader
         {
             case (ulong)RamSaveFlag.Zero or (ulong)RamSaveFlag.Page or (ulong)RamSaveFlag.Xbzrle or (ulong)RamSaveFlag.CompressPage:
                 return ReadRamPage(rest, word, kind, ref visitor, out consumed);
+            case (ulong)RamSaveFlag.MemSize when _preempt:
+                return Fail(MigrationRules.MisplacedRecord, "ram_record", "MEM_SIZE on the preempt channel: only the main stream announces blocks");
             case (ulong)RamSaveFlag.MemSize:
                 return ReadMemSize(rest, word & ~mask, ref visitor, out consumed);
             case (ulong)RamSaveFlag.Eos:
-                return ReadBareRamWord(rest, ref visitor, Phase.Footer, out consumed);
+                // 7.x ends its preempt channel with EOS; nothing may follow it there.
+                return ReadBareRamWord(rest, ref visitor, _preempt ? Phase.Done : Phase.Footer, out consumed);
             case (ulong)RamSaveFlag.MultifdFlush:
                 return ReadBareRamWord(rest, ref visitor, Phase.RamBody, out consumed);
             case (ulong)RamSaveFlag.Hook:
@@ -87,7 +90,7 @@ public sealed partial class MigrationStreamReader
                 $"page offset 0x{offset:x} is at or beyond the used length 0x{block.UsedLength:x} of block {block}");
         }
 
-        if (InPostcopyMode && kind is not ((ulong)RamSaveFlag.Zero or (ulong)RamSaveFlag.Page or (ulong)RamSaveFlag.CompressPage))
+        if ((InPostcopyMode || _preempt) && kind is not ((ulong)RamSaveFlag.Zero or (ulong)RamSaveFlag.Page or (ulong)RamSaveFlag.CompressPage))
         {
             return Fail(MigrationRules.PostcopyRamRecord, "ram_record", $"{((RamSaveFlag)kind).ToQemuName()} is not allowed once postcopy is listening");
         }
@@ -172,11 +175,6 @@ public sealed partial class MigrationStreamReader
             return status == OperationStatus.InvalidData ? FailRecord(error, MigrationRules.BlockListTotal) : status;
         }
 
-        if (_mappedRam)
-        {
-            return Fail(MigrationRules.Unsupported, "mapped_ram_header", "mapped-ram file layout (QEMU 9.0+ file: migration) is not supported yet");
-        }
-
         // No block has an empty name: an empty one means the list was read past its real end,
         // because the announced total is more than the blocks add up to.
         if (entry.Idstr.IsEmpty)
@@ -213,6 +211,19 @@ public sealed partial class MigrationStreamReader
 
         var block = new RamBlock(_blocks.Count, entry.Idstr.ToArray(), entry.UsedLength,
             hasPageSize ? entry.PageSize : null, _hasMrAddr ? entry.MrAddr : null);
+        if (_mappedRam)
+        {
+            // Block state changes only once the header is there too, so NeedMoreData leaves none behind.
+            status = ReadMappedRamHeader(rest, consumed, block, ref visitor, out consumed);
+            if (status == OperationStatus.Done)
+            {
+                _blocks.Add(block);
+                _blockListRemaining -= entry.UsedLength;
+            }
+
+            return status;
+        }
+
         _blocks.Add(block);
         _blockListRemaining -= entry.UsedLength;
         visitor.OnRamBlock(Info(RecordKind.RamBlock, rest.Slice(0, consumed), _current!.Id), block);

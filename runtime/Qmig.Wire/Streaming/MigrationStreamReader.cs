@@ -19,6 +19,9 @@ public sealed partial class MigrationStreamReader
         TopLevel,
         RamBody,
         RamBlockList,
+        MappedRamSkip,
+        MappedRamBitmap,
+        MappedRamPages,
         DeviceBody,
         Footer,
         AfterEndOfSections,
@@ -44,7 +47,19 @@ public sealed partial class MigrationStreamReader
         {
             _pageSize = pageSize;
         }
+
+        if (_options.PreemptChannelBlocks is { } blocks)
+        {
+            // The preempt channel is a RAM body without its section: a stand-in section (id 0,
+            // "outside a section") gives records a home, and postcopy rules apply from the start.
+            _preempt = true;
+            _blocks = [.. blocks];
+            _current = new SectionInfo(0, "ram", 0, 4, isRam: true);
+            _phase = Phase.RamBody;
+        }
     }
+
+    private readonly bool _preempt;
 
     /// <summary>
     /// An independent copy of the reader's state: reading on with the copy does not affect this
@@ -58,6 +73,7 @@ public sealed partial class MigrationStreamReader
         copy._sections = new Dictionary<uint, SectionInfo>(_sections);
         copy._blocks = [.. _blocks];
         copy._capabilities = [.. _capabilities];
+        copy._mrBitmap = (ulong[])_mrBitmap.Clone();
         return copy;
     }
 
@@ -68,7 +84,7 @@ public sealed partial class MigrationStreamReader
     public MigrationError? Error { get; private set; }
 
     /// <summary>The stream ended properly (EOF, and the vmdesc if one followed).</summary>
-    public bool IsCompleted => _phase == Phase.Done || (_phase == Phase.AfterEndOfSections && _depth == 0);
+    public bool IsCompleted => _phase == Phase.Done || (_phase == Phase.AfterEndOfSections && _depth == 0) || (_preempt && _phase == Phase.RamBody);
 
     /// <summary>The target page size in use (from the options, the configuration or the vmdesc).</summary>
     public int TargetPageSize => _pageSize;
@@ -105,7 +121,7 @@ public sealed partial class MigrationStreamReader
 
             if (buffer.IsEmpty)
             {
-                return isFinalBlock ? EndOfInput(insideRecord: false) : OperationStatus.NeedMoreData;
+                return isFinalBlock ? EndOfInput(midRecord: false) : OperationStatus.NeedMoreData;
             }
 
             // Inside a package, records must end at the package end: the window stops there.
@@ -159,7 +175,7 @@ public sealed partial class MigrationStreamReader
 
                     if (isFinalBlock)
                     {
-                        return EndOfInput(insideRecord: true);
+                        return EndOfInput(midRecord: true);
                     }
 
                     // More than any record may hold is buffered and the record is still not complete:
@@ -215,6 +231,15 @@ public sealed partial class MigrationStreamReader
                 case Phase.RamBlockList:
                     status = ReadRamBlock(rest, atEnd, ref visitor, out consumed);
                     break;
+                case Phase.MappedRamPages:
+                    status = ReadMappedRamPages(rest, ref visitor, out consumed);
+                    break;
+                case Phase.MappedRamSkip:
+                    status = SkipMappedRamGap(rest, out consumed);
+                    break;
+                case Phase.MappedRamBitmap:
+                    status = ReadMappedRamBitmap(rest, ref visitor, out consumed);
+                    break;
                 case Phase.Header:
                     status = ReadFileHeader(rest, ref visitor, out consumed);
                     break;
@@ -259,9 +284,11 @@ public sealed partial class MigrationStreamReader
     }
 
     /// <summary>The input ended at a record boundary or inside a record.</summary>
-    private OperationStatus EndOfInput(bool insideRecord)
+    private OperationStatus EndOfInput(bool midRecord)
     {
-        if (IsCompleted && !insideRecord)
+        // A stream may end after QEMU_VM_EOF (no vmdesc) and a preempt channel after any whole
+        // record, but neither inside one: a vmdesc cut short is a truncated stream.
+        if (IsCompleted && !midRecord)
         {
             _phase = Phase.Done;
             return OperationStatus.Done;
@@ -272,10 +299,12 @@ public sealed partial class MigrationStreamReader
             Phase.Header => "the file header",
             Phase.TopLevel when _depth > 0 => "a PACKAGED sub-stream",
             Phase.TopLevel => "the section list, before QEMU_VM_EOF",
+            Phase.RamBody when _preempt => "a RAM record of the preempt channel",
             Phase.RamBody or Phase.RamBlockList => $"RAM section {_current}",
+            Phase.MappedRamSkip or Phase.MappedRamBitmap or Phase.MappedRamPages => $"the mapped-ram regions of block {_mrBlock} (bitmap 0x{_mrBitmapOffset:x}, pages 0x{_mrPagesOffset:x}..0x{_mrPagesEnd:x})",
             Phase.DeviceBody => $"the body of section {_current}",
             Phase.Footer => $"the footer of section {_current}",
-            Phase.AfterEndOfSections => "the QEMU_VM_VMDESCRIPTION record",
+            Phase.AfterEndOfSections => "the VMDESCRIPTION after QEMU_VM_EOF",
             _ => "a record",
         };
         return Fail(MigrationRules.Truncated, where, $"truncated at 0x{_position:x}: the stream ends inside {where}");

@@ -19,6 +19,9 @@ public enum RecordKind : byte
     VmDescription,
     ReturnPathMessage,
     ReceivedBitmap,
+    MappedRamHeader,
+    MappedRamBitmap,
+    MappedRamPages,
 }
 
 public static class RecordKindNames
@@ -42,6 +45,9 @@ public static class RecordKindNames
         RecordKind.VmDescription => "VMDESCRIPTION",
         RecordKind.ReturnPathMessage => "RP_MESSAGE",
         RecordKind.ReceivedBitmap => "RP_RECV_BITMAP_BLOB",
+        RecordKind.MappedRamHeader => "MAPPED_RAM_HEADER",
+        RecordKind.MappedRamBitmap => "MAPPED_RAM_BITMAP",
+        RecordKind.MappedRamPages => "MAPPED_RAM_PAGES",
         _ => kind.ToString(),
     };
 

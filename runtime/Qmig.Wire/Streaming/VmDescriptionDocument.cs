@@ -109,31 +109,45 @@ public sealed class VmDescriptionDocument
     /// </summary>
     public static long? LocateInFile(Stream file, int maxSize)
     {
+        // The vmdesc is the last record and usually well under 1 MiB: look at the file's tail in
+        // windows growing from the end instead of reading (and scanning) maxSize bytes every time.
         var length = file.Length;
-        var window = (int)Math.Min(length, (long)maxSize + 6);
-        if (window < 7)
+        var limit = (int)Math.Min(length, (long)maxSize + 6);
+        if (limit < 7)
         {
             return null;
         }
 
-        var tail = new byte[window];
-        file.Seek(length - window, SeekOrigin.Begin);
-        file.ReadExactly(tail);
-        for (var p = 0; p + 6 < window; p++)
+        for (var window = Math.Min(limit, 1 << 16); ; window = (int)Math.Min(limit, window * 8L))
         {
-            if (tail[p] != 0x00 || tail[p + 1] != 0x06 || tail[p + 6] != (byte)'{')
+            var tail = new byte[window];
+            file.Seek(length - window, SeekOrigin.Begin);
+            file.ReadExactly(tail);
+
+            // Nearest the end first: the JSON after any earlier candidate would contain this NUL.
+            var end = window - 6;
+            while (end > 0)
             {
-                continue;
+                var p = tail.AsSpan(0, end + 1).LastIndexOf((ReadOnlySpan<byte>)[0x00, 0x06]);
+                if (p < 0)
+                {
+                    break;
+                }
+
+                if (p + 6 < window && tail[p + 6] == (byte)'{'
+                    && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(tail.AsSpan(p + 2)) == window - (p + 6))
+                {
+                    return length - window + p;
+                }
+
+                end = p;
             }
 
-            var jsonLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(tail.AsSpan(p + 2));
-            if (jsonLength == window - (p + 6))
+            if (window == limit)
             {
-                return length - window + p;
+                return null;
             }
         }
-
-        return null;
     }
 
     /// <summary>Reads the vmdesc of a complete stream file, or null if it has none.</summary>

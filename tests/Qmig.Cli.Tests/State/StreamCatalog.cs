@@ -64,6 +64,18 @@ internal sealed class StreamCatalog
             }
         }
 
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
+        {
+        }
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+        {
+        }
+
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+        {
+        }
+
         public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
             catalog.Bodies.Add((section, record.Offset, body.ToArray()));
 

@@ -72,6 +72,16 @@ public sealed class ImageDestination : IDisposable
             }
         }
 
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => images.ApplyPages(block, offset, pages);
+
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
+        {
+        }
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+        {
+        }
+
         public void OnFileHeader(in RecordInfo record, uint version)
         {
         }

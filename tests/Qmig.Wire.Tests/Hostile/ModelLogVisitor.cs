@@ -36,6 +36,12 @@ public readonly struct ModelLogVisitor(List<string> log) : IMigrationVisitor
 
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) => log.Add($"Body {section.Id} {Convert.ToHexString(body)}");
 
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) => log.Add($"MappedRamHeader {block.Name}");
+
+    public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap) => log.Add($"MappedRamBitmap {block.Name}");
+
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => log.Add($"RamPages {block.Name}@{offset:x} {pages.Length}");
+
     public void OnSectionFooter(in RecordInfo record, SectionInfo section) => log.Add($"Footer {section.Id}");
 
     public void OnCommand(in RecordInfo record, in Command command) => log.Add($"Command {command.Cmd} {Convert.ToHexString(command.Payload)}");

@@ -48,6 +48,7 @@ public sealed class KaitaiCompilerTests
     [
         "pc-32m-no-vmdesc", "pc-32m-no-footer", "pc-32m-postcopy", "pc-32m-postcopy-qemu10",
         "pc-32m-return-path-qemu10", "pc-2m-mapped-ram-qemu10", "pc-2m-mapped-ram-multifd-qemu10",
+        "pc-32m-postcopy-preempt",
     ];
 
     public static TheoryData<string> RealStreams()

@@ -54,6 +54,12 @@ public struct CountingVisitor(RecordCounts counts, bool log = false) : IMigratio
         }
     }
 
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) => Count(record, block.ToString());
+
+    public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap) => Count(record, block.ToString());
+
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => Count(record, $"{block}@{offset:x}");
+
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) => Count(record, section.ToString());
 
     public void OnSectionFooter(in RecordInfo record, SectionInfo section) => Count(record);

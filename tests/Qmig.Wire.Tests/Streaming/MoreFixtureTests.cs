@@ -25,7 +25,7 @@ public class MoreFixtureTests(ITestOutputHelper output)
     [
         "pc-32m-xbzrle", "pc-32m-compress", "pc-32m-ignore-shared-uuid", "pc-32m-no-vmdesc", "pc-32m-no-footer",
         "pc-32m-postcopy", "pc-2m-mapped-ram-qemu10", "pc-2m-mapped-ram-multifd-qemu10", "pc-32m-return-path-qemu10",
-        "pc-32m-postcopy-qemu10",
+        "pc-32m-postcopy-qemu10", "pc-32m-postcopy-preempt",
     ];
 
     /// <summary>(folder, stream file) for every stream an expected-counts.json describes.</summary>
@@ -66,16 +66,9 @@ public class MoreFixtureTests(ITestOutputHelper output)
             return;
         }
 
-        if (IsMappedRam(expected))
+        if (file.Contains("preempt", StringComparison.Ordinal))
         {
-            // NOTE: mapped-ram (QEMU 9.0+ file: migration, here made by QEMU 10.0) is not supported by
-            // MigrationStreamReader yet: it must say so (QMIG1902, "unsupported", exit 3 in the CLI) rather
-            // than call the stream corrupt. When mapped-ram support lands, delete this branch: the counts in
-            // expected-counts.json (records, EOS/MEM_SIZE flags, and mapped_ram's per-block bitmaps) apply.
-            var error = ReadMain(path, vmdesc: null, chunkSize: 64 * 1024, out _, out _);
-            Assert.NotNull(error);
-            Assert.True(error.IsUnsupported, $"{folder}/{file}: expected QMIG1902 (unsupported), got {error.Format(file)}");
-            output.WriteLine($"{folder}/{file}: unsupported for now, as expected: {error.Format(file)}");
+            CheckPreemptChannel(folder, path, expected);
             return;
         }
 
@@ -164,14 +157,6 @@ public class MoreFixtureTests(ITestOutputHelper output)
                 error = MigrationStreamDriver.Read(stream, reader, ref visitor);
             }
 
-            if (IsMappedRam(expected))
-            {
-                // NOTE: mapped-ram is not supported yet (QMIG1902); once it is, drop this branch and the
-                // image must equal loaded-ram.json like the others.
-                Assert.True(error is { IsUnsupported: true }, $"{folder}/{file}: expected QMIG1902 (unsupported), got {error?.Format(file) ?? "success"}");
-                return;
-            }
-
             Assert.True(error is null, $"{folder}/{file}: the reader stopped: {error?.Format(file)}");
             var image = File.ReadAllBytes(Path.Combine(directory, RamImageSet.RelativePath("pc.ram")));
             Assert.Equal(loaded.GetProperty("size").GetInt64(), image.LongLength);
@@ -185,6 +170,64 @@ public class MoreFixtureTests(ITestOutputHelper output)
                 Directory.Delete(directory, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// A postcopy-preempt channel: bare RAM records against the blocks of the folder's main stream
+    /// (postcopy-forward.mig), read to the last byte in large and in odd small chunks.
+    /// </summary>
+    private void CheckPreemptChannel(string folder, string path, JsonElement expected)
+    {
+        var main = new MigrationStreamReader();
+        var ignore = new TallyVisitor(new Tally());
+        using (var stream = File.OpenRead(Path.Combine(DataDir, folder, "postcopy-forward.mig")))
+        {
+            Assert.Null(MigrationStreamDriver.Read(stream, main, ref ignore));
+        }
+
+        var problems = new List<string>();
+        foreach (var chunk in new[] { 64 * 1024, 4093 })
+        {
+            var label = $"{folder}/{Path.GetFileName(path)} (preempt channel, {chunk}-byte chunks)";
+            var reader = new MigrationStreamReader(new MigrationReaderOptions { PreemptChannelBlocks = main.Blocks.ToArray(), TargetPageSize = main.TargetPageSize });
+            var tally = new Tally();
+            var visitor = new TallyVisitor(tally);
+            foreach (var block in main.Blocks)
+            {
+                tally.Blocks[block.Name] = (block.UsedLength, 0);
+            }
+
+            using (var stream = File.OpenRead(path))
+            {
+                var error = MigrationStreamDriver.Read(stream, reader, ref visitor, chunk);
+                Assert.True(error is null, $"{label}: the reader stopped: {error?.Format(path)}");
+            }
+
+            Assert.True(reader.IsCompleted, $"{label}: not complete at {reader.Position}");
+            var ram = expected.GetProperty("ram");
+            if (reader.Position != expected.GetProperty("consumed").GetInt64())
+            {
+                problems.Add($"{label}: consumed {reader.Position}, expected {expected.GetProperty("consumed").GetInt64()}");
+            }
+
+            problems.AddRange(CompareCounts(label, "ram.flags", tally.RamFlags, ram.GetProperty("flags")));
+            if (tally.RamRecords != ram.GetProperty("records").GetInt32())
+            {
+                problems.Add($"{label}: ram.records: reader {tally.RamRecords}, expected {ram.GetProperty("records").GetInt32()}");
+            }
+
+            foreach (var block in ram.GetProperty("blocks").EnumerateObject())
+            {
+                if (tally.Blocks[block.Name].Pages != block.Value.GetProperty("pages").GetInt32())
+                {
+                    problems.Add($"{label}: ram.blocks['{block.Name}'].pages: reader {tally.Blocks[block.Name].Pages}, expected {block.Value.GetProperty("pages").GetInt32()}");
+                }
+            }
+
+            output.WriteLine($"{label}: {tally}");
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
     private void CheckReturnPath(string path, JsonElement expected)
@@ -247,6 +290,11 @@ public class MoreFixtureTests(ITestOutputHelper output)
             yield return $"{label}: ram.records: reader {tally.RamRecords}, expected {ram.GetProperty("records").GetInt32()}";
         }
 
+        foreach (var p in CompareMappedRam(label, tally, expected, ram.GetProperty("page_size").GetInt32()))
+        {
+            yield return p;
+        }
+
         var expectedBlocks = ram.GetProperty("blocks").EnumerateObject().ToDictionary(b => b.Name, b => b.Value);
         foreach (var name in expectedBlocks.Keys.Union(tally.Blocks.Keys).Order(StringComparer.Ordinal))
         {
@@ -265,6 +313,27 @@ public class MoreFixtureTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>expected-counts.json's mapped_ram: each block's regions and the set bits of its bitmap; every present page must have been read.</summary>
+    private static IEnumerable<string> CompareMappedRam(string label, Tally tally, JsonElement expected, int pageSize)
+    {
+        var want = expected.TryGetProperty("mapped_ram", out var m) ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value) : [];
+        foreach (var name in want.Keys.Union(tally.MappedRam.Keys).Order(StringComparer.Ordinal))
+        {
+            if (!want.TryGetValue(name, out var w) || !tally.MappedRam.TryGetValue(name, out var g))
+            {
+                yield return $"{label}: mapped_ram['{name}']: present on one side only";
+                continue;
+            }
+
+            var expectedLayout = (w.GetProperty("bitmap_offset").GetUInt64(), w.GetProperty("bitmap_bytes").GetInt32(), w.GetProperty("pages_offset").GetUInt64(), w.GetProperty("pages_present").GetInt64());
+            var gotLayout = (g.BitmapOffset, g.BitmapBytes, g.PagesOffset, g.PagesPresent);
+            if (expectedLayout != gotLayout || g.BytesRead != g.PagesPresent * pageSize)
+            {
+                yield return $"{label}: mapped_ram['{name}']: reader {gotLayout} with {g.BytesRead} page bytes read, expected {expectedLayout}";
+            }
+        }
+    }
+
     private static IEnumerable<string> CompareCounts(string label, string what, IReadOnlyDictionary<string, int> got, JsonElement expected)
     {
         var want = expected.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
@@ -278,9 +347,6 @@ public class MoreFixtureTests(ITestOutputHelper output)
             }
         }
     }
-
-    private static bool IsMappedRam(JsonElement expected) =>
-        expected.TryGetProperty("capabilities", out var caps) && caps.EnumerateArray().Any(c => c.GetString() == "mapped-ram");
 
     /// <summary>expected-counts.json holds one count object (a single-stream folder, the stream being the folder's
     /// only *.mig) or one per file name (a capture with its return path).</summary>
@@ -313,6 +379,9 @@ public class MoreFixtureTests(ITestOutputHelper output)
         public Dictionary<string, (ulong UsedLength, int Pages)> Blocks { get; } = new(StringComparer.Ordinal);
 
         public int RamRecords { get; set; }
+
+        /// <summary>mapped-ram layout per block: (bitmap_offset, bitmap_bytes, pages_offset, pages_present, page bytes read).</summary>
+        public Dictionary<string, (ulong BitmapOffset, int BitmapBytes, ulong PagesOffset, long PagesPresent, long BytesRead)> MappedRam { get; } = new(StringComparer.Ordinal);
 
         public long LastEnd { get; set; }
 
@@ -373,6 +442,22 @@ public class MoreFixtureTests(ITestOutputHelper output)
             }
         }
 
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
+            tally.MappedRam[block.Name] = (header.BitmapOffset, 0, header.PagesOffset, 0, 0);
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+        {
+            var m = tally.MappedRam[block.Name];
+            tally.MappedRam[block.Name] = m with { BitmapBytes = bitmap.Length, PagesPresent = MappedRamBitmap.CountPresent(bitmap) };
+        }
+
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+        {
+            tally.LastEnd = Math.Max(tally.LastEnd, record.Offset + record.Length);
+            var m = tally.MappedRam[block.Name];
+            tally.MappedRam[block.Name] = m with { BytesRead = m.BytesRead + pages.Length };
+        }
+
         public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) => Count(record);
 
         public void OnSectionFooter(in RecordInfo record, SectionInfo section) => Count(record);
@@ -416,6 +501,16 @@ public class MoreFixtureTests(ITestOutputHelper output)
                 images.Apply(ram, block);
             }
         }
+
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
+        {
+        }
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+        {
+        }
+
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => images.ApplyPages(block, offset, pages);
 
         public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body)
         {

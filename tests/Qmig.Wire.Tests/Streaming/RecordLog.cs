@@ -45,6 +45,12 @@ public readonly struct RecordLogVisitor(RecordLog log) : IMigrationVisitor
 
     public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => Add(record, $"{block?.Name}@{ram.Offset:x}");
 
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) => Add(record, $"{block.Name} bitmap@{header.BitmapOffset:x} pages@{header.PagesOffset:x}");
+
+    public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap) => Add(record, block.Name);
+
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => Add(record, $"{block.Name}@{offset:x}");
+
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) => Add(record, section.Idstr);
 
     public void OnSectionFooter(in RecordInfo record, SectionInfo section) => Add(record);

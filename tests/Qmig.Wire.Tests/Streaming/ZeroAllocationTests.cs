@@ -17,6 +17,9 @@ public class ZeroAllocationTests(ITestOutputHelper output)
         public void OnSectionHeader(in RecordInfo record, SectionInfo section) { }
         public void OnRamBlock(in RecordInfo record, RamBlock block) { }
         public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) { }
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) { }
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap) { }
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) { }
         public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) { }
         public void OnSectionFooter(in RecordInfo record, SectionInfo section) { }
         public void OnCommand(in RecordInfo record, in Command command) { }

@@ -36,7 +36,7 @@ internal static unsafe class NativeUffd
         Directory.CreateDirectory(directory);
         string source = Path.Combine(directory, "uffd_roundtrip.c");
         string library = Path.Combine(directory, "libuffd_roundtrip.so");
-        using (Stream resource = Assembly.GetExecutingAssembly().GetManifestResourceStream("uffd_roundtrip.c")
+        using (System.IO.Stream resource = Assembly.GetExecutingAssembly().GetManifestResourceStream("uffd_roundtrip.c")
             ?? throw new InvalidOperationException("uffd_roundtrip.c is not embedded"))
         using (FileStream file = File.Create(source))
         {

@@ -16,7 +16,11 @@ public static class CheckCommand
         var strictZero = new Option<bool>("--strict-zero-fill") { Description = "Reject ZERO pages with a non-zero fill byte, as QEMU 10.x does" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
-        var command = new Command("check", "Check a migration stream against every conformance rule") { input, listRules, strictZero, vmdesc, pageSize };
+        var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream: check its messages (and, with --blocks-from, its page requests)" };
+        var preempt = PreemptChannel.Flag();
+        var blocksFrom = PreemptChannel.BlocksFrom();
+        blocksFrom.Description = "The main stream of the same migration: its block list, for a preempt channel's records or a return path's page requests";
+        var command = new Command("check", "Check a migration stream against every conformance rule") { input, listRules, strictZero, returnPath, preempt, blocksFrom, vmdesc, pageSize };
         command.SetAction(result =>
         {
             if (result.GetValue(listRules))
@@ -39,13 +43,34 @@ public static class CheckCommand
             return Cli.Guard(() =>
             {
                 using var file = InputFile.Open(name);
-                var options = new MigrationReaderOptions
+                if (result.GetValue(returnPath))
                 {
-                    VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
-                    TargetPageSize = result.GetValue(pageSize),
-                    StrictZeroFill = result.GetValue(strictZero),
-                };
+                    return ReturnPathCheck.Run(file, result.GetValue(blocksFrom), result.GetValue(pageSize));
+                }
+
                 var stats = new StatsCollector();
+                MigrationReaderOptions? options;
+                if (result.GetValue(preempt))
+                {
+                    options = PreemptChannel.Options(result.GetValue(blocksFrom), result.GetValue(pageSize), out var failed);
+                    if (options is null)
+                    {
+                        return failed;
+                    }
+
+                    stats.UseBlocks(options.PreemptChannelBlocks!);
+                    options = options with { StrictZeroFill = result.GetValue(strictZero) };
+                }
+                else
+                {
+                    options = new MigrationReaderOptions
+                    {
+                        VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
+                        TargetPageSize = result.GetValue(pageSize),
+                        StrictZeroFill = result.GetValue(strictZero),
+                    };
+                }
+
                 var visitor = new StatsVisitor(stats);
                 var code = StreamRun.Execute(file, options, ref visitor, out var reader);
                 if (code == ExitCodes.Ok)

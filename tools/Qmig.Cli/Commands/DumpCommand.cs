@@ -15,7 +15,9 @@ public static class DumpCommand
         var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream (MIG_RP_MSG messages)" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
-        var command = new Command("dump", "Print every record of a migration stream") { input, format, hex, returnPath, vmdesc, pageSize };
+        var preempt = PreemptChannel.Flag();
+        var blocksFrom = PreemptChannel.BlocksFrom();
+        var command = new Command("dump", "Print every record of a migration stream") { input, format, hex, returnPath, preempt, blocksFrom, vmdesc, pageSize };
         command.SetAction(result =>
         {
             var name = result.GetValue(input)!;
@@ -33,11 +35,24 @@ public static class DumpCommand
                     return ReturnPathDump.Run(file, renderer, result.GetValue(hex));
                 }
 
-                var options = new MigrationReaderOptions
+                MigrationReaderOptions? options;
+                if (result.GetValue(preempt))
                 {
-                    VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
-                    TargetPageSize = result.GetValue(pageSize),
-                };
+                    options = PreemptChannel.Options(result.GetValue(blocksFrom), result.GetValue(pageSize), out var failed);
+                    if (options is null)
+                    {
+                        return failed;
+                    }
+                }
+                else
+                {
+                    options = new MigrationReaderOptions
+                    {
+                        VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
+                        TargetPageSize = result.GetValue(pageSize),
+                    };
+                }
+
                 var visitor = new DumpVisitor(renderer, result.GetValue(hex));
                 var code = StreamRun.Execute(file, options, ref visitor, out var reader);
                 renderer.Finish(reader.Error?.Format(file.Name));

@@ -35,6 +35,16 @@ public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) 
         }
     }
 
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
+    {
+    }
+
+    public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+    {
+    }
+
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => images.ApplyPages(block, offset, pages);
+
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
         result.State.OnDeviceBody(section, record.Offset, body);
 

@@ -16,6 +16,18 @@ public sealed class StatsCollector
     public readonly List<RamBlock> Blocks = [];
     public long[] PagesPerBlock = new long[16];
     public long RamRecords;
+    public readonly List<MappedRamBlockStats> MappedRam = [];
+
+    /// <summary>Blocks announced elsewhere (the main stream, for a preempt channel), so their pages are counted.</summary>
+    public void UseBlocks(IEnumerable<RamBlock> blocks)
+    {
+        Blocks.Clear();
+        Blocks.AddRange(blocks);
+        if (PagesPerBlock.Length < Blocks.Count)
+        {
+            PagesPerBlock = new long[Blocks.Count];
+        }
+    }
 
     public void CountRecord(RecordKind kind)
     {
@@ -73,6 +85,19 @@ public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
             stats.PagesPerBlock[block.Index]++;
         }
     }
+
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
+        stats.MappedRam.Add(new MappedRamBlockStats(block, header.BitmapOffset, header.PagesOffset));
+
+    public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+    {
+        var entry = stats.MappedRam[^1];
+        entry.BitmapBytes = bitmap.Length;
+        entry.PagesPresent = MappedRamBitmap.CountPresent(bitmap);
+    }
+
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) =>
+        stats.MappedRam[^1].BytesRead += pages.Length;
 
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body)
     {

@@ -17,7 +17,9 @@ public static class StatsCommand
         var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream: count messages" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
-        var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, vmdesc, pageSize };
+        var preempt = PreemptChannel.Flag();
+        var blocksFrom = PreemptChannel.BlocksFrom();
+        var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, preempt, blocksFrom, vmdesc, pageSize };
         command.SetAction(result => Cli.Guard(() =>
         {
             using var file = InputFile.Open(result.GetValue(input)!);
@@ -27,12 +29,27 @@ public static class StatsCommand
                 return ReturnPathStats.Run(file, json);
             }
 
-            var options = new MigrationReaderOptions
-            {
-                VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
-                TargetPageSize = result.GetValue(pageSize),
-            };
             var stats = new StatsCollector();
+            MigrationReaderOptions? options;
+            if (result.GetValue(preempt))
+            {
+                options = PreemptChannel.Options(result.GetValue(blocksFrom), result.GetValue(pageSize), out var failed);
+                if (options is null)
+                {
+                    return failed;
+                }
+
+                stats.UseBlocks(options.PreemptChannelBlocks!);
+            }
+            else
+            {
+                options = new MigrationReaderOptions
+                {
+                    VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
+                    TargetPageSize = result.GetValue(pageSize),
+                };
+            }
+
             var visitor = new StatsVisitor(stats);
             var code = StreamRun.Execute(file, options, ref visitor, out var reader);
             using var stdout = Console.OpenStandardOutput();
@@ -125,6 +142,24 @@ public static class StatsCommand
 
         writer.WriteEndObject();
         writer.WriteEndObject();
+        if (stats.MappedRam.Count > 0)
+        {
+            // Same shape as tests/data/*/expected-counts.json's mapped_ram.
+            writer.WriteStartObject("mapped_ram");
+            foreach (var m in stats.MappedRam)
+            {
+                writer.WriteStartObject(m.Block.Name);
+                writer.WriteNumber("bitmap_offset", m.BitmapOffset);
+                writer.WriteNumber("bitmap_bytes", m.BitmapBytes);
+                writer.WriteNumber("pages_offset", m.PagesOffset);
+                writer.WriteNumber("pages_present", m.PagesPresent);
+                writer.WriteNumber("pages_read", m.BytesRead / reader.TargetPageSize);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
         writer.Flush();
         output.WriteByte((byte)'\n');
@@ -144,7 +179,12 @@ public static class StatsCommand
         o.WriteLine($"ram:      {stats.RamRecords} records on {reader.TargetPageSize}-byte pages; " + string.Join(", ", Flags(stats).Select(f => $"{f.Name} {f.Count}")));
         foreach (var block in stats.Blocks)
         {
-            o.WriteLine($"  {block.Name,-28} used_length 0x{block.UsedLength:x,-10} pages {stats.PagesPerBlock[block.Index]}");
+            o.WriteLine($"  {block.Name,-28} used_length {"0x" + block.UsedLength.ToString("x"),-12} pages {stats.PagesPerBlock[block.Index]}");
+        }
+
+        foreach (var m in stats.MappedRam)
+        {
+            o.WriteLine($"  mapped-ram {m.Block.Name,-17} bitmap 0x{m.BitmapOffset:x} ({m.BitmapBytes} bytes), pages 0x{m.PagesOffset:x}, {m.PagesPresent} present, {m.BytesRead / reader.TargetPageSize} read");
         }
     }
 }

@@ -50,6 +50,16 @@ public sealed class DumpVisitor(IRecordRenderer renderer, bool hex) : IMigration
         renderer.Write(fields);
     }
 
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
+        renderer.Write(New(record, insideSection: true).Add("idstr", block.Name).Add("version", header.Version)
+            .Add("page_size", new Hex(header.PageSize)).Add("bitmap_offset", new Hex(header.BitmapOffset)).Add("pages_offset", new Hex(header.PagesOffset)));
+
+    public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap) =>
+        renderer.Write(New(record, insideSection: true).Add("idstr", block.Name).Add("pages_present", MappedRamBitmap.CountPresent(bitmap)));
+
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) =>
+        renderer.Write(New(record, insideSection: true).Add("idstr", block.Name).Add("offset", new Hex(offset)).Add("length", new Hex((ulong)pages.Length)));
+
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
         renderer.Write(New(record, "DEVICE_STATE", insideSection: true).Add("idstr", section.Idstr)
             .Add("described", section.Description is not null));

@@ -1,0 +1,89 @@
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Wire.ReturnPath;
+
+/// <summary>
+/// The source's checks on page requests (QEMU migrate_handle_rp_req_pages()): REQ_PAGES reuses
+/// the block the last REQ_PAGES_ID named, the block must exist, and the range must be whole
+/// target pages ending inside the block's used length. The blocks come from the main stream of
+/// the same migration, which the return path never names in full.
+/// </summary>
+public sealed class PageRequestChecker(IReadOnlyList<RamBlock> blocks, int pageSize)
+{
+    private RamBlock? _last;
+
+    /// <summary>The first request that breaks a rule, once one has.</summary>
+    public MigrationError? Error { get; private set; }
+
+    public int Requests { get; private set; }
+
+    public void Check(in RecordInfo record, in RpMessage message)
+    {
+        if (Error is not null || message.MsgType is not (MigRpMsg.ReqPages or MigRpMsg.ReqPagesId))
+        {
+            return;
+        }
+
+        Requests++;
+        ulong start;
+        uint length;
+        if (message.MsgType == MigRpMsg.ReqPagesId)
+        {
+            if (ReqPagesId.TryRead(message.Payload, out var named, out _) != System.Buffers.OperationStatus.Done)
+            {
+                Fail(record, "REQ_PAGES_ID payload does not hold start, length and a block name");
+                return;
+            }
+
+            _last = Find(named.BlockName);
+            if (_last is null)
+            {
+                Fail(record, $"REQ_PAGES_ID names block '{System.Text.Encoding.ASCII.GetString(named.BlockName)}', which the main stream did not announce");
+                return;
+            }
+
+            (start, length) = (named.Start, named.Length);
+        }
+        else
+        {
+            if (ReqPages.TryRead(message.Payload, out var unnamed, out _) != System.Buffers.OperationStatus.Done)
+            {
+                Fail(record, "REQ_PAGES payload is not start and length");
+                return;
+            }
+
+            if (_last is null)
+            {
+                Fail(record, "REQ_PAGES before any REQ_PAGES_ID named a block");
+                return;
+            }
+
+            (start, length) = (unnamed.Start, unnamed.Length);
+        }
+
+        if (start % (ulong)pageSize != 0 || length == 0 || length % (uint)pageSize != 0)
+        {
+            Fail(record, $"request 0x{start:x}+0x{length:x} in {_last} is not whole {pageSize}-byte pages");
+        }
+        else if (start >= _last.UsedLength || _last.UsedLength - start < length)
+        {
+            Fail(record, $"request 0x{start:x}+0x{length:x} ends beyond the used length 0x{_last.UsedLength:x} of {_last}");
+        }
+    }
+
+    private RamBlock? Find(ReadOnlySpan<byte> name)
+    {
+        foreach (var block in blocks)
+        {
+            if (name.SequenceEqual(block.NameBytes))
+            {
+                return block;
+            }
+        }
+
+        return null;
+    }
+
+    private void Fail(in RecordInfo record, string message) =>
+        Error = new MigrationError(record.Offset + 4, "rp_message", MigrationRules.RequestOutsideBlock, message);
+}
