@@ -18,4 +18,5 @@ if [ ! -d tests/kaitai/node_modules ] || [ tests/kaitai/package-lock.json -nt te
 fi
 
 dotnet build Protocol.sln -c Release -warnaserror --nologo -v q
-dotnet test Protocol.sln -c Release --no-build --nologo "$@"
+# A test that hangs fails after 10 minutes with a dump that names it, instead of using up CI time.
+dotnet test Protocol.sln -c Release --no-build --nologo --blame-hang-timeout 10m "$@"

@@ -142,7 +142,10 @@ public sealed partial class MigrationStreamReader
             {
                 // The record straddles segments: copy what is there into the scratch buffer and retry.
                 var available = Math.Min(buffer.Length, packageLimit);
-                var copyLength = (int)Math.Min(available, Math.Max(_scratch.Length, window.Length * 2L));
+                // Start near the size of an ordinary record and double: a record that straddles
+                // many small segments is then copied in proportion to its own size, not the
+                // scratch buffer's, which keeps reading from a pipe of tiny writes linear enough.
+                var copyLength = (int)Math.Min(available, Math.Max(FirstStraddleCopy, window.Length * 2L));
                 while (true)
                 {
                     EnsureScratch(copyLength);
@@ -198,6 +201,9 @@ public sealed partial class MigrationStreamReader
 
         return buffer.Slice(start);
     }
+
+    /// <summary>A RAM page with its header fits, so most straddling records need one copy.</summary>
+    private const int FirstStraddleCopy = 4096 + 512;
 
     private int MaxScratch => Math.Max(_options.MaxDeviceBodySize, _options.MaxVmDescriptionSize) + 64;
 

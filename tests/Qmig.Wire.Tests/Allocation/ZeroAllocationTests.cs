@@ -9,13 +9,20 @@ namespace Qmig.Wire.Tests.Allocation;
 /// Reading and writing a million records of each kind in steady state allocates nothing: from a
 /// span, from a multi-segment sequence, into a reused span, and into a reused ArrayBufferWriter
 /// (ResetWrittenCount between records). Measured with GC.GetAllocatedBytesForCurrentThread around
-/// each loop, after a warm-up that runs the same loop (so the JIT's tier-up is done).
+/// each loop, after a warm-up that runs the same loop (so the JIT's tier-up is done). Each loop
+/// runs <see cref="Rounds"/> times and the quietest round counts: any allocation per record would
+/// show in every round as at least 24 MB, while a one-off runtime allocation on the test thread
+/// (seen once in a full parallel CI run: 2.9 KB in a million records) shows in one round only.
+/// The class runs alone, outside the parallel test collections, to keep such noise away.
 /// </summary>
+[Collection(nameof(AllocationMeasurements))]
 public sealed class ZeroAllocationTests(ITestOutputHelper output)
 {
     private const int Records = 1_000_000;
 
     private const int WarmUp = 20_000;
+
+    private const int Rounds = 3;
 
     /// <summary>Where <see cref="TheMeasurementSeesAllocations"/> puts its arrays, so the JIT cannot drop them.</summary>
     private static object? sink;
@@ -41,17 +48,23 @@ public sealed class ZeroAllocationTests(ITestOutputHelper output)
         for (var op = 0; op < results.Length; op++)
         {
             Run(op, c, bytes, sequence, destination, writer, WarmUp);
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            var failures = Run(op, c, bytes, sequence, destination, writer, Records);
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            results[op] = (results[op].Operation, allocated, failures);
+            var quietest = long.MaxValue;
+            long failures = 0;
+            for (var round = 0; round < Rounds; round++)
+            {
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                failures += Run(op, c, bytes, sequence, destination, writer, Records);
+                quietest = Math.Min(quietest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+
+            results[op] = (results[op].Operation, quietest, failures);
         }
 
         output.WriteLine($"{kind} ({bytes.Length} bytes): " + string.Join(", ", results.Select(r => $"{r.Operation} {r.Bytes} B")));
         foreach (var (operation, allocated, failures) in results)
         {
-            Assert.True(failures == 0, $"{operation}: {failures} of {Records} records did not round-trip");
-            Assert.True(allocated == 0, $"{operation}: {Records} records allocated {allocated} bytes");
+            Assert.True(failures == 0, $"{operation}: {failures} of {Rounds * Records} records did not round-trip");
+            Assert.True(allocated == 0, $"{operation}: {Records} records allocated {allocated} bytes in the quietest of {Rounds} rounds");
         }
 
         Assert.True(destination.AsSpan().SequenceEqual(bytes), "TryWrite wrote different bytes");
@@ -124,3 +137,7 @@ public sealed class ZeroAllocationTests(ITestOutputHelper output)
         return failures;
     }
 }
+
+/// <summary>The measurements that must not share the process's time with parallel test classes.</summary>
+[CollectionDefinition(nameof(AllocationMeasurements), DisableParallelization = true)]
+public sealed class AllocationMeasurements;

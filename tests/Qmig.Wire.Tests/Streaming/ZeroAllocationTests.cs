@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace Qmig.Wire.Tests.Streaming;
 
 /// <summary>Reading RAM records allocates nothing per record once the block list is known.</summary>
+[Collection(nameof(Allocation.AllocationMeasurements))]
 public class ZeroAllocationTests(ITestOutputHelper output)
 {
     private readonly struct NoVisitor : IMigrationVisitor
