@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 
 need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
+# The receive tests migrate a real QEMU 7.2 guest (Debian's) into qmig; nasm assembles that guest.
+command -v qemu-system-x86_64 >/dev/null || need_apt+=(qemu-system-x86)
+command -v nasm >/dev/null || need_apt+=(nasm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"

@@ -7,6 +7,21 @@ internal static class QmigProcess
 {
     public static (int ExitCode, string Output, string Error) Run(params string[] args)
     {
+        using var process = Start(args);
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("qmig did not exit within 60 s");
+        }
+
+        return (process.ExitCode, output, error.Result);
+    }
+
+    /// <summary>Starts qmig with redirected output and returns at once (for verbs that serve, like receive).</summary>
+    public static Process Start(params string[] args)
+    {
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
@@ -19,16 +34,7 @@ internal static class QmigProcess
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start qmig");
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("qmig did not exit within 60 s");
-        }
-
-        return (process.ExitCode, output, error.Result);
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start qmig");
     }
 
     // dotnet test sets DOTNET_HOST_PATH to the host that runs the tests; fall back to PATH.

@@ -13,4 +13,7 @@ public static class ExitCodes
 
     /// <summary>A valid stream that uses a feature qmig does not support yet.</summary>
     public const int Unsupported = 3;
+
+    /// <summary>An incoming migration (receive) failed: the connection dropped, or the source sent what the destination refuses.</summary>
+    public const int MigrationFailed = 4;
 }

@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(ExtractCommand.Create());
         root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(MachineCommand.Create());
+        root.Subcommands.Add(ReceiveCommand.Create());
         return root;
     }
 

@@ -94,6 +94,15 @@ public sealed class GuestMemory : IDisposable
             : block.HandleFault(pageFault.Address);
     }
 
+    /// <summary>Unregisters every block (see <see cref="RamBlockMemory.StopFaulting"/>), waking blocked threads.</summary>
+    public void StopFaulting()
+    {
+        foreach (RamBlockMemory block in _byAddress)
+        {
+            block.StopFaulting();
+        }
+    }
+
     public void Dispose()
     {
         RamBlockMemory[] blocks;

@@ -211,6 +211,84 @@ public sealed unsafe class RamBlockMemory : IDisposable
     }
 
     /// <summary>
+    /// Stores precopy data through the memfd, bypassing the registered mapping: precopy sends a page
+    /// again each time the guest dirties it, and a later copy must replace the earlier one, which
+    /// UFFDIO_COPY cannot do (it refuses a present page with EEXIST). A page in the memfd's page cache
+    /// is present to the mapping, so it does not fault; the page moves to received.
+    /// </summary>
+    public void StoreUnregistered(ulong offset, ReadOnlySpan<byte> data)
+    {
+        CheckRange(offset, (ulong)data.Length);
+        SafeFileDescriptor memfd = _memfd ?? throw new InvalidOperationException($"RAM block '{Name}' is not memfd-backed");
+        fixed (byte* source = data)
+        {
+            nint done = 0;
+            while (done < data.Length)
+            {
+                nint wrote = Libc.PWrite(memfd, source + done, (nuint)(data.Length - done), (long)offset + done);
+                if (wrote <= 0)
+                {
+                    throw Failure("pwrite", (ulong)data.Length);
+                }
+
+                done += wrote;
+            }
+        }
+
+        long first = (long)(offset / (ulong)PageSize);
+        for (long page = first; page < first + (data.Length / PageSize); page++)
+        {
+            _ = States.TryApply(page, PageMachine.Trigger.Place);
+        }
+    }
+
+    /// <summary>
+    /// Reads block contents through the memfd without touching the registered mapping, so a missing
+    /// page reads as zeros instead of faulting. Used once every page is received.
+    /// </summary>
+    public void ReadUnregistered(ulong offset, Span<byte> destination)
+    {
+        CheckRange(offset, (ulong)destination.Length);
+        SafeFileDescriptor memfd = _memfd ?? throw new InvalidOperationException($"RAM block '{Name}' is not memfd-backed");
+        fixed (byte* target = destination)
+        {
+            nint done = 0;
+            while (done < destination.Length)
+            {
+                nint read = Libc.PRead(memfd, target + done, (nuint)(destination.Length - done), (long)offset + done);
+                if (read <= 0)
+                {
+                    throw Failure("pread", (ulong)destination.Length);
+                }
+
+                done += read;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Unregisters the block from the userfaultfd while keeping it mapped: every thread blocked on a
+    /// missing page is woken and reads zeros. Lets a failed migration stop its guest threads safely
+    /// before the memory goes away.
+    /// </summary>
+    public void StopFaulting()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        try
+        {
+            _uffd.Unregister(BaseAddress, Length);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closing the userfaultfd already dropped the registration.
+        }
+    }
+
+    /// <summary>
     /// Drops the pages of a range so the next access faults again, and moves received pages back to
     /// missing (state first, memory after: see the class remarks). Discard-phase only. If the userfaultfd
     /// negotiated EventRemove, the madvise blocks until the event reader has read the REMOVE event.

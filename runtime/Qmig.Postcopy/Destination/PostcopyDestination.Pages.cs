@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using Qmig.Linux;
+using Qmig.Linux.Memory;
+using Qmig.Wire;
+using Qmig.Wire.Machines;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Postcopy.Destination;
+
+public sealed partial class PostcopyDestination
+{
+    /// <summary>A run of this size costs one UFFDIO_COPY (system call, mmap lock, wake) instead of 16.</summary>
+    private const int BackgroundRunBytes = 64 << 10;
+
+    private static readonly byte[] ZeroPage = new byte[Environment.SystemPageSize];
+
+    private readonly byte[] _run = GC.AllocateArray<byte>(BackgroundRunBytes, pinned: true);
+    private RamBlockMemory? _runBlock;
+    private int _runBlockIndex;
+    private ulong _runOffset;
+    private int _runLength;
+
+    private bool Postcopy => _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running;
+
+    private void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
+    {
+        if (!ram.IsPage && !ram.IsZero)
+        {
+            if ((ram.Flags & (RamSaveFlag.Eos | RamSaveFlag.MemSize | RamSaveFlag.MultifdFlush)) != 0 || ram.Flags == 0)
+            {
+                return;
+            }
+
+            throw Lost($"RAM record {ram.Flags} at offset {record.Offset} is not supported (XBZRLE and compression are off in a postcopy migration)");
+        }
+
+        var (wire, memory) = _blocks[block!.Index];
+        var offset = ram.Offset;
+        var page = ram.IsPage ? ram.Page : ZeroPage;
+        if (ram.IsZero && ram.Fill != 0)
+        {
+            throw Lost($"a zero-page record at offset {record.Offset} fills with 0x{ram.Fill:x2}; QEMU only sends 0");
+        }
+
+        if (!Postcopy)
+        {
+            memory.StoreUnregistered(offset, page);
+            if (ram.IsZero)
+            {
+                Stats.PrecopyZeroPages++;
+            }
+            else
+            {
+                Stats.PrecopyPages++;
+            }
+
+            return;
+        }
+
+        var key = RequestKey(wire.Index, memory, offset);
+        if (_requestedAt.ContainsKey(key) || memory.States.Get((long)(offset / (ulong)memory.PageSize)) == PageMachine.State.Requested)
+        {
+            // A vCPU is waiting for exactly this page: place it now, ahead of any gathered run.
+            memory.PlacePage(offset, page);
+            RecordPlaced(key);
+            return;
+        }
+
+        if (_runBlock != memory || _runOffset + (ulong)_runLength != offset || _runLength == _run.Length)
+        {
+            FlushBackgroundRun();
+            _runBlock = memory;
+            _runBlockIndex = wire.Index;
+            _runOffset = offset;
+        }
+
+        page.CopyTo(_run.AsSpan(_runLength));
+        _runLength += page.Length;
+    }
+
+    /// <summary>Places the gathered background run; called whenever the socket has nothing more ready.</summary>
+    private void FlushBackgroundRun()
+    {
+        if (_runLength == 0 || _runBlock is null)
+        {
+            return;
+        }
+
+        _runBlock.PlaceRun(_runOffset, _run.AsSpan(0, _runLength));
+        var pageSize = (ulong)_runBlock.PageSize;
+        for (var offset = _runOffset; offset < _runOffset + (ulong)_runLength; offset += pageSize)
+        {
+            RecordPlaced(RequestKey(_runBlockIndex, _runBlock, offset));
+        }
+
+        _runLength = 0;
+    }
+
+    /// <summary>Counts a placed postcopy page, with its fault-to-placed time when a fault was waiting for it.</summary>
+    private void RecordPlaced(long key)
+    {
+        if (_requestedAt.TryRemove(key, out var requestedAt))
+        {
+            lock (Stats.FaultToPlacedMicroseconds)
+            {
+                Stats.FaultToPlacedMicroseconds.Add(Stopwatch.GetElapsedTime(requestedAt).TotalMicroseconds);
+            }
+
+            Stats.PostcopyRequestedPages++;
+            return;
+        }
+
+        Stats.PostcopyBackgroundPages++;
+    }
+
+    private static long RequestKey(int blockIndex, RamBlockMemory memory, ulong offset) =>
+        ((long)blockIndex << 40) | (long)(offset / (ulong)memory.PageSize);
+
+    private void StartFaultThread()
+    {
+        _faultThread = new Thread(RunFaultThread) { IsBackground = true, Name = "qmig fault thread" };
+        _faultThread.Start();
+    }
+
+    /// <summary>Turns userfaults into page requests on the return path: QEMU's postcopy fault thread.</summary>
+    private void RunFaultThread()
+    {
+        var events = new UffdEvent[64];
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var count = _uffd.ReadEvents(events, 100, _stop.Token);
+                for (var i = 0; i < count; i++)
+                {
+                    if (events[i].Kind != UffdEventKind.PageFault)
+                    {
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _faults);
+                    var outcome = _memory.HandleFault(events[i]);
+                    if (outcome.Disposition == FaultDisposition.RequestPage)
+                    {
+                        var block = outcome.Block!;
+                        var index = _blocks.FindIndex(b => b.Memory == block);
+                        _requestedAt[RequestKey(index, block, outcome.Offset)] = Stopwatch.GetTimestamp();
+                        _sender!.RequestPages(block, outcome.Offset, (uint)block.PageSize);
+                    }
+                    else if (outcome.Disposition == FaultDisposition.OutsideGuestMemory)
+                    {
+                        throw new DestinationException($"a fault at 0x{events[i].Address:x} hit none of the RAM blocks");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            _faultThreadError = e;
+        }
+        finally
+        {
+            Stats.Faults = Interlocked.Read(ref _faults);
+        }
+    }
+
+    private long _faults;
+
+    /// <summary>Starts the stand-in vCPUs: threads that read guest memory the way a running guest would.</summary>
+    private void StartGuest()
+    {
+        if (_options.Touch == TouchWorkload.None)
+        {
+            return;
+        }
+
+        var blocks = _blocks.Select(b => b.Memory).ToArray();
+        for (var i = 0; i < Math.Max(1, _options.TouchThreads); i++)
+        {
+            var index = i;
+            var thread = new Thread(() => TouchGuest(blocks, _options.Seed + index, index)) { IsBackground = true, Name = $"qmig vcpu {i}" };
+            _guestThreads.Add(thread);
+            thread.Start();
+        }
+    }
+
+    private void TouchGuest(RamBlockMemory[] blocks, int seed, int threadIndex)
+    {
+        var random = new Random(seed);
+        var totalPages = blocks.Sum(b => b.PageCount);
+        // Sequential threads start at different places so that they fault on different pages.
+        var cursor = totalPages * threadIndex / Math.Max(1, _options.TouchThreads);
+        while (!_stop.IsCancellationRequested)
+        {
+            var page = _options.Touch == TouchWorkload.Random ? random.NextInt64(totalPages) : cursor++ % totalPages;
+            foreach (var block in blocks)
+            {
+                if (page < block.PageCount)
+                {
+                    // Native code reads the word: a managed thread parked in a userfault would stall the GC.
+                    _ = FaultingMemory.ReadUInt64(block.BaseAddress + ((ulong)page * (ulong)block.PageSize));
+                    break;
+                }
+
+                page -= block.PageCount;
+            }
+        }
+    }
+}

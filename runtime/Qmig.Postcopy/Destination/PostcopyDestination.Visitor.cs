@@ -1,0 +1,150 @@
+using Qmig.Linux.Memory;
+using Qmig.Wire;
+using Qmig.Wire.Machines;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Postcopy.Destination;
+
+public sealed partial class PostcopyDestination
+{
+    /// <summary>Hands the reader's records to the destination; every rule it enforces lives there.</summary>
+    private sealed class Visitor(PostcopyDestination destination) : IMigrationVisitor
+    {
+        public void OnFileHeader(in RecordInfo record, uint version)
+        {
+        }
+
+        public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName) =>
+            destination._configurationRecords.Add(record.Raw.ToArray());
+
+        public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body) =>
+            destination._configurationRecords.Add(record.Raw.ToArray());
+
+        public void OnSectionHeader(in RecordInfo record, SectionInfo section) => destination.OnSection(record, section);
+
+        public void OnRamBlock(in RecordInfo record, RamBlock block) => destination.OnRamBlock(block);
+
+        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination.OnRamRecord(record, ram, block);
+
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
+            throw destination.Lost("mapped-ram is a file format; a socket migration does not use it");
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
+        {
+        }
+
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+        {
+        }
+
+        public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
+            destination._devices.Add(new ReceivedDevice(section, body.ToArray()));
+
+        public void OnSectionFooter(in RecordInfo record, SectionInfo section)
+        {
+        }
+
+        public void OnCommand(in RecordInfo record, in Command command) => destination.OnCommand(record, command);
+
+        public void OnEndOfSections(in RecordInfo record) => destination._endOfSections = true;
+
+        public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json)
+        {
+        }
+    }
+
+    private void OnSection(in RecordInfo record, SectionInfo section)
+    {
+        if (section.IsRam)
+        {
+            _ramSection ??= section;
+            return;
+        }
+
+        if (record.Kind != RecordKind.SectionFull)
+        {
+            // Iterable devices other than RAM (block migration, dirty bitmaps) would need their own loaders.
+            throw Lost($"the iterable device section {section} ({record.Kind}) is not supported; only RAM may iterate");
+        }
+    }
+
+    private void OnRamBlock(RamBlock block)
+    {
+        if (block.MrAddr is not null)
+        {
+            throw Lost($"RAM block {block} carries a region address (x-ignore-shared), which is not supported");
+        }
+
+        if (block.PageSize is ulong pageSize && pageSize != (ulong)Environment.SystemPageSize)
+        {
+            throw Lost($"RAM block {block} uses {pageSize}-byte pages; only host-page-size blocks are supported");
+        }
+
+        if (block.Index != _blocks.Count)
+        {
+            throw Lost($"RAM block {block} is announced a second time");
+        }
+
+        var memory = _memory.AddBlock(block.Name, block.UsedLength, new RamBlockOptions { MemfdBacked = true });
+        _blocks.Add((block, memory));
+    }
+
+    private void OnCommand(in RecordInfo record, in Command command)
+    {
+        switch (command.Cmd)
+        {
+            case MigCmd.OpenReturnPath:
+                _returnPathOpen = true;
+                break;
+            case MigCmd.Ping:
+                command.TryReadPayloadAsPing(out var ping, out _, out _);
+                if (!_returnPathOpen)
+                {
+                    throw Lost($"PING {ping.Value} arrived before OPEN_RETURN_PATH: there is nowhere to answer");
+                }
+
+                _sender!.Pong(ping.Value);
+                break;
+            case MigCmd.PostcopyAdvise:
+                Move(PostcopyMachine.Trigger.Advise, "POSTCOPY_ADVISE");
+                if (command.TryReadPayloadAsPostcopyAdvise(out var advise, out _, out _) == System.Buffers.OperationStatus.Done &&
+                    command.Payload.Length == 16 && advise.TargetPageSize != (ulong)Environment.SystemPageSize)
+                {
+                    throw Lost($"the source's target pages are {advise.TargetPageSize} bytes; this destination places {Environment.SystemPageSize}-byte pages");
+                }
+
+                break;
+            case MigCmd.PostcopyRamDiscard:
+                Move(PostcopyMachine.Trigger.RamDiscard, "POSTCOPY_RAM_DISCARD");
+                Discard(command);
+                break;
+            case MigCmd.PostcopyListen:
+                Move(PostcopyMachine.Trigger.Listen, "POSTCOPY_LISTEN");
+                StartFaultThread();
+                break;
+            case MigCmd.PostcopyRun:
+                Move(PostcopyMachine.Trigger.Run, "POSTCOPY_RUN");
+                StartGuest();
+                break;
+            case MigCmd.Packaged:
+                // The reader opens the package as a nested stream; its LISTEN, devices and RUN follow.
+                break;
+            default:
+                throw Lost($"{command.Cmd.ToQemuName()} at offset {record.Offset} is not supported by this destination");
+        }
+    }
+
+    private void Discard(in Command command)
+    {
+        command.TryReadPayloadAsPostcopyRamDiscard(out var discard, out _, out _);
+        var name = System.Text.Encoding.UTF8.GetString(discard.BlockName);
+        var block = _blocks.FirstOrDefault(b => b.Wire.Name == name).Memory
+            ?? throw Lost($"POSTCOPY_RAM_DISCARD names RAM block '{name}', which the block list did not announce");
+        foreach (var range in discard.Ranges)
+        {
+            // The reader has checked every range against the block before this runs.
+            var result = block.Discard(range.Start, range.Length);
+            Stats.Discarded += result.Discarded;
+        }
+    }
+}

@@ -1,0 +1,294 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using Qmig.Linux;
+using Qmig.Linux.Memory;
+using Qmig.Wire.Machines;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Postcopy.Destination;
+
+/// <summary>
+/// The destination of a postcopy migration from a real QEMU source: reads the main stream from the
+/// socket, answers on the same socket's return path, keeps guest RAM in userfaultfd-registered
+/// memory, runs stand-in vCPU threads after POSTCOPY_RUN and requests the pages they fault on.
+/// </summary>
+/// <remarks>
+/// One thread reads the socket and places pages: it is QEMU's listen thread from LISTEN on, so a
+/// requested page is placed as soon as its record is parsed. Background pages are gathered into
+/// contiguous runs and placed with one UFFDIO_COPY per run, at the latest when the socket has no
+/// more bytes ready, so a faulting thread never waits for a run to fill. A fault thread turns
+/// userfaults into page requests. Precopy pages go through the memfd (a page may be sent again and
+/// must be replaced); from LISTEN on every page goes through userfaultfd.
+/// </remarks>
+public sealed partial class PostcopyDestination : IDisposable
+{
+    private const int ReceiveBufferSize = 8 << 20;
+
+    private readonly DestinationOptions _options;
+    private readonly Userfaultfd _uffd;
+    private readonly GuestMemory _memory;
+    private readonly List<(RamBlock Wire, RamBlockMemory Memory)> _blocks = [];
+    private readonly List<byte[]> _configurationRecords = [];
+    private readonly List<ReceivedDevice> _devices = [];
+    private readonly ConcurrentDictionary<long, long> _requestedAt = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Thread> _guestThreads = [];
+    private ReturnPathSender? _sender;
+    private Thread? _faultThread;
+    private Exception? _faultThreadError;
+    private PostcopyMachine.State _state = PostcopyMachine.Initial;
+    private long _stateSince = Stopwatch.GetTimestamp();
+    private SectionInfo? _ramSection;
+    private bool _returnPathOpen;
+    private bool _endOfSections;
+    private long _position;
+
+    public PostcopyDestination(DestinationOptions? options = null)
+    {
+        _options = options ?? new DestinationOptions();
+        _uffd = Userfaultfd.Open();
+        _memory = new GuestMemory(_uffd);
+    }
+
+    public DestinationStats Stats { get; } = new();
+
+    public PostcopyMachine.State State => _state;
+
+    /// <summary>The RAM blocks in the order of the source's block list.</summary>
+    public IReadOnlyList<RamBlockMemory> Blocks => _blocks.Select(b => b.Memory).ToArray();
+
+    /// <summary>Device sections in the order they arrived (for a postcopy migration: the package's).</summary>
+    public IReadOnlyList<ReceivedDevice> Devices => _devices;
+
+    /// <summary>
+    /// Receives one incoming migration on <paramref name="connection"/> until the source closes it.
+    /// Throws <see cref="DestinationException"/> when the migration fails; the message says what was lost.
+    /// </summary>
+    public void Receive(Socket connection)
+    {
+        _sender = new ReturnPathSender(connection, _options.ReturnPathLog);
+        var reader = new MigrationStreamReader();
+        var visitor = new Visitor(this);
+        var buffer = new byte[ReceiveBufferSize];
+        int start = 0, end = 0;
+        var final = false;
+        var shutSent = false;
+        try
+        {
+            while (true)
+            {
+                if (!final)
+                {
+                    if (end == buffer.Length)
+                    {
+                        // Keep the unread tail at the front; grow only when one record fills the buffer.
+                        if (start > 0)
+                        {
+                            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                            end -= start;
+                            start = 0;
+                        }
+                        else
+                        {
+                            Array.Resize(ref buffer, buffer.Length * 2);
+                        }
+                    }
+
+                    var received = ReceiveSome(connection, buffer, end, shutSent);
+                    if (received == 0)
+                    {
+                        final = true;
+                    }
+
+                    end += received;
+                    Stats.BytesReceived += received;
+                }
+
+                var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
+                var status = reader.Read(ref sequence, final, ref visitor);
+                start = end - (int)sequence.Length;
+                _position = reader.Position;
+                FlushBackgroundRun();
+                ThrowIfFaultThreadFailed();
+                if (status == OperationStatus.InvalidData)
+                {
+                    throw Lost($"the stream is invalid: {reader.Error}");
+                }
+
+                if (status == OperationStatus.Done)
+                {
+                    break;
+                }
+
+                if (final)
+                {
+                    throw Lost("the source closed the connection before the end of the stream");
+                }
+
+                if (_endOfSections && !shutSent)
+                {
+                    Finish();
+                    shutSent = true;
+                }
+
+                if (start == end)
+                {
+                    start = end = 0;
+                }
+            }
+
+            if (!shutSent)
+            {
+                Finish();
+            }
+        }
+        catch (DestinationException)
+        {
+            Abort();
+            throw;
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            Abort();
+            throw Lost($"the connection failed: {e.Message}", e);
+        }
+        finally
+        {
+            Stats.BytesSent = _sender.BytesSent;
+            Stats.Pongs = _sender.Pongs;
+            Stats.PageRequests = _sender.PageRequests;
+            Stats.PageRequestsWithId = _sender.PageRequestsWithId;
+        }
+    }
+
+    /// <summary>
+    /// After SHUT the source has what it needs and closes; a source that lingers is not waited for
+    /// beyond a few seconds, because every page is already here.
+    /// </summary>
+    private static int ReceiveSome(Socket connection, byte[] buffer, int end, bool shutSent)
+    {
+        connection.ReceiveTimeout = shutSent ? 10_000 : 0;
+        try
+        {
+            return connection.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+        }
+        catch (SocketException e) when (shutSent && e.SocketErrorCode == SocketError.TimedOut)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The stream has ended: stop the guest threads, check every page, and tell the source.</summary>
+    private void Finish()
+    {
+        StopGuest();
+        var missing = _blocks.Sum(b => b.Memory.PageCount - b.Memory.States.CountByState().Received);
+        if (missing > 0)
+        {
+            if (_returnPathOpen)
+            {
+                _sender!.Shut(1);
+            }
+
+            throw new DestinationException($"the stream ended with {missing} pages never received; the guest cannot run from this copy");
+        }
+
+        if (_returnPathOpen)
+        {
+            _sender!.Shut(0);
+        }
+
+        if (_state == PostcopyMachine.State.Running)
+        {
+            Move(PostcopyMachine.Trigger.End, "the end of the stream");
+        }
+
+        _options.Log?.WriteLine($"complete: {_blocks.Sum(b => b.Memory.PageCount)} pages in {_blocks.Count} RAM blocks, {_devices.Count} device sections");
+    }
+
+    private void Abort()
+    {
+        _stop.Cancel();
+        // Wakes guest threads blocked on pages that will never come, so they can see the stop.
+        _memory.StopFaulting();
+        JoinThreads();
+    }
+
+    private void StopGuest()
+    {
+        _stop.Cancel();
+        JoinThreads();
+        ThrowIfFaultThreadFailed();
+    }
+
+    private void JoinThreads()
+    {
+        foreach (var thread in _guestThreads)
+        {
+            thread.Join();
+        }
+
+        _faultThread?.Join();
+    }
+
+    private void ThrowIfFaultThreadFailed()
+    {
+        if (_faultThreadError is { } error)
+        {
+            throw error switch
+            {
+                DestinationException lost => lost,
+                System.Net.Sockets.SocketException or IOException or ObjectDisposedException =>
+                    Lost($"the connection to the source failed while requesting a page ({error.Message})", error),
+                _ => Lost($"the fault thread failed: {error.Message}", error),
+            };
+        }
+    }
+
+    private DestinationException Lost(string reason, Exception? inner = null)
+    {
+        var outstanding = _blocks.Sum(b => b.Memory.PageCount - b.Memory.States.CountByState().Received);
+        var consequence = _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running
+            ? $"{outstanding} pages of guest RAM existed only on the source: the guest is lost (postcopy cannot fall back)"
+            : "postcopy had not started, so the source still holds the whole guest";
+        var message = $"incoming migration failed at stream offset {_position} in postcopy state {PostcopyMachine.GetQemuName(_state)}: {reason}; {consequence}";
+        return inner is null ? new DestinationException(message) : new DestinationException(message, inner);
+    }
+
+    private void Move(PostcopyMachine.Trigger trigger, string what)
+    {
+        var from = _state;
+        if (!PostcopyMachine.TryFire(ref _state, trigger))
+        {
+            throw Lost($"{what} is not allowed in postcopy state {PostcopyMachine.GetQemuName(from)}");
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        Stats.AddStateTime(from, Stopwatch.GetElapsedTime(_stateSince, now).TotalSeconds);
+        _stateSince = now;
+        _options.Log?.WriteLine($"postcopy: {PostcopyMachine.GetQemuName(from)} -> {PostcopyMachine.GetQemuName(_state)} ({what})");
+    }
+
+    /// <summary>Writes what was received as a plain precopy stream (see <see cref="PrecopyStreamWriter"/>).</summary>
+    public void WritePrecopyStream(Stream output)
+    {
+        if (!_endOfSections)
+        {
+            throw new InvalidOperationException("nothing complete to write: the stream did not end");
+        }
+
+        PrecopyStreamWriter.Write(output, _configurationRecords, _ramSection, _blocks.Select(b => b.Memory).ToArray(), _devices);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _memory.StopFaulting();
+        JoinThreads();
+        _memory.Dispose();
+        _uffd.Dispose();
+        _stop.Dispose();
+    }
+}

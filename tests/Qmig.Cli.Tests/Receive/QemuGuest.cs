@@ -1,0 +1,100 @@
+using System.Diagnostics;
+
+namespace Qmig.Cli.Tests.Receive;
+
+/// <summary>
+/// A real QEMU 7.2 (Debian's qemu-system-x86) running the dirty guest (tests/fixtures/dirty-guest.asm)
+/// under TCG, with a QMP socket. Killed on dispose.
+/// </summary>
+internal sealed class QemuGuest : IDisposable
+{
+    public const string Binary = "qemu-system-x86_64";
+
+    /// <summary>The guest's RAM size; pmemsave of the whole of it covers pc.ram.</summary>
+    public const int RamBytes = 32 << 20;
+
+    private readonly Process _process;
+    private readonly Task<string> _stderr;
+
+    public QemuGuest(string work, string name, string disk, params string[] extra)
+    {
+        var qmpPath = Path.Combine(work, name + ".qmp");
+        var start = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])["-accel", "tcg", "-display", "none", "-monitor", "none", "-serial", "none",
+                     "-M", "pc-i440fx-7.2", "-m", "32", "-vga", "none", "-nic", "none",
+                     "-drive", $"file={disk},format=raw,if=ide", "-qmp", $"unix:{qmpPath},server=on,wait=off", .. extra])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Binary}");
+        _stderr = _process.StandardError.ReadToEndAsync();
+        try
+        {
+            Qmp = QmpClient.Connect(qmpPath, TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e)
+        {
+            _process.Kill();
+            throw new InvalidOperationException($"{Binary} did not open its QMP socket: {_stderr.Result}", e);
+        }
+    }
+
+    public QmpClient Qmp { get; }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>The 32-bit word at a guest-physical address (HMP xp), e.g. the dirty guest's sweep counter at 0x10000.</summary>
+    public uint ReadWord(ulong address)
+    {
+        var text = Qmp.Human($"xp /1wx 0x{address:x}");
+        var hex = text.Split(':', 2)[1].Trim();
+        return Convert.ToUInt32(hex, 16);
+    }
+
+    /// <summary>Waits until the dirty guest has started sweeping (its counter is non-zero).</summary>
+    public uint WaitGuestRunning()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var counter = ReadWord(0x10000);
+            if (counter != 0)
+            {
+                return counter;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the dirty guest did not start within 60 s");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
+    public byte[] SaveMemory(string path)
+    {
+        Qmp.Execute("pmemsave", new { val = 0, size = RamBytes, filename = path });
+        return File.ReadAllBytes(path);
+    }
+
+    public void Kill() => _process.Kill();
+
+    public void Dispose()
+    {
+        Qmp.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+
+        _process.WaitForExit();
+        _process.Dispose();
+    }
+}

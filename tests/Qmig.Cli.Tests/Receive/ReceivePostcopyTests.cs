@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Qmig.Cli.Tests.Receive;
+
+/// <summary>
+/// <c>qmig receive</c> as the destination of a real QEMU 7.2 postcopy migration: the source runs
+/// the dirty guest (tests/fixtures/dirty-guest.asm, assembled with nasm), migrates to us with
+/// postcopy-ram and switches to postcopy after the first full RAM round. test.sh installs
+/// qemu-system-x86 and nasm; without them these tests fail and say so.
+/// </summary>
+[Collection(nameof(RealQemu))]
+public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("qmig-receive-").FullName;
+
+    [Fact]
+    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream()
+    {
+        var outMig = Path.Combine(_work, "out.mig");
+        var statsPath = Path.Combine(_work, "stats.json");
+        var returnPath = Path.Combine(_work, "return-path.bin");
+        using var receiver = new ReceiverProcess("-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", "sequential");
+        uint counterAtSource;
+        byte[] sourceRam;
+        using (var source = new QemuGuest(_work, "source", GuestDisk("source")))
+        {
+            source.WaitGuestRunning();
+            source.Qmp.Execute("migrate-set-capabilities", new { capabilities = new[] { new { capability = "postcopy-ram", state = true } } });
+            // Precopy is slow enough to still be running when postcopy starts; the guest dirties
+            // 128 pages all the time, so postcopy has pages to fault on.
+            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1 });
+            source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}" });
+            source.Qmp.WaitMigrate(m => m["ram"]?["dirty-sync-count"]?.GetValue<long>() >= 2, TimeSpan.FromSeconds(120), "the second RAM round");
+            source.Qmp.Execute("migrate-start-postcopy");
+            var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
+            output.WriteLine("source query-migrate: " + final.ToJsonString());
+            sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
+            counterAtSource = BitConverter.ToUInt32(sourceRam, 0x10000);
+        }
+
+        var exit = receiver.WaitForExit(TimeSpan.FromSeconds(60));
+        output.WriteLine(receiver.Stderr);
+        Assert.True(exit == 0, $"qmig receive exited with {exit?.ToString() ?? "nothing (still running)"}: {receiver.Stderr}");
+        Assert.True(File.Exists(outMig), "no OUT.mig was written");
+        var stats = JsonNode.Parse(File.ReadAllText(statsPath))!;
+        output.WriteLine(stats.ToJsonString());
+        Assert.True(stats["faults"]!.GetValue<long>() > 0, "the guest threads never faulted: postcopy was not exercised");
+
+        // The return path we sent, read back with our own reader.
+        var (rpExit, rpJson, rpError) = QmigProcess.Run("stats", "--return-path", "--format", "json", returnPath);
+        Assert.True(rpExit == 0, rpError);
+        var messages = JsonNode.Parse(rpJson)!["messages"]!;
+        Assert.True(messages["PONG"]?.GetValue<long>() >= 1, "no PONG on the return path: " + rpJson);
+        Assert.True((messages["REQ_PAGES"]?.GetValue<long>() ?? 0) + (messages["REQ_PAGES_ID"]?.GetValue<long>() ?? 0) >= 1, "no page request on the return path: " + rpJson);
+        var (_, rpDump, _) = QmigProcess.Run("dump", "--return-path", returnPath);
+        Assert.EndsWith("SHUT len=4 status=0", rpDump.TrimEnd());
+
+        // Our own extract of OUT.mig against the source's memory: pc.ram is guest-physical memory
+        // from 0, except under the legacy VGA window that pmemsave reads through to the (absent) VGA.
+        var extracted = Path.Combine(_work, "extract");
+        var (extractExit, _, extractError) = QmigProcess.Run("extract", outMig, "-o", extracted);
+        // OUT.mig has no vmdesc (a postcopy source sends none), so extract writes the RAM images
+        // and says with exit code 2 that it could not decode device state.
+        Assert.True(extractExit == 2 && extractError.Contains("vmdesc", StringComparison.Ordinal), $"extract: {extractExit} {extractError}");
+        var ourRam = File.ReadAllBytes(Directory.GetFiles(extracted, "pc.ram*", SearchOption.AllDirectories).Single());
+        AssertSameMemory(sourceRam, ourRam, "qmig extract of OUT.mig (pc.ram)", skip: (0xa0000, 0xc0000));
+
+        // OUT.mig into a fresh QEMU: the same memory, and the guest carries on.
+        using var loaded = new QemuGuest(_work, "loaded", GuestDisk("loaded"), "-incoming", "defer", "-S");
+        loaded.Qmp.Execute("migrate-incoming", new { uri = $"exec:cat {outMig}" });
+        loaded.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "loading OUT.mig");
+        AssertSameMemory(sourceRam, loaded.SaveMemory(Path.Combine(_work, "loaded.ram")), "the QEMU that loaded OUT.mig", skip: (0, 0));
+        loaded.Qmp.Execute("cont");
+        Assert.Equal("running", loaded.Qmp.Execute("query-status")!["status"]!.GetValue<string>());
+        var stopwatch = Stopwatch.StartNew();
+        uint counter;
+        do
+        {
+            Thread.Sleep(100);
+            counter = loaded.ReadWord(0x10000);
+        }
+        while (counter <= counterAtSource && stopwatch.Elapsed < TimeSpan.FromSeconds(30));
+
+        Assert.True(counter > counterAtSource, $"the loaded guest's sweep counter stayed at {counter} (source stopped at {counterAtSource})");
+        output.WriteLine($"guest sweep counter: source stopped at {counterAtSource}, the loaded guest is at {counter}");
+    }
+
+    [Fact]
+    public void KillingTheSourceDuringPostcopyFailsFastAndLeavesNoStream()
+    {
+        var outMig = Path.Combine(_work, "out.mig");
+        using var receiver = new ReceiverProcess("-o", outMig, "--touch", "random");
+        using (var source = new QemuGuest(_work, "source", GuestDisk("source")))
+        {
+            source.WaitGuestRunning();
+            source.Qmp.Execute("migrate-set-capabilities", new { capabilities = new[] { new { capability = "postcopy-ram", state = true } } });
+            // Postcopy crawls at 8 KiB/s, so it is still going when the source dies.
+            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1, ["max-postcopy-bandwidth"] = 8192 });
+            source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}" });
+            source.Qmp.WaitMigrate(m => m["ram"]?["dirty-sync-count"]?.GetValue<long>() >= 2, TimeSpan.FromSeconds(120), "the second RAM round");
+            source.Qmp.Execute("migrate-start-postcopy");
+            source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
+            Thread.Sleep(500);
+            source.Kill();
+        }
+
+        var killed = Stopwatch.StartNew();
+        var exit = receiver.WaitForExit(TimeSpan.FromSeconds(10));
+        output.WriteLine(receiver.Stderr);
+        Assert.True(exit is not null, $"qmig receive still runs {killed.Elapsed.TotalSeconds:F1} s after the source was killed");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("the guest is lost", receiver.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(outMig), "an OUT.mig was left behind by a failed migration");
+        Assert.False(File.Exists(outMig + ".partial"), "a partial OUT.mig was left behind");
+    }
+
+    private static void AssertSameMemory(byte[] expected, byte[] actual, string what, (int Start, int End) skip)
+    {
+        Assert.True(expected.Length == actual.Length, $"{what}: {actual.Length} bytes, the source has {expected.Length}");
+        for (var page = 0; page < expected.Length; page += 4096)
+        {
+            if (page >= skip.Start && page < skip.End)
+            {
+                continue;
+            }
+
+            if (!expected.AsSpan(page, 4096).SequenceEqual(actual.AsSpan(page, 4096)))
+            {
+                Assert.Fail($"{what}: guest-physical page 0x{page:x} differs from the source's");
+            }
+        }
+    }
+
+    private string GuestDisk(string name)
+    {
+        var disk = Path.Combine(_work, name + ".img");
+        var source = Path.Combine(AppContext.BaseDirectory, "fixtures", "dirty-guest.asm");
+        using var nasm = Process.Start(new ProcessStartInfo("nasm", ["-f", "bin", "-o", disk, source]) { RedirectStandardError = true })
+            ?? throw new InvalidOperationException("could not start nasm (test.sh installs it)");
+        nasm.WaitForExit();
+        Assert.True(nasm.ExitCode == 0, "nasm failed: " + nasm.StandardError.ReadToEnd());
+        return disk;
+    }
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+}
+
+/// <summary>The real-QEMU tests run one at a time: two TCG guests at once on two cores slow both.</summary>
+[CollectionDefinition(nameof(RealQemu), DisableParallelization = true)]
+public sealed class RealQemu;

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Qmig.Linux;
+using Qmig.Postcopy.Destination;
+using Command = System.CommandLine.Command;
+
+namespace Qmig.Cli.Commands;
+
+/// <summary>
+/// <c>qmig receive --listen tcp:HOST:PORT -o OUT.mig</c>: the destination of a (postcopy) migration
+/// from a real QEMU, written out as a precopy stream that a fresh QEMU loads with -incoming.
+/// </summary>
+public static class ReceiveCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string>("--listen") { Description = "Where to accept the source's connection: tcp:HOST:PORT", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the received guest as a precopy stream", Required = true };
+        var touch = new Option<string>("--touch") { Description = "What the stand-in guest does after POSTCOPY_RUN: none, sequential or random", DefaultValueFactory = _ => "sequential" };
+        touch.AcceptOnlyFromAmong("none", "sequential", "random");
+        var threads = new Option<int>("--threads") { Description = "Stand-in vCPU threads for --touch", DefaultValueFactory = _ => 2 };
+        var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, faults, fault-to-placed latency, bytes and time per postcopy state as JSON" };
+        var returnPathLog = new Option<FileInfo?>("--return-path-log") { Description = "Also write every return-path byte sent to this file (read it with --return-path)" };
+        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, stats, returnPathLog };
+        command.SetAction(result => Cli.Guard(() => Run(
+            result.GetValue(listen)!,
+            result.GetValue(output)!,
+            Enum.Parse<TouchWorkload>(result.GetValue(touch)!, ignoreCase: true),
+            result.GetValue(threads),
+            result.GetValue(stats),
+            result.GetValue(returnPathLog))));
+        return command;
+    }
+
+    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, FileInfo? statsFile, FileInfo? returnPathLogFile)
+    {
+        if (!TryParseEndpoint(listen, out var endpoint))
+        {
+            Console.Error.WriteLine($"qmig: --listen wants tcp:HOST:PORT, got '{listen}'");
+            return ExitCodes.UsageOrIo;
+        }
+
+        var partial = output.FullName + ".partial";
+        using var returnPathLog = returnPathLogFile is null ? null : new FileStream(returnPathLogFile.FullName, FileMode.Create, FileAccess.Write);
+        PostcopyDestination destination;
+        try
+        {
+            destination = new PostcopyDestination(new DestinationOptions { Touch = touch, TouchThreads = threads, Log = Console.Error, ReturnPathLog = returnPathLog });
+        }
+        catch (UserfaultfdUnavailableException e)
+        {
+            Console.Error.WriteLine($"qmig: userfaultfd is not available, so postcopy cannot be received: {e.Message}");
+            return ExitCodes.Unsupported;
+        }
+
+        using (destination)
+        {
+            try
+            {
+                using (var listener = new TcpListener(endpoint))
+                {
+                    listener.Start(1);
+                    Console.Error.WriteLine($"qmig: listening on tcp:{listener.LocalEndpoint}");
+                    using var connection = listener.AcceptSocket();
+                    listener.Stop();
+                    connection.NoDelay = true;
+                    Console.Error.WriteLine($"qmig: source connected from {connection.RemoteEndPoint}");
+                    destination.Receive(connection);
+                }
+
+                using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                {
+                    destination.WritePrecopyStream(file);
+                }
+
+                File.Move(partial, output.FullName, overwrite: true);
+                Console.Error.WriteLine($"qmig: wrote {output.FullName}");
+                return ExitCodes.Ok;
+            }
+            catch (DestinationException e)
+            {
+                File.Delete(partial);
+                Console.Error.WriteLine($"qmig: {e.Message}");
+                return ExitCodes.MigrationFailed;
+            }
+            finally
+            {
+                if (statsFile is not null)
+                {
+                    File.WriteAllText(statsFile.FullName, destination.Stats.ToJson());
+                }
+            }
+        }
+    }
+
+    private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)
+    {
+        endpoint = new IPEndPoint(IPAddress.Loopback, 0);
+        if (!text.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = text["tcp:".Length..];
+        var colon = rest.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        {
+            return false;
+        }
+
+        var host = rest[..colon].Trim('[', ']');
+        IPAddress? address;
+        if (host.Length == 0 || host == "0.0.0.0")
+        {
+            address = IPAddress.Any;
+        }
+        else if (!IPAddress.TryParse(host, out address))
+        {
+            var resolved = Dns.GetHostAddresses(host);
+            address = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault();
+            if (address is null)
+            {
+                return false;
+            }
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}
