@@ -66,6 +66,9 @@ public sealed class DestinationStats
                 p50 = Percentile(0.50),
                 p99 = Percentile(0.99),
                 max = FaultToPlacedMicroseconds.Count == 0 ? 0 : FaultToPlacedMicroseconds.Max(),
+                // The time stand-in vCPUs spent waiting on requested pages, comparable to QEMU's
+                // postcopy-vcpu-blocktime summed over vCPUs.
+                total = FaultToPlacedMicroseconds.Sum(),
             },
             bytes = new { received = BytesReceived, sent = BytesSent },
             seconds_in_state = SecondsInState,
