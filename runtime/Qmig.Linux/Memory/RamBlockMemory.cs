@@ -222,17 +222,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
         SafeFileDescriptor memfd = _memfd ?? throw new InvalidOperationException($"RAM block '{Name}' is not memfd-backed");
         fixed (byte* source = data)
         {
-            nint done = 0;
-            while (done < data.Length)
-            {
-                nint wrote = Libc.PWrite(memfd, source + done, (nuint)(data.Length - done), (long)offset + done);
-                if (wrote <= 0)
-                {
-                    throw Failure("pwrite", (ulong)data.Length);
-                }
-
-                done += wrote;
-            }
+            TransferAll(memfd, source, data.Length, (long)offset, write: true);
         }
 
         long first = (long)(offset / (ulong)PageSize);
@@ -252,17 +242,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
         SafeFileDescriptor memfd = _memfd ?? throw new InvalidOperationException($"RAM block '{Name}' is not memfd-backed");
         fixed (byte* target = destination)
         {
-            nint done = 0;
-            while (done < destination.Length)
-            {
-                nint read = Libc.PRead(memfd, target + done, (nuint)(destination.Length - done), (long)offset + done);
-                if (read <= 0)
-                {
-                    throw Failure("pread", (ulong)destination.Length);
-                }
-
-                done += read;
-            }
+            TransferAll(memfd, target, destination.Length, (long)offset, write: false);
         }
     }
 
@@ -387,6 +367,24 @@ public sealed unsafe class RamBlockMemory : IDisposable
         if ((offset & mask) != 0 || (length & mask) != 0 || length == 0 || offset > Length || length > Length - offset)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), $"[0x{offset:X}, +0x{length:X}) is not a page-aligned range inside block '{Name}' (0x{Length:X} bytes, pages of 0x{PageSize:X})");
+        }
+    }
+
+    /// <summary>pwrite or pread until all of it is done: both may transfer less than asked.</summary>
+    private static void TransferAll(SafeFileDescriptor fd, byte* buffer, int length, long offset, bool write)
+    {
+        nint done = 0;
+        while (done < length)
+        {
+            nint moved = write
+                ? Libc.PWrite(fd, buffer + done, (nuint)(length - done), offset + done)
+                : Libc.PRead(fd, buffer + done, (nuint)(length - done), offset + done);
+            if (moved <= 0)
+            {
+                throw Failure(write ? "pwrite" : "pread", (ulong)length);
+            }
+
+            done += moved;
         }
     }
 
