@@ -100,25 +100,6 @@ public static class Harnesses
     {
         var a = input.Length / 3;
         var b = 2 * input.Length / 3;
-        var first = new Segment(input.AsMemory(0, a), 0);
-        var second = first.Append(input.AsMemory(a, b - a));
-        var third = second.Append(input.AsMemory(b));
-        return new ReadOnlySequence<byte>(first, 0, third, third.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
+        return LinkedSegment.Join([input.AsMemory(0, a), input.AsMemory(a, b - a), input.AsMemory(b)]);
     }
 }

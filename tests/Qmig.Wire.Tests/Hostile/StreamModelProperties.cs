@@ -1,3 +1,4 @@
+using Qmig.Fuzz;
 using System.Buffers;
 using FsCheck;
 using FsCheck.Fluent;
@@ -30,7 +31,7 @@ public class StreamModelProperties
             pieces.Add(written.Bytes.AsMemory(at, Math.Min(7 + at % 4093, written.Bytes.Length - at)));
         }
 
-        Assert.Equal(written.Expected, Read(written.Bytes, ChunkedSequence.Of(pieces), written.Options));
+        Assert.Equal(written.Expected, Read(written.Bytes, LinkedSegment.Join(pieces), written.Options));
     });
 
     private static List<string> Read(byte[] bytes, ReadOnlySequence<byte> sequence, MigrationReaderOptions options)

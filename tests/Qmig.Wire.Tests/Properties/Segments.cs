@@ -1,4 +1,5 @@
 using System.Buffers;
+using Qmig.Fuzz;
 
 namespace Qmig.Wire.Tests.Properties;
 
@@ -12,15 +13,15 @@ public static class Segments
     /// <summary>The bytes cut at the given ascending positions (0 and the length give empty segments, which pipes also produce).</summary>
     public static ReadOnlySequence<byte> Cut(ReadOnlyMemory<byte> bytes, params ReadOnlySpan<int> cuts)
     {
-        var first = new Segment(bytes.Slice(0, cuts.Length == 0 ? bytes.Length : cuts[0]), 0);
-        var last = first;
+        var pieces = new ReadOnlyMemory<byte>[cuts.Length + 1];
+        pieces[0] = bytes.Slice(0, cuts.Length == 0 ? bytes.Length : cuts[0]);
         for (var i = 0; i < cuts.Length; i++)
         {
             var end = i + 1 < cuts.Length ? cuts[i + 1] : bytes.Length;
-            last = last.Append(bytes.Slice(cuts[i], end - cuts[i]));
+            pieces[i + 1] = bytes.Slice(cuts[i], end - cuts[i]);
         }
 
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        return LinkedSegment.Join(pieces);
     }
 
     /// <summary>Every byte in a segment of its own: every multi-byte field straddles a boundary.</summary>
@@ -38,21 +39,5 @@ public static class Segments
         }
 
         return Cut(bytes, cuts);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

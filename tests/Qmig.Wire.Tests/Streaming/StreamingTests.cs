@@ -1,3 +1,4 @@
+using Qmig.Fuzz;
 using System.Buffers;
 using FsCheck;
 using FsCheck.Fluent;
@@ -40,7 +41,7 @@ public class StreamingTests
             pending.Add(stream.AsMemory((int)delivered, take));
             delivered += take;
             var final = delivered == stream.Length;
-            var sequence = ChunkedSequence.Of(pending);
+            var sequence = LinkedSegment.Join(pending);
             var offered = sequence.Length;
             var status = reader.Read(ref sequence, final, ref visitor);
             Assert.True(status != OperationStatus.InvalidData, reader.Error?.ToString());

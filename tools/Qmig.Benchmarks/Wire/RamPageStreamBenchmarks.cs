@@ -1,4 +1,5 @@
 using System.Buffers;
+using Qmig.Fuzz;
 using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 using Qmig.Wire;
@@ -212,29 +213,12 @@ public class RamPageStreamBenchmarks
 
     private static ReadOnlySequence<byte> Segment(byte[] bytes, int size)
     {
-        var first = new Chunk(bytes.AsMemory(0, Math.Min(size, bytes.Length)), 0);
-        var last = first;
-        for (var start = size; start < bytes.Length; start += size)
+        var pieces = new List<ReadOnlyMemory<byte>>();
+        for (var start = 0; start == 0 || start < bytes.Length; start += size)
         {
-            last = last.Append(bytes.AsMemory(start, Math.Min(size, bytes.Length - start)));
+            pieces.Add(bytes.AsMemory(start, Math.Min(size, bytes.Length - start)));
         }
 
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Chunk : ReadOnlySequenceSegment<byte>
-    {
-        public Chunk(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Chunk Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Chunk(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
+        return LinkedSegment.Join(pieces);
     }
 }
