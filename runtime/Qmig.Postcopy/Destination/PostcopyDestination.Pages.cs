@@ -16,7 +16,6 @@ public sealed partial class PostcopyDestination
 
     private readonly byte[] _run = GC.AllocateArray<byte>(BackgroundRunBytes, pinned: true);
     private RamBlockMemory? _runBlock;
-    private int _runBlockIndex;
     private ulong _runOffset;
     private int _runLength;
 
@@ -34,7 +33,7 @@ public sealed partial class PostcopyDestination
             throw Lost($"RAM record {ram.Flags} at offset {record.Offset} is not supported (XBZRLE and compression are off in a postcopy migration)");
         }
 
-        var (wire, memory) = _blocks[block!.Index];
+        var memory = _blocks[block!.Index].Memory;
         var offset = ram.Offset;
         var page = ram.IsPage ? ram.Page : ZeroPage;
         if (ram.IsZero && ram.Fill != 0)
@@ -57,7 +56,7 @@ public sealed partial class PostcopyDestination
             return;
         }
 
-        var key = RequestKey(wire.Index, memory, offset);
+        var key = RequestKey(memory, offset);
         if (_requestedAt.ContainsKey(key) || memory.States.Get((long)(offset / (ulong)memory.PageSize)) == PageMachine.State.Requested)
         {
             // A vCPU is waiting for exactly this page: place it now, ahead of any gathered run.
@@ -70,7 +69,6 @@ public sealed partial class PostcopyDestination
         {
             FlushBackgroundRun();
             _runBlock = memory;
-            _runBlockIndex = wire.Index;
             _runOffset = offset;
         }
 
@@ -90,7 +88,7 @@ public sealed partial class PostcopyDestination
         var pageSize = (ulong)_runBlock.PageSize;
         for (var offset = _runOffset; offset < _runOffset + (ulong)_runLength; offset += pageSize)
         {
-            RecordPlaced(RequestKey(_runBlockIndex, _runBlock, offset));
+            RecordPlaced(RequestKey(_runBlock, offset));
         }
 
         _runLength = 0;
@@ -113,8 +111,8 @@ public sealed partial class PostcopyDestination
         Stats.PostcopyBackgroundPages++;
     }
 
-    private static long RequestKey(int blockIndex, RamBlockMemory memory, ulong offset) =>
-        ((long)blockIndex << 40) | (long)(offset / (ulong)memory.PageSize);
+    /// <summary>A requested page is known by its address in this process: unique across blocks, no lookup.</summary>
+    private static long RequestKey(RamBlockMemory memory, ulong offset) => (long)(memory.BaseAddress + offset);
 
     private void StartFaultThread()
     {
@@ -143,8 +141,7 @@ public sealed partial class PostcopyDestination
                     if (outcome.Disposition == FaultDisposition.RequestPage)
                     {
                         var block = outcome.Block!;
-                        var index = _blocks.FindIndex(b => b.Memory == block);
-                        _requestedAt[RequestKey(index, block, outcome.Offset)] = Stopwatch.GetTimestamp();
+                        _requestedAt[RequestKey(block, outcome.Offset)] = Stopwatch.GetTimestamp();
                         _sender!.RequestPages(block, outcome.Offset, (uint)block.PageSize);
                     }
                     else if (outcome.Disposition == FaultDisposition.OutsideGuestMemory)
