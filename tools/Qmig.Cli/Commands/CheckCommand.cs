@@ -48,27 +48,17 @@ public static class CheckCommand
                     return ReturnPathCheck.Run(file, result.GetValue(blocksFrom), result.GetValue(pageSize));
                 }
 
-                var stats = new StatsCollector();
-                MigrationReaderOptions? options;
-                if (result.GetValue(preempt))
+                var options = StreamReaderOptions.For(file, result.GetValue(preempt), result.GetValue(blocksFrom), result.GetValue(vmdesc), result.GetValue(pageSize), out var failed);
+                if (options is null)
                 {
-                    options = PreemptChannel.Options(result.GetValue(blocksFrom), result.GetValue(pageSize), out var failed);
-                    if (options is null)
-                    {
-                        return failed;
-                    }
-
-                    stats.UseBlocks(options.PreemptChannelBlocks!);
-                    options = options with { StrictZeroFill = result.GetValue(strictZero) };
+                    return failed;
                 }
-                else
+
+                options = options with { StrictZeroFill = result.GetValue(strictZero) };
+                var stats = new StatsCollector();
+                if (options.PreemptChannelBlocks is { } blocks)
                 {
-                    options = new MigrationReaderOptions
-                    {
-                        VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
-                        TargetPageSize = result.GetValue(pageSize),
-                        StrictZeroFill = result.GetValue(strictZero),
-                    };
+                    stats.UseBlocks(blocks);
                 }
 
                 var visitor = new StatsVisitor(stats);

@@ -35,22 +35,10 @@ public static class DumpCommand
                     return ReturnPathDump.Run(file, renderer, result.GetValue(hex));
                 }
 
-                MigrationReaderOptions? options;
-                if (result.GetValue(preempt))
+                var options = StreamReaderOptions.For(file, result.GetValue(preempt), result.GetValue(blocksFrom), result.GetValue(vmdesc), result.GetValue(pageSize), out var failed);
+                if (options is null)
                 {
-                    options = PreemptChannel.Options(result.GetValue(blocksFrom), result.GetValue(pageSize), out var failed);
-                    if (options is null)
-                    {
-                        return failed;
-                    }
-                }
-                else
-                {
-                    options = new MigrationReaderOptions
-                    {
-                        VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
-                        TargetPageSize = result.GetValue(pageSize),
-                    };
+                    return failed;
                 }
 
                 var visitor = new DumpVisitor(renderer, result.GetValue(hex));

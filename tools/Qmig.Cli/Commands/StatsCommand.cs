@@ -29,25 +29,16 @@ public static class StatsCommand
                 return ReturnPathStats.Run(file, json);
             }
 
-            var stats = new StatsCollector();
-            MigrationReaderOptions? options;
-            if (result.GetValue(preempt))
+            var options = StreamReaderOptions.For(file, result.GetValue(preempt), result.GetValue(blocksFrom), result.GetValue(vmdesc), result.GetValue(pageSize), out var failed);
+            if (options is null)
             {
-                options = PreemptChannel.Options(result.GetValue(blocksFrom), result.GetValue(pageSize), out var failed);
-                if (options is null)
-                {
-                    return failed;
-                }
-
-                stats.UseBlocks(options.PreemptChannelBlocks!);
+                return failed;
             }
-            else
+
+            var stats = new StatsCollector();
+            if (options.PreemptChannelBlocks is { } blocks)
             {
-                options = new MigrationReaderOptions
-                {
-                    VmDescription = file.FindVmDescription(result.GetValue(vmdesc)),
-                    TargetPageSize = result.GetValue(pageSize),
-                };
+                stats.UseBlocks(blocks);
             }
 
             var visitor = new StatsVisitor(stats);
