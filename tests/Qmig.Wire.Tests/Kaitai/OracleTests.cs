@@ -15,17 +15,8 @@ namespace Qmig.Wire.Tests.Kaitai;
 /// </summary>
 public sealed class OracleTests(ITestOutputHelper output)
 {
-    /// <summary>The real streams: three from QEMU 7.2 and one from QEMU 10.0.</summary>
-    public static TheoryData<string> Streams() =>
-    [
-        "pc-32m-paused/pc-32m-paused.mig",
-        "pc-64m-running/pc-64m-running.mig",
-        "q35-devices/q35-devices.mig",
-        "pc-32m-paused-qemu10/pc-32m-paused.mig",
-    ];
-
     [Theory]
-    [MemberData(nameof(Streams))]
+    [MemberData(nameof(RealStreams.NameData), MemberType = typeof(RealStreams))]
     public void EveryRecordOfARealStreamReadsAsTheOracleReadsIt(string stream)
     {
         Node.RequireToolchain();

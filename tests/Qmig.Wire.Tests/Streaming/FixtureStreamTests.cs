@@ -6,16 +6,8 @@ namespace Qmig.Wire.Tests.Streaming;
 
 public class FixtureStreamTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Streams => new()
-    {
-        "pc-32m-paused/pc-32m-paused.mig",
-        "pc-64m-running/pc-64m-running.mig",
-        "q35-devices/q35-devices.mig",
-        "pc-32m-paused-qemu10/pc-32m-paused.mig",
-    };
-
     [Theory]
-    [MemberData(nameof(Streams))]
+    [MemberData(nameof(RealStreams.NameData), MemberType = typeof(RealStreams))]
     public void EveryRealStreamReadsToItsLastByte(string name)
     {
         var path = Path.Combine("data", name);

@@ -14,13 +14,7 @@ namespace Qmig.Wire.Tests.Streaming;
 /// </summary>
 public class StreamingTests
 {
-    private static readonly string[] Fixtures =
-    [
-        "data/pc-32m-paused/pc-32m-paused.mig",
-        "data/pc-64m-running/pc-64m-running.mig",
-        "data/q35-devices/q35-devices.mig",
-        "data/pc-32m-paused-qemu10/pc-32m-paused.mig",
-    ];
+    private static readonly string[] Fixtures = RealStreams.Paths;
 
     private static readonly Lazy<(byte[] Bytes, RecordLog Whole)[]> Streams = new(() =>
         Fixtures.Select(path => File.ReadAllBytes(path)).Select(bytes => (bytes, RecordLog.ReadWhole(bytes))).ToArray());

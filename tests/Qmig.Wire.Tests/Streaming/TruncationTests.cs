@@ -12,10 +12,7 @@ namespace Qmig.Wire.Tests.Streaming;
 public class TruncationTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("data/pc-32m-paused/pc-32m-paused.mig")]
-    [InlineData("data/pc-64m-running/pc-64m-running.mig")]
-    [InlineData("data/q35-devices/q35-devices.mig")]
-    [InlineData("data/pc-32m-paused-qemu10/pc-32m-paused.mig")]
+    [MemberData(nameof(RealStreams.PathData), MemberType = typeof(RealStreams))]
     public void EveryTruncationPointIsNeedMoreDataThenTruncated(string path)
     {
         var bytes = File.ReadAllBytes(path);
