@@ -37,11 +37,15 @@ public sealed unsafe class RamBlockMemory : IDisposable
 {
     private readonly Userfaultfd _uffd;
     private readonly SafeFileDescriptor? _memfd;
+    // A second mapping of the memfd, never registered with the userfaultfd: precopy stores and the
+    // final read go through it with plain copies instead of a pwrite or pread per page.
+    private readonly byte* _alias;
     private byte[]? _zeroPage;
     private bool _disposed;
 
-    private RamBlockMemory(Userfaultfd uffd, string name, ulong baseAddress, ulong length, int pageSize, SafeFileDescriptor? memfd, UffdIoctls ioctls)
+    private RamBlockMemory(Userfaultfd uffd, string name, ulong baseAddress, ulong length, int pageSize, SafeFileDescriptor? memfd, byte* alias, UffdIoctls ioctls)
     {
+        _alias = alias;
         _uffd = uffd;
         Name = name;
         BaseAddress = baseAddress;
@@ -124,8 +128,19 @@ public sealed unsafe class RamBlockMemory : IDisposable
             throw error;
         }
 
+        void* alias = null;
         try
         {
+            if (memfd is not null)
+            {
+                alias = Libc.Mmap(null, (nuint)length, LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE, LinuxConstants.MAP_SHARED, memfd.DangerousGetHandle().ToInt32(), 0);
+                if (alias == Libc.MapFailed)
+                {
+                    alias = null;
+                    throw Failure("mmap (unregistered alias)", length);
+                }
+            }
+
             if (!options.MemfdBacked)
             {
                 // As QEMU does before discarding: a transparent huge page would make a 4 KiB discard or
@@ -139,11 +154,16 @@ public sealed unsafe class RamBlockMemory : IDisposable
                 throw new UserfaultfdException("UFFDIO_REGISTER", Errno.EOPNOTSUPP, $"RAM block '{name}': the kernel does not support UFFDIO_COPY on this kind of memory (ioctls {ioctls}).");
             }
 
-            return new RamBlockMemory(uffd, name, (ulong)address, length, pageSize, memfd, ioctls);
+            return new RamBlockMemory(uffd, name, (ulong)address, length, pageSize, memfd, (byte*)alias, ioctls);
         }
         catch
         {
             _ = Libc.Munmap(address, (nuint)length);
+            if (alias is not null)
+            {
+                _ = Libc.Munmap(alias, (nuint)length);
+            }
+
             memfd?.Dispose();
             throw;
         }
@@ -211,7 +231,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
     }
 
     /// <summary>
-    /// Stores precopy data through the memfd, bypassing the registered mapping: precopy sends a page
+    /// Stores precopy data through the memfd's unregistered second mapping: precopy sends a page
     /// again each time the guest dirties it, and a later copy must replace the earlier one, which
     /// UFFDIO_COPY cannot do (it refuses a present page with EEXIST). A page in the memfd's page cache
     /// is present to the mapping, so it does not fault; the page moves to received.
@@ -219,12 +239,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
     public void StoreUnregistered(ulong offset, ReadOnlySpan<byte> data)
     {
         CheckRange(offset, (ulong)data.Length);
-        SafeFileDescriptor memfd = _memfd ?? throw new InvalidOperationException($"RAM block '{Name}' is not memfd-backed");
-        fixed (byte* source = data)
-        {
-            TransferAll(memfd, source, data.Length, (long)offset, write: true);
-        }
-
+        data.CopyTo(AliasOf(offset, data.Length));
         long first = (long)(offset / (ulong)PageSize);
         for (long page = first; page < first + (data.Length / PageSize); page++)
         {
@@ -239,11 +254,17 @@ public sealed unsafe class RamBlockMemory : IDisposable
     public void ReadUnregistered(ulong offset, Span<byte> destination)
     {
         CheckRange(offset, (ulong)destination.Length);
-        SafeFileDescriptor memfd = _memfd ?? throw new InvalidOperationException($"RAM block '{Name}' is not memfd-backed");
-        fixed (byte* target = destination)
+        AliasOf(offset, destination.Length).CopyTo(destination);
+    }
+
+    private Span<byte> AliasOf(ulong offset, int length)
+    {
+        if (_alias is null)
         {
-            TransferAll(memfd, target, destination.Length, (long)offset, write: false);
+            throw new InvalidOperationException($"RAM block '{Name}' is not memfd-backed");
         }
+
+        return new Span<byte>(_alias + offset, length);
     }
 
     /// <summary>
@@ -336,6 +357,11 @@ public sealed unsafe class RamBlockMemory : IDisposable
         }
 
         _ = Libc.Munmap((void*)BaseAddress, (nuint)Length);
+        if (_alias is not null)
+        {
+            _ = Libc.Munmap(_alias, (nuint)Length);
+        }
+
         _memfd?.Dispose();
     }
 
@@ -367,24 +393,6 @@ public sealed unsafe class RamBlockMemory : IDisposable
         if ((offset & mask) != 0 || (length & mask) != 0 || length == 0 || offset > Length || length > Length - offset)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), $"[0x{offset:X}, +0x{length:X}) is not a page-aligned range inside block '{Name}' (0x{Length:X} bytes, pages of 0x{PageSize:X})");
-        }
-    }
-
-    /// <summary>pwrite or pread until all of it is done: both may transfer less than asked.</summary>
-    private static void TransferAll(SafeFileDescriptor fd, byte* buffer, int length, long offset, bool write)
-    {
-        nint done = 0;
-        while (done < length)
-        {
-            nint moved = write
-                ? Libc.PWrite(fd, buffer + done, (nuint)(length - done), offset + done)
-                : Libc.PRead(fd, buffer + done, (nuint)(length - done), offset + done);
-            if (moved <= 0)
-            {
-                throw Failure(write ? "pwrite" : "pread", (ulong)length);
-            }
-
-            done += moved;
         }
     }
 
