@@ -14,6 +14,9 @@ public sealed class DestinationStats
 
     public long PostcopyRequestedPages { get; internal set; }
 
+    /// <summary>Postcopy pages that arrived when already placed: a request raced the background sender.</summary>
+    public long PostcopyDuplicatePages { get; internal set; }
+
     public long Discarded { get; internal set; }
 
     public long Faults { get; internal set; }
@@ -55,7 +58,7 @@ public sealed class DestinationStats
     public string ToJson() => JsonSerializer.Serialize(
         new
         {
-            pages = new { precopy = PrecopyPages, precopy_zero = PrecopyZeroPages, postcopy_background = PostcopyBackgroundPages, postcopy_requested = PostcopyRequestedPages, discarded = Discarded },
+            pages = new { precopy = PrecopyPages, precopy_zero = PrecopyZeroPages, postcopy_background = PostcopyBackgroundPages, postcopy_requested = PostcopyRequestedPages, postcopy_duplicate = PostcopyDuplicatePages, discarded = Discarded },
             faults = Faults,
             page_requests = PageRequests,
             page_requests_with_id = PageRequestsWithId,

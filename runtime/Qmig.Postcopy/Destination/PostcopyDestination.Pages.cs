@@ -60,7 +60,7 @@ public sealed partial class PostcopyDestination
         if (_requestedAt.ContainsKey(key) || memory.States.Get((long)(offset / (ulong)memory.PageSize)) == PageMachine.State.Requested)
         {
             // A vCPU is waiting for exactly this page: place it now, ahead of any gathered run.
-            memory.PlacePage(offset, page);
+            Stats.PostcopyDuplicatePages += memory.PlacePage(offset, page).PagesAlreadyPresent;
             RecordPlaced(key);
             return;
         }
@@ -84,7 +84,7 @@ public sealed partial class PostcopyDestination
             return;
         }
 
-        _runBlock.PlaceRun(_runOffset, _run.AsSpan(0, _runLength));
+        Stats.PostcopyDuplicatePages += _runBlock.PlaceRun(_runOffset, _run.AsSpan(0, _runLength)).PagesAlreadyPresent;
         var pageSize = (ulong)_runBlock.PageSize;
         for (var offset = _runOffset; offset < _runOffset + (ulong)_runLength; offset += pageSize)
         {

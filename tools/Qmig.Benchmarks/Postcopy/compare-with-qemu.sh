@@ -43,6 +43,6 @@ PY
     python3 - "$WORK/s$run.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); f = s["fault_to_placed_us"]
-print(f"qmig  run: fault-to-placed p50 {f['p50']:.0f} us, p99 {f['p99']:.0f} us, max {f['max']:.0f} us, blocked {f['total']/1000:.1f} ms over {f['count']} requests, {s['faults']} faults")
+print(f"qmig  run: fault-to-placed p50 {f['p50']:.0f} us, p99 {f['p99']:.0f} us, max {f['max']:.0f} us, blocked {f['total']/1000:.1f} ms over {f['count']} requests, {s['faults']} faults, {s['pages']['postcopy_duplicate']} duplicate pages")
 PY
 done
