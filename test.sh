@@ -10,6 +10,8 @@ command -v node >/dev/null || need_apt+=(nodejs npm)
 # The receive tests migrate a real QEMU 7.2 guest (Debian's) into qmig; nasm assembles that guest.
 command -v qemu-system-x86_64 >/dev/null || need_apt+=(qemu-system-x86)
 command -v nasm >/dev/null || need_apt+=(nasm)
+# The native qmig (PublishAot) links with clang; its tests compare it with the managed qmig.
+command -v clang >/dev/null || need_apt+=(clang)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
@@ -21,5 +23,6 @@ if [ ! -d tests/kaitai/node_modules ] || [ tests/kaitai/package-lock.json -nt te
 fi
 
 dotnet build Protocol.sln -c Release -warnaserror --nologo -v q
+dotnet publish tools/Qmig.Cli -c Release -r linux-x64 -warnaserror --nologo -v q -o artifacts/native
 # A test that hangs fails after 10 minutes with a dump that names it, instead of using up CI time.
 dotnet test Protocol.sln -c Release --no-build --nologo --blame-hang-timeout 10m "$@"

@@ -5,9 +5,14 @@ namespace Qmig.Cli.Tests;
 /// <summary>Runs the built qmig.dll as a separate process, exactly as a user would run it.</summary>
 internal static class QmigProcess
 {
-    public static (int ExitCode, string Output, string Error) Run(params string[] args)
+    public static (int ExitCode, string Output, string Error) Run(params string[] args) => Wait(Start(args));
+
+    /// <summary>Runs a natively published qmig executable (not qmig.dll through the dotnet host).</summary>
+    public static (int ExitCode, string Output, string Error) RunExecutable(string executable, params string[] args) => Wait(Start(executable, [], args));
+
+    private static (int ExitCode, string Output, string Error) Wait(Process process)
     {
-        using var process = Start(args);
+        using var _ = process;
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();
         if (!process.WaitForExit(60_000))
@@ -20,16 +25,17 @@ internal static class QmigProcess
     }
 
     /// <summary>Starts qmig with redirected output and returns at once (for verbs that serve, like receive).</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "qmig.dll")], args);
+
+    private static Process Start(string executable, string[] hostArgs, string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "qmig.dll"));
-        foreach (var arg in args)
+        foreach (var arg in hostArgs.Concat(args))
         {
             start.ArgumentList.Add(arg);
         }

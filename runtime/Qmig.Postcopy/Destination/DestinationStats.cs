@@ -55,26 +55,51 @@ public sealed class DestinationStats
         SecondsInState[name] = SecondsInState.GetValueOrDefault(name) + seconds;
     }
 
-    public string ToJson() => JsonSerializer.Serialize(
-        new
+    /// <summary>
+    /// The stats as indented JSON, written field by field (not by reflection) so that a
+    /// natively compiled qmig can write them too.
+    /// </summary>
+    public string ToJson()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
-            pages = new { precopy = PrecopyPages, precopy_zero = PrecopyZeroPages, postcopy_background = PostcopyBackgroundPages, postcopy_requested = PostcopyRequestedPages, postcopy_duplicate = PostcopyDuplicatePages, discarded = Discarded },
-            faults = Faults,
-            page_requests = PageRequests,
-            page_requests_with_id = PageRequestsWithId,
-            pongs = Pongs,
-            fault_to_placed_us = new
+            json.WriteStartObject();
+            json.WriteStartObject("pages");
+            json.WriteNumber("precopy", PrecopyPages);
+            json.WriteNumber("precopy_zero", PrecopyZeroPages);
+            json.WriteNumber("postcopy_background", PostcopyBackgroundPages);
+            json.WriteNumber("postcopy_requested", PostcopyRequestedPages);
+            json.WriteNumber("postcopy_duplicate", PostcopyDuplicatePages);
+            json.WriteNumber("discarded", Discarded);
+            json.WriteEndObject();
+            json.WriteNumber("faults", Faults);
+            json.WriteNumber("page_requests", PageRequests);
+            json.WriteNumber("page_requests_with_id", PageRequestsWithId);
+            json.WriteNumber("pongs", Pongs);
+            json.WriteStartObject("fault_to_placed_us");
+            json.WriteNumber("count", FaultToPlacedMicroseconds.Count);
+            json.WriteNumber("p50", Percentile(0.50));
+            json.WriteNumber("p99", Percentile(0.99));
+            json.WriteNumber("max", FaultToPlacedMicroseconds.Count == 0 ? 0 : FaultToPlacedMicroseconds.Max());
+            // The time stand-in vCPUs spent waiting on requested pages, comparable to QEMU's
+            // postcopy-vcpu-blocktime summed over vCPUs.
+            json.WriteNumber("total", FaultToPlacedMicroseconds.Sum());
+            json.WriteEndObject();
+            json.WriteStartObject("bytes");
+            json.WriteNumber("received", BytesReceived);
+            json.WriteNumber("sent", BytesSent);
+            json.WriteEndObject();
+            json.WriteStartObject("seconds_in_state");
+            foreach (var (state, seconds) in SecondsInState)
             {
-                count = FaultToPlacedMicroseconds.Count,
-                p50 = Percentile(0.50),
-                p99 = Percentile(0.99),
-                max = FaultToPlacedMicroseconds.Count == 0 ? 0 : FaultToPlacedMicroseconds.Max(),
-                // The time stand-in vCPUs spent waiting on requested pages, comparable to QEMU's
-                // postcopy-vcpu-blocktime summed over vCPUs.
-                total = FaultToPlacedMicroseconds.Sum(),
-            },
-            bytes = new { received = BytesReceived, sent = BytesSent },
-            seconds_in_state = SecondsInState,
-        },
-        new JsonSerializerOptions { WriteIndented = true });
+                json.WriteNumber(state, seconds);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }
