@@ -17,6 +17,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
+# The receive tests also migrate from Debian's QEMU 10.0 (bookworm-backports), unpacked beside 7.2.
+[ -x "${QMIG_QEMU10:-/opt/qemu10/bin/qemu-system-x86_64}" ] || PREFIX=/opt/qemu10 bash tests/fixtures/qemu10-setup.sh
+
 # The official Kaitai compiler (and its JavaScript runtime) pinned by the committed lock file.
 if [ ! -d tests/kaitai/node_modules ] || [ tests/kaitai/package-lock.json -nt tests/kaitai/node_modules ]; then
   npm ci --prefix tests/kaitai --no-audit --no-fund --loglevel=error

@@ -84,7 +84,7 @@ public sealed class DestinationStats
             json.WriteNumber("max", FaultToPlacedMicroseconds.Count == 0 ? 0 : FaultToPlacedMicroseconds.Max());
             // The time stand-in vCPUs spent waiting on requested pages, comparable to QEMU's
             // postcopy-vcpu-blocktime summed over vCPUs.
-            json.WriteNumber("total", FaultToPlacedMicroseconds.Sum());
+            json.WriteNumber("total", Math.Round(FaultToPlacedMicroseconds.Sum(), 1));
             json.WriteEndObject();
             json.WriteStartObject("bytes");
             json.WriteNumber("received", BytesReceived);

@@ -3,23 +3,21 @@ using System.Diagnostics;
 namespace Qmig.Cli.Tests.Receive;
 
 /// <summary>
-/// A real QEMU 7.2 (Debian's qemu-system-x86) running the dirty guest (tests/fixtures/dirty-guest.asm)
-/// under TCG, with a QMP socket. Killed on dispose.
+/// A real QEMU (<see cref="QemuBuild"/>) running the dirty guest (tests/fixtures/dirty-guest.asm)
+/// under TCG on the pc-i440fx-7.2 machine (which 10.0 still has), with a QMP socket. Killed on dispose.
 /// </summary>
 internal sealed class QemuGuest : IDisposable
 {
-    public const string Binary = "qemu-system-x86_64";
-
     /// <summary>The guest's RAM size; pmemsave of the whole of it covers pc.ram.</summary>
     public const int RamBytes = 32 << 20;
 
     private readonly Process _process;
     private readonly Task<string> _stderr;
 
-    public QemuGuest(string work, string name, string disk, params string[] extra)
+    public QemuGuest(QemuBuild qemu, string work, string name, string disk, params string[] extra)
     {
         var qmpPath = Path.Combine(work, name + ".qmp");
-        var start = new ProcessStartInfo(Binary)
+        var start = new ProcessStartInfo(qemu.Binary)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -32,7 +30,15 @@ internal sealed class QemuGuest : IDisposable
             start.ArgumentList.Add(arg);
         }
 
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Binary}");
+        try
+        {
+            _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {qemu.Binary}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"could not start {qemu} ({qemu.Binary}): {e.Message}; {qemu.HowToInstall}", e);
+        }
+
         _stderr = _process.StandardError.ReadToEndAsync();
         try
         {
@@ -41,7 +47,7 @@ internal sealed class QemuGuest : IDisposable
         catch (Exception e)
         {
             _process.Kill();
-            throw new InvalidOperationException($"{Binary} did not open its QMP socket: {_stderr.Result}", e);
+            throw new InvalidOperationException($"{qemu} ({qemu.Binary}) did not open its QMP socket: {_stderr.Result}", e);
         }
     }
 

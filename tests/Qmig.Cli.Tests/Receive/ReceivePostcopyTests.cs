@@ -16,16 +16,19 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("qmig-receive-").FullName;
 
-    [Fact]
-    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream()
+    [Theory]
+    [InlineData("7.2")]
+    [InlineData("10.0")]
+    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream(string version)
     {
+        var qemu = QemuBuild.ByVersion(version);
         var outMig = Path.Combine(_work, "out.mig");
         var statsPath = Path.Combine(_work, "stats.json");
         var returnPath = Path.Combine(_work, "return-path.bin");
         using var receiver = new ReceiverProcess("-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", "sequential");
         uint counterAtSource;
         byte[] sourceRam;
-        using (var source = new QemuGuest(_work, "source", GuestDisk("source")))
+        using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
         {
             source.WaitGuestRunning();
             source.Qmp.Execute("migrate-set-capabilities", new { capabilities = new[] { new { capability = "postcopy-ram", state = true } } });
@@ -69,7 +72,7 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         AssertSameMemory(sourceRam, ourRam, "qmig extract of OUT.mig (pc.ram)", skip: (0xa0000, 0xc0000));
 
         // OUT.mig into a fresh QEMU: the same memory, and the guest carries on.
-        using var loaded = new QemuGuest(_work, "loaded", GuestDisk("loaded"), "-incoming", "defer", "-S");
+        using var loaded = new QemuGuest(qemu, _work, "loaded", GuestDisk("loaded"), "-incoming", "defer", "-S");
         loaded.Qmp.Execute("migrate-incoming", new { uri = $"exec:cat {outMig}" });
         loaded.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "loading OUT.mig");
         AssertSameMemory(sourceRam, loaded.SaveMemory(Path.Combine(_work, "loaded.ram")), "the QEMU that loaded OUT.mig", skip: (0, 0));
@@ -91,9 +94,10 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void KillingTheSourceDuringPostcopyFailsFastAndLeavesNoStream()
     {
+        var qemu = QemuBuild.Debian72;
         var outMig = Path.Combine(_work, "out.mig");
         using var receiver = new ReceiverProcess("-o", outMig, "--touch", "random");
-        using (var source = new QemuGuest(_work, "source", GuestDisk("source")))
+        using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
         {
             source.WaitGuestRunning();
             source.Qmp.Execute("migrate-set-capabilities", new { capabilities = new[] { new { capability = "postcopy-ram", state = true } } });
