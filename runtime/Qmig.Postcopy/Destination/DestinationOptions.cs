@@ -15,6 +15,17 @@ public sealed class DestinationOptions
     /// <summary>Gets a copy of every return-path byte sent, for checking afterwards; null for none.</summary>
     public Stream? ReturnPathLog { get; init; }
 
+    /// <summary>
+    /// How many pages after a faulting page to request with it (0: only the faulting page, as
+    /// QEMU's destination does). The following pages that are still missing, up to this many and
+    /// up to the first one that is not, join the same REQ_PAGES. A vCPU that sweeps memory then
+    /// finds them placed instead of faulting on each: QEMU's source sends queued pages ahead of
+    /// its background pages and, in 7.2 and 10.0, even past max-postcopy-bandwidth, so a whole
+    /// run arrives in one rate-limit window instead of one page per window. The price: pages
+    /// the guest may never touch go ahead of the background sender's.
+    /// </summary>
+    public int RequestAhead { get; init; }
+
     /// <summary>Seed of the random workload, so a run can be repeated.</summary>
     public int Seed { get; init; } = 1;
 }

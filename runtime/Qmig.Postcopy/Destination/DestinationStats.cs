@@ -14,6 +14,12 @@ public sealed class DestinationStats
 
     public long PostcopyRequestedPages { get; internal set; }
 
+    /// <summary>Pages requested ahead of a fault (<see cref="DestinationOptions.RequestAhead"/>) that arrived before any vCPU touched them.</summary>
+    public long PostcopyAheadPages { get; internal set; }
+
+    /// <summary>Pages added to page requests by <see cref="DestinationOptions.RequestAhead"/>.</summary>
+    public long PagesRequestedAhead { get; internal set; }
+
     /// <summary>Postcopy pages that arrived when already placed: a request raced the background sender.</summary>
     public long PostcopyDuplicatePages { get; internal set; }
 
@@ -31,7 +37,10 @@ public sealed class DestinationStats
 
     public long BytesSent { get; internal set; }
 
-    /// <summary>Microseconds from a fault's page request to the placement that woke it.</summary>
+    /// <summary>
+    /// Microseconds from the first fault on a page (when its request went out, or when a vCPU hit
+    /// a page already requested) to the placement that woke it.
+    /// </summary>
     public List<double> FaultToPlacedMicroseconds { get; } = [];
 
     /// <summary>Seconds spent in each postcopy state, by QEMU's name.</summary>
@@ -70,12 +79,14 @@ public sealed class DestinationStats
             json.WriteNumber("precopy_zero", PrecopyZeroPages);
             json.WriteNumber("postcopy_background", PostcopyBackgroundPages);
             json.WriteNumber("postcopy_requested", PostcopyRequestedPages);
+            json.WriteNumber("postcopy_ahead", PostcopyAheadPages);
             json.WriteNumber("postcopy_duplicate", PostcopyDuplicatePages);
             json.WriteNumber("discarded", Discarded);
             json.WriteEndObject();
             json.WriteNumber("faults", Faults);
             json.WriteNumber("page_requests", PageRequests);
             json.WriteNumber("page_requests_with_id", PageRequestsWithId);
+            json.WriteNumber("pages_requested_ahead", PagesRequestedAhead);
             json.WriteNumber("pongs", Pongs);
             json.WriteStartObject("fault_to_placed_us");
             json.WriteNumber("count", FaultToPlacedMicroseconds.Count);

@@ -97,14 +97,21 @@ public sealed partial class PostcopyDestination
     /// <summary>Counts a placed postcopy page, with its fault-to-placed time when a fault was waiting for it.</summary>
     private void RecordPlaced(long key)
     {
-        if (_requestedAt.TryRemove(key, out var requestedAt))
+        var ahead = _requestedAhead.TryRemove(key, out _);
+        if (_requestedAt.TryRemove(key, out var faultedAt))
         {
             lock (Stats.FaultToPlacedMicroseconds)
             {
-                Stats.FaultToPlacedMicroseconds.Add(Stopwatch.GetElapsedTime(requestedAt).TotalMicroseconds);
+                Stats.FaultToPlacedMicroseconds.Add(Stopwatch.GetElapsedTime(faultedAt).TotalMicroseconds);
             }
 
             Stats.PostcopyRequestedPages++;
+            return;
+        }
+
+        if (ahead)
+        {
+            Stats.PostcopyAheadPages++;
             return;
         }
 
@@ -138,15 +145,16 @@ public sealed partial class PostcopyDestination
 
                     Interlocked.Increment(ref _faults);
                     var outcome = _memory.HandleFault(events[i]);
-                    if (outcome.Disposition == FaultDisposition.RequestPage)
+                    switch (outcome.Disposition)
                     {
-                        var block = outcome.Block!;
-                        _requestedAt[RequestKey(block, outcome.Offset)] = Stopwatch.GetTimestamp();
-                        _sender!.RequestPages(block, outcome.Offset, (uint)block.PageSize);
-                    }
-                    else if (outcome.Disposition == FaultDisposition.OutsideGuestMemory)
-                    {
-                        throw new DestinationException($"a fault at 0x{events[i].Address:x} hit none of the RAM blocks");
+                        case FaultDisposition.RequestPage:
+                            RequestFaultedPage(outcome.Block!, outcome.Offset);
+                            break;
+                        case FaultDisposition.AlreadyRequested:
+                            StartFaultClock(outcome.Block!, outcome.Offset);
+                            break;
+                        case FaultDisposition.OutsideGuestMemory:
+                            throw new DestinationException($"a fault at 0x{events[i].Address:x} hit none of the RAM blocks");
                     }
                 }
             }
@@ -165,6 +173,46 @@ public sealed partial class PostcopyDestination
     }
 
     private long _faults;
+
+    /// <summary>
+    /// Requests a page a vCPU faulted on (already moved missing → requested), together with up to
+    /// <see cref="DestinationOptions.RequestAhead"/> following pages that are still missing; each
+    /// of those moves missing → requested here first, so no other fault asks for it again.
+    /// </summary>
+    private void RequestFaultedPage(RamBlockMemory block, ulong offset)
+    {
+        StartFaultClock(block, offset);
+        var pageSize = (ulong)block.PageSize;
+        var first = (long)(offset / pageSize);
+        var pages = 1L;
+        while (pages <= _options.RequestAhead
+            && first + pages < block.PageCount
+            && block.States.TryApply(first + pages, PageMachine.Trigger.Fault).Applied)
+        {
+            _requestedAhead[RequestKey(block, offset + ((ulong)pages * pageSize))] = 0;
+            pages++;
+        }
+
+        Stats.PagesRequestedAhead += pages - 1;
+        _sender!.RequestPages(block, offset, checked((uint)((ulong)pages * pageSize)));
+    }
+
+    /// <summary>
+    /// Starts timing a vCPU's wait for a page: from the first fault on it, whether that fault sent
+    /// the request or found the page already on its way (requested ahead, or by another vCPU).
+    /// The page may have been placed between the fault and now (a background run flushed by the
+    /// reader thread): that placement found no clock to stop, so the clock is taken away again
+    /// rather than left running forever.
+    /// </summary>
+    private void StartFaultClock(RamBlockMemory block, ulong offset)
+    {
+        var key = RequestKey(block, offset);
+        if (_requestedAt.TryAdd(key, Stopwatch.GetTimestamp())
+            && block.States.Get((long)(offset / (ulong)block.PageSize)) == PageMachine.State.Received)
+        {
+            _requestedAt.TryRemove(key, out _);
+        }
+    }
 
     /// <summary>Starts the stand-in vCPUs: threads that read guest memory the way a running guest would.</summary>
     private void StartGuest()

@@ -33,6 +33,9 @@ public sealed partial class PostcopyDestination : IDisposable
     private readonly List<byte[]> _configurationRecords = [];
     private readonly List<ReceivedDevice> _devices = [];
     private readonly ConcurrentDictionary<long, long> _requestedAt = new();
+
+    /// <summary>Pages requested ahead of any fault, to count them apart from the background sender's when they arrive.</summary>
+    private readonly ConcurrentDictionary<long, byte> _requestedAhead = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Thread> _guestThreads = [];
     private ReturnPathSender? _sender;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Xunit;
 using Xunit.Abstractions;
@@ -17,15 +18,16 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
     private readonly string _work = Directory.CreateTempSubdirectory("qmig-receive-").FullName;
 
     [Theory]
-    [InlineData("7.2")]
-    [InlineData("10.0")]
-    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream(string version)
+    [InlineData("7.2", 0)]
+    [InlineData("10.0", 0)]
+    [InlineData("7.2", 32)]
+    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream(string version, int requestAhead)
     {
         var qemu = QemuBuild.ByVersion(version);
         var outMig = Path.Combine(_work, "out.mig");
         var statsPath = Path.Combine(_work, "stats.json");
         var returnPath = Path.Combine(_work, "return-path.bin");
-        using var receiver = new ReceiverProcess("-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", "sequential");
+        using var receiver = new ReceiverProcess("-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", "sequential", "--request-ahead", requestAhead.ToString(CultureInfo.InvariantCulture));
         uint counterAtSource;
         byte[] sourceRam;
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
@@ -33,8 +35,10 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
             source.WaitGuestRunning();
             source.Qmp.Execute("migrate-set-capabilities", new { capabilities = new[] { new { capability = "postcopy-ram", state = true } } });
             // Precopy is slow enough to still be running when postcopy starts; the guest dirties
-            // 128 pages all the time, so postcopy has pages to fault on.
-            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1 });
+            // 128 pages all the time, so postcopy has pages to fault on. Postcopy at 1 MiB/s takes
+            // about half a second for them: unthrottled, the background sender can deliver all of
+            // them before a stand-in vCPU reaches one, and then nothing is requested.
+            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1, ["max-postcopy-bandwidth"] = 1 << 20 });
             source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}" });
             source.Qmp.WaitMigrate(m => m["ram"]?["dirty-sync-count"]?.GetValue<long>() >= 2, TimeSpan.FromSeconds(120), "the second RAM round");
             source.Qmp.Execute("migrate-start-postcopy");
@@ -60,6 +64,20 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         Assert.True((messages["REQ_PAGES"]?.GetValue<long>() ?? 0) + (messages["REQ_PAGES_ID"]?.GetValue<long>() ?? 0) >= 1, "no page request on the return path: " + rpJson);
         var (_, rpDump, _) = QmigProcess.Run("dump", "--return-path", returnPath);
         Assert.EndsWith("SHUT len=4 status=0", rpDump.TrimEnd());
+        var requestLengths = rpDump.Split('\n').Where(line => line.Contains(" REQ_PAGES", StringComparison.Ordinal))
+            .Select(line => Convert.ToUInt64(line[(line.LastIndexOf("length=0x", StringComparison.Ordinal) + 9)..].Trim(), 16)).ToArray();
+        if (requestAhead == 0)
+        {
+            Assert.All(requestLengths, length => Assert.Equal(4096UL, length));
+            Assert.Equal(0, stats["pages_requested_ahead"]!.GetValue<long>());
+        }
+        else
+        {
+            // The dirty guest's 128 pages are contiguous: a fault in them asks for the pages after it too.
+            Assert.Contains(requestLengths, length => length > 4096);
+            Assert.True(stats["pages_requested_ahead"]!.GetValue<long>() > 0, "no page was requested ahead: " + stats.ToJsonString());
+            Assert.True(stats["pages_requested_ahead"]!.GetValue<long>() <= (long)requestAhead * requestLengths.Length, "more pages ahead than asked for: " + stats.ToJsonString());
+        }
 
         // Our own extract of OUT.mig against the source's memory: pc.ram is guest-physical memory
         // from 0, except under the legacy VGA window that pmemsave reads through to the (absent) VGA.

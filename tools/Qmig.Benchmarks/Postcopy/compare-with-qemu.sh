@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# compare-with-qemu.sh [RUNS]: the same postcopy migration of the dirty guest (tests/fixtures/
-# dirty-guest.asm, QEMU 7.2, TCG) into a second QEMU 7.2 with postcopy-blocktime on, and into
-# `qmig receive`; prints QEMU's blocktime next to qmig's fault-to-placed latency for each run.
+# compare-with-qemu.sh [RUNS] [AHEAD]: the same postcopy migration of the dirty guest (tests/fixtures/
+# dirty-guest.asm, QEMU 7.2, TCG) into a second QEMU 7.2 with postcopy-blocktime on, into
+# `qmig receive`, and into `qmig receive --request-ahead AHEAD` (default 32); prints QEMU's
+# blocktime next to qmig's fault-to-placed latency for each run.
 # Needs qemu-system-x86_64, nasm, python3 and a Release build of qmig.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 RUNS=${1:-3}
+AHEAD=${2:-32}
 QMP="python3 $ROOT/tests/fixtures/qmp.py"
 QMIG="$ROOT/tools/Qmig.Cli/bin/Release/net10.0/qmig"
 WORK=$(mktemp -d /tmp/qmig-compare.XXXXXX)
@@ -33,16 +35,19 @@ import json, sys
 d = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
 print(f"qemu  run: postcopy-blocktime {d.get('postcopy-blocktime')} ms, vcpu blocktime {d.get('postcopy-vcpu-blocktime')} ms, postcopy-requests {s['ram'].get('postcopy-requests')}")
 PY
+    for ahead in 0 "$AHEAD"; do
     p=$(port)
-    "$QMIG" receive --listen "tcp:127.0.0.1:$p" -o "$WORK/out$run.mig" --stats "$WORK/s$run.json" --threads 1 2>/dev/null &
+    "$QMIG" receive --listen "tcp:127.0.0.1:$p" -o "$WORK/out$run.mig" --stats "$WORK/s$run.json" --threads 1 --request-ahead "$ahead" 2>/dev/null &
     rp=$!
     sleep 1
-    source_qemu "qsrc$run"
-    $QMP "$WORK/qsrc$run.qmp" wait-guest:0x10000 caps:postcopy-ram "$PARAMS" "migrate:tcp:127.0.0.1:$p" wait-sync:2 start-postcopy "wait:$WORK/qq$run.json" quit 2>/dev/null
+    source_qemu "qsrc$run-$ahead"
+    $QMP "$WORK/qsrc$run-$ahead.qmp" wait-guest:0x10000 caps:postcopy-ram "$PARAMS" "migrate:tcp:127.0.0.1:$p" wait-sync:2 start-postcopy "wait:$WORK/qq$run.json" quit 2>/dev/null
     wait "$rp"
-    python3 - "$WORK/s$run.json" <<'PY'
+    python3 - "$WORK/s$run.json" "$ahead" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); f = s["fault_to_placed_us"]
-print(f"qmig  run: fault-to-placed p50 {f['p50']:.0f} us, p99 {f['p99']:.0f} us, max {f['max']:.0f} us, blocked {f['total']/1000:.1f} ms over {f['count']} requests, {s['faults']} faults, {s['pages']['postcopy_duplicate']} duplicate pages")
+print(f"qmig  run (request-ahead {sys.argv[2]:>2}): blocked {f['total']/1000:.1f} ms, fault-to-placed p50 {f['p50']:.0f} us, p99 {f['p99']:.0f} us, max {f['max']:.0f} us; "
+      f"{f['count']} faulted pages, {s['page_requests']} requests ({s['pages_requested_ahead']} pages ahead), {s['faults']} faults, {s['pages']['postcopy_duplicate']} duplicate pages")
 PY
+    done
 done

@@ -20,20 +20,29 @@ public static class ReceiveCommand
         var touch = new Option<string>("--touch") { Description = "What the stand-in guest does after POSTCOPY_RUN: none, sequential or random", DefaultValueFactory = _ => "sequential" };
         touch.AcceptOnlyFromAmong("none", "sequential", "random");
         var threads = new Option<int>("--threads") { Description = "Stand-in vCPU threads for --touch", DefaultValueFactory = _ => 2 };
+        var requestAhead = new Option<int>("--request-ahead") { Description = "Request up to N following missing pages with each faulting page (0: only the page, as QEMU does)", DefaultValueFactory = _ => 0 };
+        requestAhead.Validators.Add(r =>
+        {
+            if (r.GetValue(requestAhead) is < 0 or > 4096)
+            {
+                r.AddError("--request-ahead must be between 0 and 4096 pages");
+            }
+        });
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, faults, fault-to-placed latency, bytes and time per postcopy state as JSON" };
         var returnPathLog = new Option<FileInfo?>("--return-path-log") { Description = "Also write every return-path byte sent to this file (read it with --return-path)" };
-        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, stats, returnPathLog };
+        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, stats, returnPathLog };
         command.SetAction(result => Cli.Guard(() => Run(
             result.GetValue(listen)!,
             result.GetValue(output)!,
             Enum.Parse<TouchWorkload>(result.GetValue(touch)!, ignoreCase: true),
             result.GetValue(threads),
+            result.GetValue(requestAhead),
             result.GetValue(stats),
             result.GetValue(returnPathLog))));
         return command;
     }
 
-    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, FileInfo? statsFile, FileInfo? returnPathLogFile)
+    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, FileInfo? statsFile, FileInfo? returnPathLogFile)
     {
         if (!TryParseEndpoint(listen, out var endpoint))
         {
@@ -46,7 +55,7 @@ public static class ReceiveCommand
         PostcopyDestination destination;
         try
         {
-            destination = new PostcopyDestination(new DestinationOptions { Touch = touch, TouchThreads = threads, Log = Console.Error, ReturnPathLog = returnPathLog });
+            destination = new PostcopyDestination(new DestinationOptions { Touch = touch, TouchThreads = threads, RequestAhead = requestAhead, Log = Console.Error, ReturnPathLog = returnPathLog });
         }
         catch (UserfaultfdUnavailableException e)
         {
