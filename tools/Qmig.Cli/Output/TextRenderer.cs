@@ -32,6 +32,8 @@ public sealed class TextRenderer(TextWriter output) : IRecordRenderer
         string s => "\"" + s + "\"",
         bool b => b ? "true" : "false",
         IEnumerable<string> list => "[" + string.Join(",", list) + "]",
+        // Nested records (a discard's ranges): not IEnumerable<object>, since KeyValuePair is a struct.
+        IEnumerable<KeyValuePair<string, object>> fields => "{" + string.Join(" ", fields.Select(field => field.Key + "=" + Format(field.Value))) + "}",
         IEnumerable<object> items => "[" + string.Join(", ", items.Select(Format)) + "]",
         _ => value.ToString() ?? "",
     };
