@@ -2,7 +2,7 @@
 # compare-with-qemu.sh [RUNS] [AHEAD]: the same postcopy migration of the dirty guest (tests/fixtures/
 # dirty-guest.asm, QEMU 7.2, TCG) into a second QEMU 7.2 with postcopy-blocktime on, into
 # `qmig receive`, and into `qmig receive --request-ahead AHEAD` (default 32); prints QEMU's
-# blocktime next to qmig's fault-to-placed latency for each run.
+# blocktime next to qmig's fault-to-placed latency for each run. POSTCOPY_BANDWIDTH: see below.
 # Needs qemu-system-x86_64, nasm, python3 and a Release build of qmig.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -14,8 +14,10 @@ WORK=$(mktemp -d /tmp/qmig-compare.XXXXXX)
 trap 'pkill -P $$ || true; rm -rf "$WORK"' EXIT
 nasm -f bin -o "$WORK/guest.img" "$ROOT/tests/fixtures/dirty-guest.asm"
 G=(-accel tcg -display none -monitor none -serial none -M pc-i440fx-7.2 -m 32 -vga none -nic none)
-# Postcopy at 256 KiB/s: the background sender is slow enough that the guest faults on dirty pages.
-PARAMS='params:{"max-bandwidth": 4194304, "downtime-limit": 1, "max-postcopy-bandwidth": 262144}'
+# Postcopy at 256 KiB/s by default: the background sender is slow enough that the guest faults on
+# dirty pages. POSTCOPY_BANDWIDTH=0 leaves postcopy unthrottled (fault latency without rate-limit waits).
+POSTCOPY_BANDWIDTH=${POSTCOPY_BANDWIDTH:-262144}
+PARAMS='params:{"max-bandwidth": 4194304, "downtime-limit": 1, "max-postcopy-bandwidth": '"$POSTCOPY_BANDWIDTH"'}'
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 source_qemu() {
     cp "$WORK/guest.img" "$WORK/$1.img"
