@@ -43,17 +43,26 @@ public sealed class DestinationStats
     /// </summary>
     public List<double> FaultToPlacedMicroseconds { get; } = [];
 
+    /// <summary>
+    /// Microseconds each stand-in vCPU read took when it took longer than 10 µs: the stall as the
+    /// vCPU sees it, from its access to its resumption (fault delivery, request, reply, placement,
+    /// wake), comparable to QEMU's postcopy-vcpu-blocktime.
+    /// </summary>
+    public List<double> VcpuStallMicroseconds { get; } = [];
+
     /// <summary>Seconds spent in each postcopy state, by QEMU's name.</summary>
     public Dictionary<string, double> SecondsInState { get; } = [];
 
-    public double Percentile(double fraction)
+    public double Percentile(double fraction) => Percentile(FaultToPlacedMicroseconds, fraction);
+
+    public static double Percentile(IReadOnlyCollection<double> samples, double fraction)
     {
-        if (FaultToPlacedMicroseconds.Count == 0)
+        if (samples.Count == 0)
         {
             return 0;
         }
 
-        var sorted = FaultToPlacedMicroseconds.Order().ToArray();
+        var sorted = samples.Order().ToArray();
         var index = (int)Math.Ceiling(fraction * sorted.Length) - 1;
         return sorted[Math.Clamp(index, 0, sorted.Length - 1)];
     }
@@ -88,15 +97,10 @@ public sealed class DestinationStats
             json.WriteNumber("page_requests_with_id", PageRequestsWithId);
             json.WriteNumber("pages_requested_ahead", PagesRequestedAhead);
             json.WriteNumber("pongs", Pongs);
-            json.WriteStartObject("fault_to_placed_us");
-            json.WriteNumber("count", FaultToPlacedMicroseconds.Count);
-            json.WriteNumber("p50", Percentile(0.50));
-            json.WriteNumber("p99", Percentile(0.99));
-            json.WriteNumber("max", FaultToPlacedMicroseconds.Count == 0 ? 0 : FaultToPlacedMicroseconds.Max());
-            // The time stand-in vCPUs spent waiting on requested pages, comparable to QEMU's
-            // postcopy-vcpu-blocktime summed over vCPUs.
-            json.WriteNumber("total", Math.Round(FaultToPlacedMicroseconds.Sum(), 1));
-            json.WriteEndObject();
+            // From the first fault on a page to its placement, as QEMU's fault thread times it for
+            // postcopy-blocktime; and the stalls as the vCPU threads themselves saw them.
+            WriteDistribution(json, "fault_to_placed_us", FaultToPlacedMicroseconds);
+            WriteDistribution(json, "vcpu_stall_us", VcpuStallMicroseconds);
             json.WriteStartObject("bytes");
             json.WriteNumber("received", BytesReceived);
             json.WriteNumber("sent", BytesSent);
@@ -112,5 +116,16 @@ public sealed class DestinationStats
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteDistribution(Utf8JsonWriter json, string name, List<double> samples)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("count", samples.Count);
+        json.WriteNumber("p50", Percentile(samples, 0.50));
+        json.WriteNumber("p99", Percentile(samples, 0.99));
+        json.WriteNumber("max", samples.Count == 0 ? 0 : samples.Max());
+        json.WriteNumber("total", Math.Round(samples.Sum(), 1));
+        json.WriteEndObject();
     }
 }

@@ -232,6 +232,12 @@ public sealed partial class PostcopyDestination
         }
     }
 
+    /// <summary>
+    /// A read of a resident page takes well under a microsecond; one that takes longer than this
+    /// waited for a fault to be resolved (or, rarely, lost its CPU to another thread).
+    /// </summary>
+    private static readonly long StallTicks = Stopwatch.Frequency / 100_000;
+
     private void TouchGuest(RamBlockMemory[] blocks, int seed, int threadIndex)
     {
         var random = new Random(seed);
@@ -246,7 +252,17 @@ public sealed partial class PostcopyDestination
                 if (page < block.PageCount)
                 {
                     // Native code reads the word: a managed thread parked in a userfault would stall the GC.
+                    var start = Stopwatch.GetTimestamp();
                     _ = FaultingMemory.ReadUInt64(block.BaseAddress + ((ulong)page * (ulong)block.PageSize));
+                    var took = Stopwatch.GetTimestamp() - start;
+                    if (took > StallTicks)
+                    {
+                        lock (Stats.VcpuStallMicroseconds)
+                        {
+                            Stats.VcpuStallMicroseconds.Add(took * 1e6 / Stopwatch.Frequency);
+                        }
+                    }
+
                     break;
                 }
 

@@ -55,6 +55,7 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         var stats = JsonNode.Parse(File.ReadAllText(statsPath))!;
         output.WriteLine(stats.ToJsonString());
         Assert.True(stats["faults"]!.GetValue<long>() > 0, "the guest threads never faulted: postcopy was not exercised");
+        Assert.True(stats["vcpu_stall_us"]!["count"]!.GetValue<long>() > 0, "the stand-in vCPUs faulted but timed no stall: " + stats.ToJsonString());
 
         // The return path we sent, read back with our own reader.
         var (rpExit, rpJson, rpError) = QmigProcess.Run("stats", "--return-path", "--format", "json", returnPath);

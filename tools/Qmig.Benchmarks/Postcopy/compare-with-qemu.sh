@@ -48,7 +48,8 @@ PY
     python3 - "$WORK/s$run.json" "$ahead" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); f = s["fault_to_placed_us"]
-print(f"qmig  run (request-ahead {sys.argv[2]:>2}): blocked {f['total']/1000:.1f} ms, fault-to-placed p50 {f['p50']:.0f} us, p99 {f['p99']:.0f} us, max {f['max']:.0f} us; "
+v = s["vcpu_stall_us"]
+print(f"qmig  run (request-ahead {sys.argv[2]:>2}): blocked {f['total']/1000:.1f} ms (vCPU saw {v['total']/1000:.1f} ms in {v['count']} stalls), fault-to-placed p50 {f['p50']:.0f} us, p99 {f['p99']:.0f} us, max {f['max']:.0f} us; "
       f"{f['count']} faulted pages, {s['page_requests']} requests ({s['pages_requested_ahead']} pages ahead), {s['faults']} faults, {s['pages']['postcopy_duplicate']} duplicate pages")
 PY
     done
