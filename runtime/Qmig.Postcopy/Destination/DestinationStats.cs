@@ -20,6 +20,9 @@ public sealed class DestinationStats
     /// <summary>Pages added to page requests by <see cref="DestinationOptions.RequestAhead"/>.</summary>
     public long PagesRequestedAhead { get; internal set; }
 
+    /// <summary>Postcopy pages that came on the postcopy-preempt channel (also counted by phase above).</summary>
+    public long PreemptChannelPages { get; internal set; }
+
     /// <summary>Postcopy pages that arrived when already placed: a request raced the background sender.</summary>
     public long PostcopyDuplicatePages { get; internal set; }
 
@@ -91,6 +94,7 @@ public sealed class DestinationStats
             json.WriteNumber("postcopy_ahead", PostcopyAheadPages);
             json.WriteNumber("postcopy_duplicate", PostcopyDuplicatePages);
             json.WriteNumber("discarded", Discarded);
+            json.WriteNumber("preempt_channel", PreemptChannelPages);
             json.WriteEndObject();
             json.WriteNumber("faults", Faults);
             json.WriteNumber("page_requests", PageRequests);

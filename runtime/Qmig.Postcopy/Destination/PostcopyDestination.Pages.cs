@@ -60,8 +60,7 @@ public sealed partial class PostcopyDestination
         if (_requestedAt.ContainsKey(key) || memory.States.Get((long)(offset / (ulong)memory.PageSize)) == PageMachine.State.Requested)
         {
             // A vCPU is waiting for exactly this page: place it now, ahead of any gathered run.
-            Stats.PostcopyDuplicatePages += memory.PlacePage(offset, page).PagesAlreadyPresent;
-            RecordPlaced(key);
+            RecordPlaced(key, memory.PlacePage(offset, page).PagesAlreadyPresent);
             return;
         }
 
@@ -84,18 +83,31 @@ public sealed partial class PostcopyDestination
             return;
         }
 
-        Stats.PostcopyDuplicatePages += _runBlock.PlaceRun(_runOffset, _run.AsSpan(0, _runLength)).PagesAlreadyPresent;
+        var alreadyPresent = _runBlock.PlaceRun(_runOffset, _run.AsSpan(0, _runLength)).PagesAlreadyPresent;
         var pageSize = (ulong)_runBlock.PageSize;
         for (var offset = _runOffset; offset < _runOffset + (ulong)_runLength; offset += pageSize)
         {
-            RecordPlaced(RequestKey(_runBlock, offset));
+            RecordPlaced(RequestKey(_runBlock, offset), offset == _runOffset ? alreadyPresent : 0);
         }
 
         _runLength = 0;
     }
 
-    /// <summary>Counts a placed postcopy page, with its fault-to-placed time when a fault was waiting for it.</summary>
-    private void RecordPlaced(long key)
+    /// <summary>
+    /// Counts a placed postcopy page, with its fault-to-placed time when a fault was waiting for it
+    /// (and <paramref name="alreadyPresent"/> pages its placement found there already). Both
+    /// channels place pages, so the counting is under one lock.
+    /// </summary>
+    private void RecordPlaced(long key, long alreadyPresent)
+    {
+        lock (_placementGate)
+        {
+            Stats.PostcopyDuplicatePages += alreadyPresent;
+            CountPlaced(key);
+        }
+    }
+
+    private void CountPlaced(long key)
     {
         var ahead = _requestedAhead.TryRemove(key, out _);
         if (_requestedAt.TryRemove(key, out var faultedAt))

@@ -121,6 +121,7 @@ public sealed partial class PostcopyDestination
             case MigCmd.PostcopyListen:
                 Move(PostcopyMachine.Trigger.Listen, "POSTCOPY_LISTEN");
                 StartFaultThread();
+                _listening.Set();
                 break;
             case MigCmd.PostcopyRun:
                 Move(PostcopyMachine.Trigger.Run, "POSTCOPY_RUN");

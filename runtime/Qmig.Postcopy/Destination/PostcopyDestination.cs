@@ -12,7 +12,8 @@ namespace Qmig.Postcopy.Destination;
 /// <summary>
 /// The destination of a postcopy migration from a real QEMU source: reads the main stream from the
 /// socket, answers on the same socket's return path, keeps guest RAM in userfaultfd-registered
-/// memory, runs stand-in vCPU threads after POSTCOPY_RUN and requests the pages they fault on.
+/// memory, runs stand-in vCPU threads after POSTCOPY_RUN and requests the pages they fault on; with
+/// postcopy-preempt, a second connection brings the requested pages (see <see cref="AttachPreemptChannel"/>).
 /// </summary>
 /// <remarks>
 /// One thread reads the socket and places pages: it is QEMU's listen thread from LISTEN on, so a
@@ -115,6 +116,7 @@ public sealed partial class PostcopyDestination : IDisposable
                 _position = reader.Position;
                 FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
+                ThrowIfPreemptChannelFailed();
                 if (status == OperationStatus.InvalidData)
                 {
                     throw Lost($"the stream is invalid: {reader.Error}");
@@ -146,6 +148,9 @@ public sealed partial class PostcopyDestination : IDisposable
             {
                 Finish();
             }
+
+            // The source closes its preempt channel once it has our SHUT.
+            StopPreemptChannel(TimeSpan.FromSeconds(10));
         }
         catch (DestinationException)
         {
@@ -186,8 +191,9 @@ public sealed partial class PostcopyDestination : IDisposable
     /// <summary>The stream has ended: stop the guest threads, check every page, and tell the source.</summary>
     private void Finish()
     {
+        DrainPreemptChannel();
         StopGuest();
-        var missing = _blocks.Sum(b => b.Memory.PageCount - b.Memory.States.CountByState().Received);
+        var missing = MissingPages();
         if (missing > 0)
         {
             if (_returnPathOpen)
@@ -217,6 +223,7 @@ public sealed partial class PostcopyDestination : IDisposable
         // Wakes guest threads blocked on pages that will never come, so they can see the stop.
         _memory.StopFaulting();
         JoinThreads();
+        StopPreemptChannel(TimeSpan.Zero);
     }
 
     private void StopGuest()
@@ -252,7 +259,7 @@ public sealed partial class PostcopyDestination : IDisposable
 
     private DestinationException Lost(string reason, Exception? inner = null)
     {
-        var outstanding = _blocks.Sum(b => b.Memory.PageCount - b.Memory.States.CountByState().Received);
+        var outstanding = MissingPages();
         var consequence = _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running
             ? $"{outstanding} pages of guest RAM existed only on the source: the guest is lost (postcopy cannot fall back)"
             : "postcopy had not started, so the source still holds the whole guest";
@@ -290,6 +297,7 @@ public sealed partial class PostcopyDestination : IDisposable
         _stop.Cancel();
         _memory.StopFaulting();
         JoinThreads();
+        StopPreemptChannel(TimeSpan.Zero);
         _memory.Dispose();
         _uffd.Dispose();
         _stop.Dispose();

@@ -18,22 +18,32 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
     private readonly string _work = Directory.CreateTempSubdirectory("qmig-receive-").FullName;
 
     [Theory]
-    [InlineData("7.2", 0)]
-    [InlineData("10.0", 0)]
-    [InlineData("7.2", 32)]
-    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream(string version, int requestAhead)
+    [InlineData("7.2", 0, false)]
+    [InlineData("10.0", 0, false)]
+    [InlineData("7.2", 32, false)]
+    [InlineData("7.2", 0, true)]
+    [InlineData("10.0", 0, true)]
+    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream(string version, int requestAhead, bool preempt)
     {
         var qemu = QemuBuild.ByVersion(version);
         var outMig = Path.Combine(_work, "out.mig");
         var statsPath = Path.Combine(_work, "stats.json");
         var returnPath = Path.Combine(_work, "return-path.bin");
-        using var receiver = new ReceiverProcess("-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", "sequential", "--request-ahead", requestAhead.ToString(CultureInfo.InvariantCulture));
+        string[] preemptOption = preempt ? ["--postcopy-preempt"] : [];
+        using var receiver = new ReceiverProcess(["-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", "sequential",
+            "--request-ahead", requestAhead.ToString(CultureInfo.InvariantCulture), .. preemptOption]);
         uint counterAtSource;
         byte[] sourceRam;
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
         {
             source.WaitGuestRunning();
-            source.Qmp.Execute("migrate-set-capabilities", new { capabilities = new[] { new { capability = "postcopy-ram", state = true } } });
+            var capabilities = new List<object> { new { capability = "postcopy-ram", state = true } };
+            if (preempt)
+            {
+                capabilities.Add(new { capability = "postcopy-preempt", state = true });
+            }
+
+            source.Qmp.Execute("migrate-set-capabilities", new { capabilities });
             // Precopy is slow enough to still be running when postcopy starts; the guest dirties
             // 128 pages all the time, so postcopy has pages to fault on. Postcopy at 1 MiB/s takes
             // about half a second for them: unthrottled, the background sender can deliver all of
@@ -56,6 +66,8 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(stats.ToJsonString());
         Assert.True(stats["faults"]!.GetValue<long>() > 0, "the guest threads never faulted: postcopy was not exercised");
         Assert.True(stats["vcpu_stall_us"]!["count"]!.GetValue<long>() > 0, "the stand-in vCPUs faulted but timed no stall: " + stats.ToJsonString());
+        var preemptPages = stats["pages"]!["preempt_channel"]!.GetValue<long>();
+        Assert.True(preempt ? preemptPages > 0 : preemptPages == 0, $"{preemptPages} pages came on the preempt channel (postcopy-preempt {preempt})");
 
         // The return path we sent, read back with our own reader.
         var (rpExit, rpJson, rpError) = QmigProcess.Run("stats", "--return-path", "--format", "json", returnPath);
@@ -110,16 +122,25 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"guest sweep counter: source stopped at {counterAtSource}, the loaded guest is at {counter}");
     }
 
-    [Fact]
-    public void KillingTheSourceDuringPostcopyFailsFastAndLeavesNoStream()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KillingTheSourceDuringPostcopyFailsFastAndLeavesNoStream(bool preempt)
     {
         var qemu = QemuBuild.Debian72;
         var outMig = Path.Combine(_work, "out.mig");
-        using var receiver = new ReceiverProcess("-o", outMig, "--touch", "random");
+        string[] preemptOption = preempt ? ["--postcopy-preempt"] : [];
+        using var receiver = new ReceiverProcess(["-o", outMig, "--touch", "random", .. preemptOption]);
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
         {
             source.WaitGuestRunning();
-            source.Qmp.Execute("migrate-set-capabilities", new { capabilities = new[] { new { capability = "postcopy-ram", state = true } } });
+            var capabilities = new List<object> { new { capability = "postcopy-ram", state = true } };
+            if (preempt)
+            {
+                capabilities.Add(new { capability = "postcopy-preempt", state = true });
+            }
+
+            source.Qmp.Execute("migrate-set-capabilities", new { capabilities });
             // Postcopy crawls at 8 KiB/s, so it is still going when the source dies.
             source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1, ["max-postcopy-bandwidth"] = 8192 });
             source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}" });

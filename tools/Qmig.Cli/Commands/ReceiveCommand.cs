@@ -28,21 +28,23 @@ public static class ReceiveCommand
                 r.AddError("--request-ahead must be between 0 and 4096 pages");
             }
         });
+        var postcopyPreempt = new Option<bool>("--postcopy-preempt") { Description = "Accept the source's second connection as its postcopy-preempt channel (QEMU capability postcopy-preempt on both sides)" };
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, faults, fault-to-placed latency, bytes and time per postcopy state as JSON" };
         var returnPathLog = new Option<FileInfo?>("--return-path-log") { Description = "Also write every return-path byte sent to this file (read it with --return-path)" };
-        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, stats, returnPathLog };
+        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, stats, returnPathLog };
         command.SetAction(result => Cli.Guard(() => Run(
             result.GetValue(listen)!,
             result.GetValue(output)!,
             Enum.Parse<TouchWorkload>(result.GetValue(touch)!, ignoreCase: true),
             result.GetValue(threads),
             result.GetValue(requestAhead),
+            result.GetValue(postcopyPreempt),
             result.GetValue(stats),
             result.GetValue(returnPathLog))));
         return command;
     }
 
-    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, FileInfo? statsFile, FileInfo? returnPathLogFile)
+    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, FileInfo? statsFile, FileInfo? returnPathLogFile)
     {
         if (!TryParseEndpoint(listen, out var endpoint))
         {
@@ -69,12 +71,17 @@ public static class ReceiveCommand
             {
                 using (var listener = new TcpListener(endpoint))
                 {
-                    listener.Start(1);
+                    listener.Start(2);
                     Console.Error.WriteLine($"qmig: listening on tcp:{listener.LocalEndpoint}");
                     using var connection = listener.AcceptSocket();
-                    listener.Stop();
                     connection.NoDelay = true;
                     Console.Error.WriteLine($"qmig: source connected from {connection.RemoteEndPoint}");
+                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination) : null;
+                    if (preempt is null)
+                    {
+                        listener.Stop();
+                    }
+
                     destination.Receive(connection);
                 }
 

@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Qmig.Wire;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Postcopy.Destination;
+
+/// <summary>
+/// The postcopy-preempt channel (QEMU 7.1+, capability <c>postcopy-preempt</c>): a second connection
+/// from the source on which it sends the pages our vCPUs asked for, as bare RAM records, so that they
+/// never wait behind background pages queued on the main channel. 7.x ends it with EOS.
+/// </summary>
+public sealed partial class PostcopyDestination
+{
+    /// <summary>How long the end of the main stream waits for requested pages still in flight on the preempt channel.</summary>
+    private static readonly TimeSpan PreemptDrainTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ManualResetEventSlim _listening = new();
+    private readonly Lock _placementGate = new();
+    private Socket? _preemptChannel;
+    private Thread? _preemptThread;
+    private Exception? _preemptError;
+    private long _preemptBytes;
+
+    /// <summary>
+    /// Reads <paramref name="channel"/> as the migration's postcopy-preempt channel on a thread of
+    /// its own, placing each page the moment its record is parsed. Call it when the source opens its
+    /// second connection (QEMU opens it right after the main one, before sending anything on either).
+    /// </summary>
+    public void AttachPreemptChannel(Socket channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        if (Interlocked.CompareExchange(ref _preemptChannel, channel, null) is not null)
+        {
+            throw new InvalidOperationException("a preempt channel is already attached");
+        }
+
+        channel.NoDelay = true;
+        _preemptThread = new Thread(RunPreemptChannel) { IsBackground = true, Name = "qmig preempt channel" };
+        _preemptThread.Start();
+        _options.Log?.WriteLine($"postcopy-preempt channel from {channel.RemoteEndPoint}");
+    }
+
+    private void RunPreemptChannel()
+    {
+        var channel = _preemptChannel!;
+        var buffer = new byte[1 << 20];
+        int start = 0, end = 0;
+        var final = false;
+        MigrationStreamReader? reader = null;
+        var visitor = new PreemptVisitor(this);
+        try
+        {
+            while (true)
+            {
+                if (!final)
+                {
+                    if (end == buffer.Length)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        start = 0;
+                    }
+
+                    var received = channel.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+                    final = received == 0;
+                    end += received;
+                    Interlocked.Add(ref _preemptBytes, received);
+                }
+
+                if (reader is null)
+                {
+                    if (end == start && final)
+                    {
+                        return;
+                    }
+
+                    // Pages come on this channel only in postcopy, and LISTEN follows the block list, so
+                    // once LISTEN has been read the blocks its records address are all known.
+                    WaitHandle.WaitAny([_listening.WaitHandle, _stop.Token.WaitHandle]);
+                    if (_stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    reader = new MigrationStreamReader(new MigrationReaderOptions
+                    {
+                        PreemptChannelBlocks = _blocks.Select(b => b.Wire).ToArray(),
+                        TargetPageSize = Environment.SystemPageSize,
+                    });
+                }
+
+                var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
+                var status = reader.Read(ref sequence, final, ref visitor);
+                start = end - (int)sequence.Length;
+                if (status == OperationStatus.InvalidData)
+                {
+                    throw Lost($"the preempt channel is invalid: {reader.Error}");
+                }
+
+                if (status == OperationStatus.Done)
+                {
+                    return;
+                }
+
+                if (final)
+                {
+                    throw Lost("the source closed the preempt channel in the middle of a page");
+                }
+            }
+        }
+        catch (Exception e) when (!_stop.IsCancellationRequested)
+        {
+            _preemptError = e;
+        }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+            // Stopping closed the socket under the read.
+        }
+    }
+
+    /// <summary>A page from the preempt channel: someone asked for it, so it goes in at once.</summary>
+    private void OnPreemptPage(in RecordInfo record, in RamRecord ram, RamBlock? block)
+    {
+        if (!ram.IsPage && !ram.IsZero)
+        {
+            if ((ram.Flags & RamSaveFlag.Eos) != 0)
+            {
+                return;
+            }
+
+            throw Lost($"RAM record {ram.Flags} at offset {record.Offset} of the preempt channel is not supported");
+        }
+
+        var memory = _blocks[block!.Index].Memory;
+        if (ram.IsZero && ram.Fill != 0)
+        {
+            throw Lost($"a zero-page record at offset {record.Offset} of the preempt channel fills with 0x{ram.Fill:x2}; QEMU only sends 0");
+        }
+
+        var placement = memory.PlacePage(ram.Offset, ram.IsPage ? ram.Page : ZeroPage);
+        RecordPlaced(RequestKey(memory, ram.Offset), placement.PagesAlreadyPresent);
+        lock (_placementGate)
+        {
+            Stats.PreemptChannelPages++;
+        }
+    }
+
+    /// <summary>
+    /// At the end of the main stream, requested pages may still be on their way on the preempt
+    /// channel (the source wrote them before its EOF, but they are read by another thread): wait
+    /// until every page is here, the channel has ended, or the drain timeout has passed.
+    /// </summary>
+    private void DrainPreemptChannel()
+    {
+        if (_preemptThread is null)
+        {
+            return;
+        }
+
+        var deadline = DateTime.UtcNow + PreemptDrainTimeout;
+        while (_preemptThread.IsAlive && MissingPages() > 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(1);
+        }
+
+        ThrowIfPreemptChannelFailed();
+    }
+
+    private void ThrowIfPreemptChannelFailed()
+    {
+        if (_preemptError is { } error)
+        {
+            throw error as DestinationException ?? Lost($"the preempt channel failed: {error.Message}", error);
+        }
+    }
+
+    /// <summary>Closes the preempt channel (which ends its read) and waits for its thread.</summary>
+    private void StopPreemptChannel(TimeSpan grace)
+    {
+        if (_preemptThread is null)
+        {
+            return;
+        }
+
+        if (!_preemptThread.Join(grace))
+        {
+            _preemptChannel!.Dispose();
+            _preemptThread.Join();
+        }
+
+        Stats.BytesReceived += Interlocked.Exchange(ref _preemptBytes, 0);
+    }
+
+    private long MissingPages() => _blocks.Sum(b => b.Memory.PageCount - b.Memory.States.CountByState().Received);
+
+    /// <summary>Hands the preempt channel's records to the destination; only RAM records may come.</summary>
+    private sealed class PreemptVisitor(PostcopyDestination destination) : IMigrationVisitor
+    {
+        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination.OnPreemptPage(record, ram, block);
+
+        public void OnFileHeader(in RecordInfo record, uint version) => throw Unexpected(record);
+
+        public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName) => throw Unexpected(record);
+
+        public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body) => throw Unexpected(record);
+
+        public void OnSectionHeader(in RecordInfo record, SectionInfo section) => throw Unexpected(record);
+
+        public void OnRamBlock(in RecordInfo record, RamBlock block) => throw Unexpected(record);
+
+        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) => throw Unexpected(record);
+
+        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap) => throw Unexpected(record);
+
+        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => throw Unexpected(record);
+
+        public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) => throw Unexpected(record);
+
+        public void OnSectionFooter(in RecordInfo record, SectionInfo section) => throw Unexpected(record);
+
+        public void OnCommand(in RecordInfo record, in Command command) => throw Unexpected(record);
+
+        public void OnEndOfSections(in RecordInfo record) => throw Unexpected(record);
+
+        public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json) => throw Unexpected(record);
+
+        private DestinationException Unexpected(in RecordInfo record) =>
+            destination.Lost($"{record.Kind} at offset {record.Offset} of the preempt channel, which carries only RAM records");
+    }
+}
