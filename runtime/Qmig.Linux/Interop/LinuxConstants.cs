@@ -24,6 +24,10 @@ internal static class LinuxConstants
 
     // sys/mman.h (memfd_create)
     public const uint MFD_CLOEXEC = 0x1;
+    public const uint MFD_HUGETLB = 0x4;
+
+    /// <summary>With MFD_HUGETLB, log2 of the huge page size goes in the flag bits from here up.</summary>
+    public const int MFD_HUGE_SHIFT = 26;
 
     // sys/eventfd.h
     public const int EFD_NONBLOCK = 0x800;

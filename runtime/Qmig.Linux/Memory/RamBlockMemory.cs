@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using Qmig.Linux.Interop;
 using Qmig.Linux.Pages;
@@ -90,14 +91,25 @@ public sealed unsafe class RamBlockMemory : IDisposable
             throw new ArgumentException("the length is a non-zero multiple of the page size", nameof(length));
         }
 
+        if (options.HugeTlb && (!options.MemfdBacked || pageSize < (2 << 20)))
+        {
+            throw new ArgumentException("huge pages need a memfd-backed block whose page size is a huge page size (2 MiB or more)", nameof(options));
+        }
+
         SafeFileDescriptor? memfd = null;
         void* address;
         if (options.MemfdBacked)
         {
-            int fd = Libc.MemfdCreate("qmig:" + name, LinuxConstants.MFD_CLOEXEC);
+            uint flags = LinuxConstants.MFD_CLOEXEC;
+            if (options.HugeTlb)
+            {
+                flags |= LinuxConstants.MFD_HUGETLB | ((uint)BitOperations.Log2((uint)pageSize) << LinuxConstants.MFD_HUGE_SHIFT);
+            }
+
+            int fd = Libc.MemfdCreate("qmig:" + name, flags);
             if (fd < 0)
             {
-                throw Failure("memfd_create", length);
+                throw options.HugeTlb ? HugePageFailure("memfd_create(MFD_HUGETLB)", pageSize) : Failure("memfd_create", length);
             }
 
             memfd = new SafeFileDescriptor(fd);
@@ -123,7 +135,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
 
         if (address == Libc.MapFailed)
         {
-            var error = Failure("mmap", length);
+            var error = options.HugeTlb ? HugePageFailure("mmap", pageSize) : Failure("mmap", length);
             memfd?.Dispose();
             throw error;
         }
@@ -236,12 +248,20 @@ public sealed unsafe class RamBlockMemory : IDisposable
     /// UFFDIO_COPY cannot do (it refuses a present page with EEXIST). A page in the memfd's page cache
     /// is present to the mapping, so it does not fault; the page moves to received.
     /// </summary>
+    /// <remarks>
+    /// With huge pages a precopy store is one target page of a larger page. The first store into a
+    /// huge page puts the whole huge page into the memfd's page cache, so from then on the registered
+    /// mapping does not fault on any of it: the page counts as received ("received ⇒ present"), and
+    /// the rest of its target pages follow in the same precopy pass. A huge page that is dirty at
+    /// the end is discarded whole before postcopy (QEMU aligns discards to host pages).
+    /// </remarks>
     public void StoreUnregistered(ulong offset, ReadOnlySpan<byte> data)
     {
-        CheckRange(offset, (ulong)data.Length);
+        CheckBounds(offset, (ulong)data.Length);
         data.CopyTo(AliasOf(offset, data.Length));
         long first = (long)(offset / (ulong)PageSize);
-        for (long page = first; page < first + (data.Length / PageSize); page++)
+        long end = (long)((offset + (ulong)data.Length + (ulong)PageSize - 1) / (ulong)PageSize);
+        for (long page = first; page < end; page++)
         {
             _ = States.TryApply(page, PageMachine.Trigger.Place);
         }
@@ -253,7 +273,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
     /// </summary>
     public void ReadUnregistered(ulong offset, Span<byte> destination)
     {
-        CheckRange(offset, (ulong)destination.Length);
+        CheckBounds(offset, (ulong)destination.Length);
         AliasOf(offset, destination.Length).CopyTo(destination);
     }
 
@@ -394,6 +414,24 @@ public sealed unsafe class RamBlockMemory : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(offset), $"[0x{offset:X}, +0x{length:X}) is not a page-aligned range inside block '{Name}' (0x{Length:X} bytes, pages of 0x{PageSize:X})");
         }
+    }
+
+    /// <summary>Any range inside the block, for the plain copies through the unregistered alias.</summary>
+    private void CheckBounds(ulong offset, ulong length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (offset > Length || length > Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[0x{offset:X}, +0x{length:X}) is outside block '{Name}' (0x{Length:X} bytes)");
+        }
+    }
+
+    private static UserfaultfdException HugePageFailure(string operation, int pageSize)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return new UserfaultfdException(operation, errno,
+            $"{operation} for {pageSize >> 20} MiB pages failed with {Errno.Name(errno)}: {Marshal.GetPInvokeErrorMessage(errno)}; " +
+            $"the kernel needs huge pages of that size reserved: /sys/kernel/mm/hugepages/hugepages-{pageSize >> 10}kB/nr_hugepages (as root).");
     }
 
     private static UserfaultfdException Failure(string operation, ulong length)
