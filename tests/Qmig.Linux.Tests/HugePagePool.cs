@@ -4,7 +4,8 @@ namespace Qmig.Linux.Tests;
 /// Makes sure the kernel's pool of 2 MiB huge pages has enough free pages for a test, raising
 /// /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages when it must (as root, as the tests run
 /// in CI). Grown pools are left as they are: shrinking them under another test would pull pages
-/// from under it. A pool that cannot grow fails the test with the kernel's numbers.
+/// from under it. A pool that cannot grow fails the test with the kernel's numbers. Linked into
+/// every test project that needs huge pages, hence no xunit here.
 /// </summary>
 internal static class HugePagePool
 {
@@ -15,7 +16,11 @@ internal static class HugePagePool
     {
         lock (Gate)
         {
-            Assert.True(Directory.Exists(Pool), $"{Pool} does not exist: this kernel has no 2 MiB huge pages");
+            if (!Directory.Exists(Pool))
+            {
+                throw new InvalidOperationException($"{Pool} does not exist: this kernel has no 2 MiB huge pages");
+            }
+
             var free = Read("free_hugepages");
             if (free >= freePages)
             {
@@ -29,11 +34,14 @@ internal static class HugePagePool
             }
             catch (UnauthorizedAccessException e)
             {
-                Assert.Fail($"the test needs {freePages} free 2 MiB huge pages and only {free} are free; raising {Pool}/nr_hugepages needs root: {e.Message}");
+                throw new InvalidOperationException($"the test needs {freePages} free 2 MiB huge pages and only {free} are free; raising {Pool}/nr_hugepages needs root: {e.Message}", e);
             }
 
             var nowFree = Read("free_hugepages");
-            Assert.True(nowFree >= freePages, $"the test needs {freePages} free 2 MiB huge pages; the kernel gave {nowFree} (memory too fragmented?)");
+            if (nowFree < freePages)
+            {
+                throw new InvalidOperationException($"the test needs {freePages} free 2 MiB huge pages; the kernel gave {nowFree} (memory too fragmented?)");
+            }
         }
     }
 

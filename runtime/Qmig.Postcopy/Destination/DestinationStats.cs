@@ -20,7 +20,7 @@ public sealed class DestinationStats
     /// <summary>Pages added to page requests by <see cref="DestinationOptions.RequestAhead"/>.</summary>
     public long PagesRequestedAhead { get; internal set; }
 
-    /// <summary>Postcopy pages that came on the postcopy-preempt channel (also counted by phase above).</summary>
+    /// <summary>Target pages that came on the postcopy-preempt channel (the phases above count host pages).</summary>
     public long PreemptChannelPages { get; internal set; }
 
     /// <summary>Postcopy pages that arrived when already placed: a request raced the background sender.</summary>
@@ -49,7 +49,8 @@ public sealed class DestinationStats
     /// <summary>
     /// Microseconds each stand-in vCPU read took when it took longer than 10 µs: the stall as the
     /// vCPU sees it, from its access to its resumption (fault delivery, request, reply, placement,
-    /// wake), comparable to QEMU's postcopy-vcpu-blocktime.
+    /// wake), comparable to QEMU's postcopy-vcpu-blocktime; it also holds the first touches of
+    /// pages that arrived in precopy (the kernel maps them then) and reads that lost their CPU.
     /// </summary>
     public List<double> VcpuStallMicroseconds { get; } = [];
 

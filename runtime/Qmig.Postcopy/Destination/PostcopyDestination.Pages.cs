@@ -15,6 +15,8 @@ public sealed partial class PostcopyDestination
     private static readonly byte[] ZeroPage = new byte[Environment.SystemPageSize];
 
     private readonly byte[] _run = GC.AllocateArray<byte>(BackgroundRunBytes, pinned: true);
+    private readonly HugePageAssembly _mainAssembly = new();
+    private readonly HugePageAssembly _preemptAssembly = new();
     private RamBlockMemory? _runBlock;
     private ulong _runOffset;
     private int _runLength;
@@ -56,6 +58,12 @@ public sealed partial class PostcopyDestination
             return;
         }
 
+        if (memory.PageSize != page.Length)
+        {
+            PlaceHugePagePiece(_mainAssembly, memory, offset, page, record.Offset);
+            return;
+        }
+
         var key = RequestKey(memory, offset);
         if (_requestedAt.ContainsKey(key) || memory.States.Get((long)(offset / (ulong)memory.PageSize)) == PageMachine.State.Requested)
         {
@@ -73,6 +81,27 @@ public sealed partial class PostcopyDestination
 
         page.CopyTo(_run.AsSpan(_runLength));
         _runLength += page.Length;
+    }
+
+    /// <summary>
+    /// A target page of a huge-page block in postcopy: gathered with the rest of its huge page,
+    /// which is placed (one UFFDIO_COPY, waking whoever faulted on it) when its last target page is
+    /// here. A whole huge page is already a large batch, so background and requested huge pages go
+    /// the same way.
+    /// </summary>
+    private void PlaceHugePagePiece(HugePageAssembly assembly, RamBlockMemory memory, ulong offset, ReadOnlySpan<byte> page, long recordOffset)
+    {
+        if (!assembly.Add(memory, offset, page, out var start, out var hugePage, out var error))
+        {
+            if (error is not null)
+            {
+                throw Lost($"{error} (record at offset {recordOffset})");
+            }
+
+            return;
+        }
+
+        RecordPlaced(RequestKey(memory, start), memory.PlaceRun(start, hugePage).PagesAlreadyPresent);
     }
 
     /// <summary>Places the gathered background run; called whenever the socket has nothing more ready.</summary>
@@ -245,8 +274,9 @@ public sealed partial class PostcopyDestination
     }
 
     /// <summary>
-    /// A read of a resident page takes well under a microsecond; one that takes longer than this
-    /// waited for a fault to be resolved (or, rarely, lost its CPU to another thread).
+    /// A read of a mapped page takes well under a microsecond; one that takes longer than this
+    /// waited for a userfault to be resolved, or for the kernel to map a page the memfd already
+    /// held (the first touch of a precopy page), or lost its CPU to another thread.
     /// </summary>
     private static readonly long StallTicks = Stopwatch.Frequency / 100_000;
 

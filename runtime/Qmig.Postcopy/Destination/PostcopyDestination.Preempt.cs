@@ -138,12 +138,20 @@ public sealed partial class PostcopyDestination
             throw Lost($"a zero-page record at offset {record.Offset} of the preempt channel fills with 0x{ram.Fill:x2}; QEMU only sends 0");
         }
 
-        var placement = memory.PlacePage(ram.Offset, ram.IsPage ? ram.Page : ZeroPage);
-        RecordPlaced(RequestKey(memory, ram.Offset), placement.PagesAlreadyPresent);
         lock (_placementGate)
         {
             Stats.PreemptChannelPages++;
         }
+
+        var page = ram.IsPage ? ram.Page : ZeroPage;
+        if (memory.PageSize != page.Length)
+        {
+            PlaceHugePagePiece(_preemptAssembly, memory, ram.Offset, page, record.Offset);
+            return;
+        }
+
+        var placement = memory.PlacePage(ram.Offset, page);
+        RecordPlaced(RequestKey(memory, ram.Offset), placement.PagesAlreadyPresent);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Qmig.Linux;
 using Qmig.Linux.Memory;
 using Qmig.Wire;
 using Qmig.Wire.Machines;
@@ -75,9 +76,13 @@ public sealed partial class PostcopyDestination
             throw Lost($"RAM block {block} carries a region address (x-ignore-shared), which is not supported");
         }
 
-        if (block.PageSize is ulong pageSize && pageSize != (ulong)Environment.SystemPageSize)
+        // QEMU lists a block's page size only when it differs from the host's: a hugetlbfs-backed
+        // block, which gets huge pages here too (the kernel's pool must have them).
+        var pageSize = block.PageSize ?? (ulong)Environment.SystemPageSize;
+        var hugePages = pageSize != (ulong)Environment.SystemPageSize;
+        if (hugePages && pageSize is not ((ulong)2 << 20 or (ulong)1 << 30))
         {
-            throw Lost($"RAM block {block} uses {pageSize}-byte pages; only host-page-size blocks are supported");
+            throw Lost($"RAM block {block} uses {pageSize}-byte pages; supported are the host page size and 2 MiB or 1 GiB huge pages");
         }
 
         if (block.Index != _blocks.Count)
@@ -85,7 +90,16 @@ public sealed partial class PostcopyDestination
             throw Lost($"RAM block {block} is announced a second time");
         }
 
-        var memory = _memory.AddBlock(block.Name, block.UsedLength, new RamBlockOptions { MemfdBacked = true });
+        RamBlockMemory memory;
+        try
+        {
+            memory = _memory.AddBlock(block.Name, block.UsedLength, new RamBlockOptions { MemfdBacked = true, HugeTlb = hugePages, PageSize = (int)pageSize });
+        }
+        catch (UserfaultfdException e) when (hugePages)
+        {
+            throw Lost($"RAM block {block} needs {block.UsedLength / pageSize} huge pages of {pageSize >> 20} MiB: {e.Message}", e);
+        }
+
         _blocks.Add((block, memory));
     }
 

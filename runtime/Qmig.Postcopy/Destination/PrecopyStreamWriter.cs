@@ -37,9 +37,10 @@ public static class PrecopyStreamWriter
                 {
                     var length = (int)Math.Min(Chunk, block.Length - offset);
                     block.ReadUnregistered(offset, pages.AsSpan(0, length));
-                    for (var at = 0; at < length; at += block.PageSize)
+                    // Target pages, whatever the block's host page size: a huge page goes out as 512 records.
+                    for (var at = 0; at < length; at += writer.TargetPageSize)
                     {
-                        var page = pages.AsSpan(at, block.PageSize);
+                        var page = pages.AsSpan(at, writer.TargetPageSize);
                         if (page.ContainsAnyExcept((byte)0))
                         {
                             writer.RamPage(name, offset + (ulong)at, page);

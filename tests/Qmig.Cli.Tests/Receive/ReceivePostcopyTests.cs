@@ -18,14 +18,24 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
     private readonly string _work = Directory.CreateTempSubdirectory("qmig-receive-").FullName;
 
     [Theory]
-    [InlineData("7.2", 0, false)]
-    [InlineData("10.0", 0, false)]
-    [InlineData("7.2", 32, false)]
-    [InlineData("7.2", 0, true)]
-    [InlineData("10.0", 0, true)]
-    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream(string version, int requestAhead, bool preempt)
+    [InlineData("7.2", 0, false, false)]
+    [InlineData("10.0", 0, false, false)]
+    [InlineData("7.2", 32, false, false)]
+    [InlineData("7.2", 0, true, false)]
+    [InlineData("10.0", 0, true, false)]
+    [InlineData("7.2", 0, false, true)]
+    [InlineData("10.0", 0, true, true)]
+    public void ARealQemuMigratesIntoUsWithPostcopyAndTheGuestRunsOnFromOurStream(string version, int requestAhead, bool preempt, bool hugePages)
     {
         var qemu = QemuBuild.ByVersion(version);
+        // Guest RAM on 2 MiB huge pages (a memfd from the hugetlb pool), as a production VM on
+        // hugetlbfs: the source, qmig and the QEMU that loads OUT.mig each need 16 of them.
+        string[] memory = hugePages ? ["-object", "memory-backend-memfd,id=pc.ram,size=32M,hugetlb=on,hugetlbsize=2M", "-machine", "memory-backend=pc.ram"] : [];
+        if (hugePages)
+        {
+            Qmig.Linux.Tests.HugePagePool.Ensure(48);
+        }
+
         var outMig = Path.Combine(_work, "out.mig");
         var statsPath = Path.Combine(_work, "stats.json");
         var returnPath = Path.Combine(_work, "return-path.bin");
@@ -34,7 +44,7 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
             "--request-ahead", requestAhead.ToString(CultureInfo.InvariantCulture), .. preemptOption]);
         uint counterAtSource;
         byte[] sourceRam;
-        using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
+        using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source"), memory))
         {
             source.WaitGuestRunning();
             var capabilities = new List<object> { new { capability = "postcopy-ram", state = true } };
@@ -81,7 +91,8 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
             .Select(line => Convert.ToUInt64(line[(line.LastIndexOf("length=0x", StringComparison.Ordinal) + 9)..].Trim(), 16)).ToArray();
         if (requestAhead == 0)
         {
-            Assert.All(requestLengths, length => Assert.Equal(4096UL, length));
+            // One host page per request: a huge page where the guest's RAM is on huge pages.
+            Assert.All(requestLengths, length => Assert.Equal(hugePages ? 2UL << 20 : 4096UL, length));
             Assert.Equal(0, stats["pages_requested_ahead"]!.GetValue<long>());
         }
         else
@@ -103,7 +114,7 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         AssertSameMemory(sourceRam, ourRam, "qmig extract of OUT.mig (pc.ram)", skip: (0xa0000, 0xc0000));
 
         // OUT.mig into a fresh QEMU: the same memory, and the guest carries on.
-        using var loaded = new QemuGuest(qemu, _work, "loaded", GuestDisk("loaded"), "-incoming", "defer", "-S");
+        using var loaded = new QemuGuest(qemu, _work, "loaded", GuestDisk("loaded"), [.. memory, "-incoming", "defer", "-S"]);
         loaded.Qmp.Execute("migrate-incoming", new { uri = $"exec:cat {outMig}" });
         loaded.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "loading OUT.mig");
         AssertSameMemory(sourceRam, loaded.SaveMemory(Path.Combine(_work, "loaded.ram")), "the QEMU that loaded OUT.mig", skip: (0, 0));
