@@ -45,7 +45,12 @@ public sealed class StreamExtraction
 
     public int PageSize { get; }
 
-    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory)
+    /// <param name="preemptChannel">
+    /// The postcopy-preempt channel of the same migration, or null. Its pages are applied after the
+    /// whole main stream: each page goes once in postcopy, on one channel or the other, and after the
+    /// precopy pages it replaces, so the order within the two channels is all that matters.
+    /// </param>
+    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory, InputFile? preemptChannel = null)
     {
         var given = file.FindVmDescription(vmdescPath);
         var options = new MigrationReaderOptions
@@ -59,7 +64,14 @@ public sealed class StreamExtraction
         using (var set = new RamImageSet(ramDirectory, options.TargetPageSize))
         {
             var visitor = new ExtractVisitor(set, extracted);
-            code = StreamRun.Execute(file, options, ref visitor, out _);
+            code = StreamRun.Execute(file, options, ref visitor, out var reader);
+            if (preemptChannel is not null && code == ExitCodes.Ok)
+            {
+                var preemptOptions = new MigrationReaderOptions { TargetPageSize = reader.TargetPageSize, PreemptChannelBlocks = reader.Blocks.ToArray() };
+                var preemptVisitor = new ExtractVisitor(set, new ExtractResult());
+                code = StreamRun.Execute(preemptChannel, preemptOptions, ref preemptVisitor, out _);
+            }
+
             images = set.Files.ToList();
         }
 

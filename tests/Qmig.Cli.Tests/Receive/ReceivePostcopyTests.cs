@@ -189,9 +189,12 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private string GuestDisk(string name)
+    private string GuestDisk(string name) => AssembleGuest(_work, name);
+
+    /// <summary>The dirty guest assembled with nasm into a raw disk image in <paramref name="work"/>.</summary>
+    internal static string AssembleGuest(string work, string name)
     {
-        var disk = Path.Combine(_work, name + ".img");
+        var disk = Path.Combine(work, name + ".img");
         var source = Path.Combine(AppContext.BaseDirectory, "fixtures", "dirty-guest.asm");
         using var nasm = Process.Start(new ProcessStartInfo("nasm", ["-f", "bin", "-o", disk, source]) { RedirectStandardError = true })
             ?? throw new InvalidOperationException("could not start nasm (test.sh installs it)");

@@ -17,14 +17,18 @@ public static class ExtractCommand
         var output = new Option<string>("--output", "-o") { Description = "Directory to write into (created if missing)", Required = true };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
+        var preempt = new Option<string?>("--preempt")
+        {
+            Description = "The postcopy-preempt channel captured beside FILE (bare RAM records): its pages are applied after the main stream's",
+        };
         var command = new Command("extract",
             "Write the RAM images, desc.json and state.json (as analyze-migration.py -x does) of a stream. " +
             "Without a vmdesc (none in the stream, no --vmdesc) only the RAM images are written and the exit code is 2.")
         {
-            input, output, vmdesc, pageSize,
+            input, output, vmdesc, pageSize, preempt,
         };
         command.SetAction(result => Cli.Guard(() =>
-            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error)));
+            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error, result.GetValue(preempt))));
         return command;
     }
 
@@ -33,11 +37,12 @@ public static class ExtractCommand
     /// device body does not match its vmdesc (state.json is still written, that device partly);
     /// else 2 when there is no vmdesc at all (RAM images only); else 0.
     /// </summary>
-    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors)
+    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null)
     {
         using var file = InputFile.Open(inputPath);
+        using var preempt = preemptPath is null ? null : InputFile.Open(preemptPath);
         Directory.CreateDirectory(directory);
-        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"));
+        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"), preempt);
         var code = extraction.ReaderExitCode;
         if (extraction.DescriptionProblem is { } problem)
         {
