@@ -31,4 +31,41 @@ public static class CommonOptions
         Description = "Target page size in bytes when the stream does not say (default 4096)",
         DefaultValueFactory = _ => 4096,
     };
+
+    /// <summary>
+    /// <c>--offset N</c>: where the stream begins in the file, as QEMU's <c>file:PATH,offset=N</c>
+    /// takes it (decimal, 0x hex, or with a K/M/G suffix).
+    /// </summary>
+    public static Option<long> Offset() => new("--offset")
+    {
+        Description = "Where the migration stream begins in the file (QEMU's file:PATH,offset=N; e.g. after a libvirt save header): decimal, 0x hex or K/M/G",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (TryParseSize(text, out var value))
+            {
+                return value;
+            }
+
+            result.AddError($"--offset wants a byte count such as 65536, 0x10000 or 64K, not '{text}'");
+            return 0;
+        },
+    };
+
+    private static bool TryParseSize(string text, out long value)
+    {
+        value = 0;
+        var shift = text.Length > 0 ? char.ToUpperInvariant(text[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, _ => 0 } : 0;
+        var digits = shift > 0 ? text[..^1] : text;
+        var parsed = digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? long.TryParse(digits[2..], System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out value)
+            : long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value);
+        if (!parsed || value < 0 || value > (long.MaxValue >> shift))
+        {
+            return false;
+        }
+
+        value <<= shift;
+        return true;
+    }
 }

@@ -5,11 +5,12 @@ namespace Qmig.Cli;
 /// <summary>A stream named on the command line: a file, or '-' for standard input.</summary>
 public sealed class InputFile : IDisposable
 {
-    private InputFile(string name, Stream stream, long? length)
+    private InputFile(string name, Stream stream, long? length, long startOffset)
     {
         Name = name;
         Stream = stream;
         Length = length;
+        StartOffset = startOffset;
     }
 
     public string Name { get; }
@@ -18,19 +19,48 @@ public sealed class InputFile : IDisposable
 
     public long? Length { get; }
 
+    /// <summary>Where the migration stream begins (<c>--offset</c>); the input is positioned there.</summary>
+    public long StartOffset { get; }
+
     public bool IsFile => Name != "<stdin>";
 
     public void Dispose() => Stream.Dispose();
 
-    public static InputFile Open(string name)
+    /// <summary>Opens <paramref name="name"/> positioned at <paramref name="startOffset"/> (standard input skips that many bytes).</summary>
+    public static InputFile Open(string name, long startOffset = 0)
     {
         if (name == "-")
         {
-            return new InputFile("<stdin>", Console.OpenStandardInput(1 << 20), null);
+            var stdin = Console.OpenStandardInput(1 << 20);
+            Skip(stdin, startOffset);
+            return new InputFile("<stdin>", stdin, null, startOffset);
         }
 
         var stream = new FileStream(name, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        return new InputFile(name, stream, stream.Length);
+        var length = stream.Length;
+        if (startOffset > length)
+        {
+            stream.Dispose();
+            throw new IOException($"{name}: --offset 0x{startOffset:x} is beyond the end of the file (0x{length:x} bytes)");
+        }
+
+        stream.Seek(startOffset, SeekOrigin.Begin);
+        return new InputFile(name, stream, stream.Length, startOffset);
+    }
+
+    private static void Skip(Stream stream, long count)
+    {
+        var buffer = new byte[64 << 10];
+        while (count > 0)
+        {
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
+            if (read == 0)
+            {
+                throw new IOException($"<stdin>: ended before --offset was reached ({count} bytes short)");
+            }
+
+            count -= read;
+        }
     }
 
     /// <summary>
@@ -59,7 +89,7 @@ public sealed class InputFile : IDisposable
             found = VmDescriptionDocument.Parse(json);
         }
 
-        Stream.Seek(0, SeekOrigin.Begin);
+        Stream.Seek(StartOffset, SeekOrigin.Begin);
         return found;
     }
 }

@@ -57,6 +57,7 @@ public sealed class StreamExtraction
         {
             VmDescription = given,
             TargetPageSize = given?.PageSize ?? defaultPageSize,
+            StartOffset = file.StartOffset,
         };
         var extracted = new ExtractResult();
         int code;

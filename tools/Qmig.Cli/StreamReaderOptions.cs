@@ -22,6 +22,7 @@ public static class StreamReaderOptions
         {
             VmDescription = file.FindVmDescription(vmdesc),
             TargetPageSize = pageSize,
+            StartOffset = file.StartOffset,
         };
     }
 }

@@ -21,6 +21,13 @@ public sealed record MigrationReaderOptions
     /// <summary>How deep PACKAGED may nest (QEMU nests one level).</summary>
     public int MaxPackageDepth { get; init; } = 4;
 
+    /// <summary>
+    /// Where the stream begins in its file: QEMU's <c>file:PATH,offset=N</c> (used, for example,
+    /// behind libvirt's save-image header). Record and error offsets count from the file's start,
+    /// as mapped-ram's bitmap and page offsets do.
+    /// </summary>
+    public long StartOffset { get; init; }
+
     /// <summary>The stream has no header (a packaged sub-stream, or the main channel after postcopy recovery).</summary>
     public bool Headerless { get; init; }
 

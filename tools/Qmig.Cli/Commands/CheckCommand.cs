@@ -16,11 +16,12 @@ public static class CheckCommand
         var strictZero = new Option<bool>("--strict-zero-fill") { Description = "Reject ZERO pages with a non-zero fill byte, as QEMU 10.x does" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
+        var offset = CommonOptions.Offset();
         var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream: check its messages (and, with --blocks-from, its page requests)" };
         var preempt = PreemptChannel.Flag();
         var blocksFrom = PreemptChannel.BlocksFrom();
         blocksFrom.Description = "The main stream of the same migration: its block list, for a preempt channel's records or a return path's page requests";
-        var command = new Command("check", "Check a migration stream against every conformance rule") { input, listRules, strictZero, returnPath, preempt, blocksFrom, vmdesc, pageSize };
+        var command = new Command("check", "Check a migration stream against every conformance rule") { input, listRules, strictZero, returnPath, preempt, blocksFrom, vmdesc, pageSize, offset };
         command.SetAction(result =>
         {
             if (result.GetValue(listRules))
@@ -42,7 +43,7 @@ public static class CheckCommand
 
             return Cli.Guard(() =>
             {
-                using var file = InputFile.Open(name);
+                using var file = InputFile.Open(name, result.GetValue(offset));
                 if (result.GetValue(returnPath))
                 {
                     return ReturnPathCheck.Run(file, result.GetValue(blocksFrom), result.GetValue(pageSize));

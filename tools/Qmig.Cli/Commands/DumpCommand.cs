@@ -15,16 +15,17 @@ public static class DumpCommand
         var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream (MIG_RP_MSG messages)" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
+        var offset = CommonOptions.Offset();
         var preempt = PreemptChannel.Flag();
         var blocksFrom = PreemptChannel.BlocksFrom();
-        var command = new Command("dump", "Print every record of a migration stream") { input, format, hex, returnPath, preempt, blocksFrom, vmdesc, pageSize };
+        var command = new Command("dump", "Print every record of a migration stream") { input, format, hex, returnPath, preempt, blocksFrom, vmdesc, pageSize, offset };
         command.SetAction(result =>
         {
             var name = result.GetValue(input)!;
             var formatName = result.GetValue(format)!;
             return Cli.Guard(() =>
             {
-                using var file = InputFile.Open(name);
+                using var file = InputFile.Open(name, result.GetValue(offset));
                 using var stdout = Console.OpenStandardOutput();
                 using var buffered = new BufferedStream(stdout, 1 << 16);
                 using IRecordRenderer renderer = formatName == "text"

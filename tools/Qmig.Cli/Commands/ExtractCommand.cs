@@ -17,6 +17,7 @@ public static class ExtractCommand
         var output = new Option<string>("--output", "-o") { Description = "Directory to write into (created if missing)", Required = true };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
+        var offset = CommonOptions.Offset();
         var preempt = new Option<string?>("--preempt")
         {
             Description = "The postcopy-preempt channel captured beside FILE (bare RAM records): its pages are applied after the main stream's",
@@ -25,10 +26,10 @@ public static class ExtractCommand
             "Write the RAM images, desc.json and state.json (as analyze-migration.py -x does) of a stream. " +
             "Without a vmdesc (none in the stream, no --vmdesc) only the RAM images are written and the exit code is 2.")
         {
-            input, output, vmdesc, pageSize, preempt,
+            input, output, vmdesc, pageSize, offset, preempt,
         };
         command.SetAction(result => Cli.Guard(() =>
-            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error, result.GetValue(preempt))));
+            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error, result.GetValue(preempt), result.GetValue(offset))));
         return command;
     }
 
@@ -37,9 +38,9 @@ public static class ExtractCommand
     /// device body does not match its vmdesc (state.json is still written, that device partly);
     /// else 2 when there is no vmdesc at all (RAM images only); else 0.
     /// </summary>
-    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null)
+    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null, long startOffset = 0)
     {
-        using var file = InputFile.Open(inputPath);
+        using var file = InputFile.Open(inputPath, startOffset);
         using var preempt = preemptPath is null ? null : InputFile.Open(preemptPath);
         Directory.CreateDirectory(directory);
         var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"), preempt);

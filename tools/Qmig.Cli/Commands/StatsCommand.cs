@@ -17,12 +17,13 @@ public static class StatsCommand
         var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream: count messages" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
+        var offset = CommonOptions.Offset();
         var preempt = PreemptChannel.Flag();
         var blocksFrom = PreemptChannel.BlocksFrom();
-        var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, preempt, blocksFrom, vmdesc, pageSize };
+        var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, preempt, blocksFrom, vmdesc, pageSize, offset };
         command.SetAction(result => Cli.Guard(() =>
         {
-            using var file = InputFile.Open(result.GetValue(input)!);
+            using var file = InputFile.Open(result.GetValue(input)!, result.GetValue(offset));
             var json = result.GetValue(format) == "json";
             if (result.GetValue(returnPath))
             {
