@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 namespace Qmig.Cli.Tests.Receive;
 
 /// <summary>
-/// <c>qmig extract MAIN --preempt PREEMPT</c> against the truth: a real QEMU 7.2 migrates to another
-/// real QEMU 7.2 with postcopy and postcopy-preempt through tests/fixtures/record_proxy.py, which
+/// <c>qmig extract MAIN --preempt PREEMPT</c> against the truth: a real QEMU (7.2, and 10.0, whose
+/// preempt channel opens only when postcopy starts and ends without EOS) migrates to another of
+/// its version with postcopy and postcopy-preempt through tests/fixtures/record_proxy.py, which
 /// records both channels; the RAM we extract from the two captures equals the stopped source's
 /// memory, and without the preempt channel it does not.
 /// </summary>
@@ -16,10 +17,12 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
 {
     private readonly string _work = Directory.CreateTempSubdirectory("qmig-preempt-capture-").FullName;
 
-    [Fact]
-    public void BothChannelsTogetherGiveTheSourcesFinalRam()
+    [Theory]
+    [InlineData("7.2")]
+    [InlineData("10.0")]
+    public void BothChannelsTogetherGiveTheSourcesFinalRam(string version)
     {
-        var qemu = QemuBuild.Debian72;
+        var qemu = QemuBuild.ByVersion(version);
         var disk = ReceivePostcopyTests.AssembleGuest(_work, "guest");
         string[] capabilities = ["postcopy-ram", "postcopy-preempt"];
         using var destination = new QemuGuest(qemu, _work, "destination", Copy(disk, "destination"), "-incoming", "defer");
