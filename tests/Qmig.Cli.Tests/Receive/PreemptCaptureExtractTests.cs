@@ -24,9 +24,8 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
     {
         var qemu = QemuBuild.ByVersion(version);
         var disk = ReceivePostcopyTests.AssembleGuest(_work, "guest");
-        string[] capabilities = ["postcopy-ram", "postcopy-preempt"];
         using var destination = new QemuGuest(qemu, _work, "destination", Copy(disk, "destination"), "-incoming", "defer");
-        destination.Qmp.Execute("migrate-set-capabilities", new { capabilities = capabilities.Select(c => new { capability = c, state = true }).ToArray() });
+        destination.EnableCapabilities("postcopy-ram", "postcopy-preempt");
         var destinationPort = FreePort();
         destination.Qmp.Execute("migrate-incoming", new { uri = $"tcp:127.0.0.1:{destinationPort}" });
 
@@ -36,13 +35,9 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
         using (var source = new QemuGuest(qemu, _work, "source", Copy(disk, "source")))
         {
             source.WaitGuestRunning();
-            source.Qmp.Execute("migrate-set-capabilities", new { capabilities = capabilities.Select(c => new { capability = c, state = true }).ToArray() });
             // Postcopy at 256 KiB/s: the running destination faults on the dirty guest's pages before
             // the background sender brings them, so they come on the preempt channel.
-            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1, ["max-postcopy-bandwidth"] = 256 << 10 });
-            source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{proxyPort}" });
-            source.Qmp.WaitMigrate(m => m["ram"]?["dirty-sync-count"]?.GetValue<long>() >= 2, TimeSpan.FromSeconds(120), "the second RAM round");
-            source.Qmp.Execute("migrate-start-postcopy");
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{proxyPort}", preempt: true, postcopyBandwidth: 256 << 10);
             var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
             output.WriteLine("source query-migrate: " + final.ToJsonString());
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
@@ -55,9 +50,9 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
         Assert.True(File.Exists(preempt) && new FileInfo(preempt).Length > 0, "the proxy recorded no preempt channel");
 
         var both = Extract(main, "both", "--preempt", preempt);
-        AssertSameMemory(sourceRam, both);
+        GuestMemory.AssertSame(sourceRam, both, "extract with --preempt (pc.ram)", GuestMemory.VgaWindow);
         var mainOnly = Extract(main, "main-only");
-        Assert.False(SameMemory(sourceRam, mainOnly, out _), "the main channel alone already held the final RAM: the preempt channel carried nothing to test");
+        Assert.True(GuestMemory.FirstDifferingPage(sourceRam, mainOnly, GuestMemory.VgaWindow) is not null, "the main channel alone already held the final RAM: the preempt channel carried nothing to test");
     }
 
     private byte[] Extract(string main, string name, params string[] extra)
@@ -67,31 +62,6 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
         // A postcopy stream carries no vmdesc: the RAM images are written and the exit code says so.
         Assert.True(exit == 2 && error.Contains("vmdesc", StringComparison.Ordinal), $"extract {name}: {exit} {error}");
         return File.ReadAllBytes(Path.Combine(directory, "ram", "pc.ram"));
-    }
-
-    private static void AssertSameMemory(byte[] source, byte[] extracted)
-    {
-        Assert.True(SameMemory(source, extracted, out var page), $"pc.ram page 0x{page:x} differs from the source's memory");
-    }
-
-    /// <summary>pc.ram against guest-physical memory, except the legacy VGA window pmemsave reads through.</summary>
-    private static bool SameMemory(byte[] source, byte[] extracted, out int differingPage)
-    {
-        Assert.Equal(source.Length, extracted.Length);
-        for (differingPage = 0; differingPage < source.Length; differingPage += 4096)
-        {
-            if (differingPage is >= 0xa0000 and < 0xc0000)
-            {
-                continue;
-            }
-
-            if (!source.AsSpan(differingPage, 4096).SequenceEqual(extracted.AsSpan(differingPage, 4096)))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private Process StartProxy(int destinationPort, string forward, string returnPath, out int port)

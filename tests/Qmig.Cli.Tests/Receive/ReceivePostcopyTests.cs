@@ -47,21 +47,10 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source"), memory))
         {
             source.WaitGuestRunning();
-            var capabilities = new List<object> { new { capability = "postcopy-ram", state = true } };
-            if (preempt)
-            {
-                capabilities.Add(new { capability = "postcopy-preempt", state = true });
-            }
-
-            source.Qmp.Execute("migrate-set-capabilities", new { capabilities });
-            // Precopy is slow enough to still be running when postcopy starts; the guest dirties
-            // 128 pages all the time, so postcopy has pages to fault on. Postcopy at 1 MiB/s takes
-            // about half a second for them: unthrottled, the background sender can deliver all of
-            // them before a stand-in vCPU reaches one, and then nothing is requested.
-            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1, ["max-postcopy-bandwidth"] = 1 << 20 });
-            source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}" });
-            source.Qmp.WaitMigrate(m => m["ram"]?["dirty-sync-count"]?.GetValue<long>() >= 2, TimeSpan.FromSeconds(120), "the second RAM round");
-            source.Qmp.Execute("migrate-start-postcopy");
+            // Postcopy at 1 MiB/s takes about half a second for the dirty guest's pages: unthrottled,
+            // the background sender can deliver all of them before a stand-in vCPU reaches one, and
+            // then nothing is requested.
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 1 << 20);
             var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
             output.WriteLine("source query-migrate: " + final.ToJsonString());
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
@@ -111,13 +100,13 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         // and says with exit code 2 that it could not decode device state.
         Assert.True(extractExit == 2 && extractError.Contains("vmdesc", StringComparison.Ordinal), $"extract: {extractExit} {extractError}");
         var ourRam = File.ReadAllBytes(Directory.GetFiles(extracted, "pc.ram*", SearchOption.AllDirectories).Single());
-        AssertSameMemory(sourceRam, ourRam, "qmig extract of OUT.mig (pc.ram)", skip: (0xa0000, 0xc0000));
+        GuestMemory.AssertSame(sourceRam, ourRam, "qmig extract of OUT.mig (pc.ram)", GuestMemory.VgaWindow);
 
         // OUT.mig into a fresh QEMU: the same memory, and the guest carries on.
         using var loaded = new QemuGuest(qemu, _work, "loaded", GuestDisk("loaded"), [.. memory, "-incoming", "defer", "-S"]);
         loaded.Qmp.Execute("migrate-incoming", new { uri = $"exec:cat {outMig}" });
         loaded.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "loading OUT.mig");
-        AssertSameMemory(sourceRam, loaded.SaveMemory(Path.Combine(_work, "loaded.ram")), "the QEMU that loaded OUT.mig", skip: (0, 0));
+        GuestMemory.AssertSame(sourceRam, loaded.SaveMemory(Path.Combine(_work, "loaded.ram")), "the QEMU that loaded OUT.mig", GuestMemory.Nothing);
         loaded.Qmp.Execute("cont");
         Assert.Equal("running", loaded.Qmp.Execute("query-status")!["status"]!.GetValue<string>());
         var stopwatch = Stopwatch.StartNew();
@@ -145,18 +134,8 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
         {
             source.WaitGuestRunning();
-            var capabilities = new List<object> { new { capability = "postcopy-ram", state = true } };
-            if (preempt)
-            {
-                capabilities.Add(new { capability = "postcopy-preempt", state = true });
-            }
-
-            source.Qmp.Execute("migrate-set-capabilities", new { capabilities });
             // Postcopy crawls at 8 KiB/s, so it is still going when the source dies.
-            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-bandwidth"] = 4 << 20, ["downtime-limit"] = 1, ["max-postcopy-bandwidth"] = 8192 });
-            source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}" });
-            source.Qmp.WaitMigrate(m => m["ram"]?["dirty-sync-count"]?.GetValue<long>() >= 2, TimeSpan.FromSeconds(120), "the second RAM round");
-            source.Qmp.Execute("migrate-start-postcopy");
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 8192);
             source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
             Thread.Sleep(500);
             source.Kill();
@@ -170,23 +149,6 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("the guest is lost", receiver.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(outMig), "an OUT.mig was left behind by a failed migration");
         Assert.False(File.Exists(outMig + ".partial"), "a partial OUT.mig was left behind");
-    }
-
-    private static void AssertSameMemory(byte[] expected, byte[] actual, string what, (int Start, int End) skip)
-    {
-        Assert.True(expected.Length == actual.Length, $"{what}: {actual.Length} bytes, the source has {expected.Length}");
-        for (var page = 0; page < expected.Length; page += 4096)
-        {
-            if (page >= skip.Start && page < skip.End)
-            {
-                continue;
-            }
-
-            if (!expected.AsSpan(page, 4096).SequenceEqual(actual.AsSpan(page, 4096)))
-            {
-                Assert.Fail($"{what}: guest-physical page 0x{page:x} differs from the source's");
-            }
-        }
     }
 
     private string GuestDisk(string name) => AssembleGuest(_work, name);
