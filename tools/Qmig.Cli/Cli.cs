@@ -9,6 +9,11 @@ public static class Cli
         {
             return action();
         }
+        catch (UnsupportedInputException ex)
+        {
+            Console.Error.WriteLine($"qmig: {ex.Message}");
+            return ExitCodes.Unsupported;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             Console.Error.WriteLine($"qmig: {ex.Message}");

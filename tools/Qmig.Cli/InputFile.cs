@@ -26,17 +26,45 @@ public sealed class InputFile : IDisposable
 
     public void Dispose() => Stream.Dispose();
 
-    /// <summary>Opens <paramref name="name"/> positioned at <paramref name="startOffset"/> (standard input skips that many bytes).</summary>
-    public static InputFile Open(string name, long startOffset = 0)
+    /// <summary>
+    /// Opens <paramref name="name"/> positioned at <paramref name="startOffset"/> (standard input
+    /// skips that many bytes). Without one, a libvirt save image is recognised by its header and
+    /// opened at the QEMU stream inside it.
+    /// </summary>
+    public static InputFile Open(string name, long? startOffset = null)
     {
         if (name == "-")
         {
             var stdin = Console.OpenStandardInput(1 << 20);
-            Skip(stdin, startOffset);
-            return new InputFile("<stdin>", stdin, null, startOffset);
+            Skip(stdin, startOffset ?? 0);
+            return new InputFile("<stdin>", stdin, null, startOffset ?? 0);
         }
 
         var stream = new FileStream(name, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        if (startOffset is null && LibvirtSaveImage.TryRead(stream) is { } image)
+        {
+            startOffset = StreamOffsetIn(name, image, stream);
+        }
+
+        return Positioned(name, stream, startOffset ?? 0);
+    }
+
+    private static long StreamOffsetIn(string name, LibvirtSaveImage image, FileStream stream)
+    {
+        if (image.Format != 0)
+        {
+            stream.Dispose();
+            throw new UnsupportedInputException(
+                $"{name}: a libvirt save image whose QEMU stream is {image.FormatName}-compressed; decompress it and read standard input, " +
+                $"e.g. tail -c +{image.StreamOffset + 1} {name} | {image.FormatName} -dc | qmig stats -");
+        }
+
+        Console.Error.WriteLine($"qmig: {name}: a libvirt save image{(image.Partial ? " that libvirt had not finished writing" : "")}; its QEMU stream begins at 0x{image.StreamOffset:x} (--offset)");
+        return image.StreamOffset;
+    }
+
+    private static InputFile Positioned(string name, FileStream stream, long startOffset)
+    {
         var length = stream.Length;
         if (startOffset > length)
         {

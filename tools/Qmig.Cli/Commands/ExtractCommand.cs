@@ -38,7 +38,7 @@ public static class ExtractCommand
     /// device body does not match its vmdesc (state.json is still written, that device partly);
     /// else 2 when there is no vmdesc at all (RAM images only); else 0.
     /// </summary>
-    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null, long startOffset = 0)
+    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null, long? startOffset = null)
     {
         using var file = InputFile.Open(inputPath, startOffset);
         using var preempt = preemptPath is null ? null : InputFile.Open(preemptPath);
