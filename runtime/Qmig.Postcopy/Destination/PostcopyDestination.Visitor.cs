@@ -90,6 +90,12 @@ public sealed partial class PostcopyDestination
             throw Lost($"RAM block {block} is announced a second time");
         }
 
+        if (block.UsedLength % pageSize != 0)
+        {
+            // QEMU sizes a huge-page block in whole huge pages; a stream that does not cannot be placed.
+            throw Lost($"RAM block {block} is 0x{block.UsedLength:x} bytes, not a whole number of its {pageSize}-byte pages");
+        }
+
         RamBlockMemory memory;
         try
         {

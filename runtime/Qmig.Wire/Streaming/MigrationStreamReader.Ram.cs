@@ -250,10 +250,28 @@ public sealed partial class MigrationStreamReader
         }
 
         var without = 1 + rest[0] + 8 + (_hasMrAddr ? 8 : 0);
+        if (rest.Length < 1 + rest[0] + 8)
+        {
+            return atEnd ? OperationStatus.Done : OperationStatus.NeedMoreData;
+        }
 
-        // The guess looks at what follows the entry read both ways. Decide only once that is all
-        // visible (or nothing more will come): otherwise the answer would depend on where the
-        // input happened to be cut.
+        // Decide only once what the guess looks at is all visible (or nothing more will come):
+        // otherwise the answer would depend on where the input happened to be cut.
+        var usedLength = BinaryPrimitives.ReadUInt64BigEndian(rest.Slice(1 + rest[0]));
+        if (usedLength == _blockListRemaining)
+        {
+            // The last entry: no next name to look at, but the section's next record is a RAM
+            // word (EOS), never a huge page size that the ADVISE summary lists.
+            if (!atEnd && rest.Length < without + 8)
+            {
+                return OperationStatus.NeedMoreData;
+            }
+
+            hasPageSize = rest.Length >= without + 8 && IsAdvisedHugePageSize(BinaryPrimitives.ReadUInt64BigEndian(rest.Slice(without)), summary);
+            return OperationStatus.Done;
+        }
+
+        // The guess looks at what follows the entry read both ways.
         if (!atEnd && (!NameVisible(rest, without) || !NameVisible(rest, without + 8)))
         {
             return OperationStatus.NeedMoreData;
@@ -264,16 +282,13 @@ public sealed partial class MigrationStreamReader
             return OperationStatus.Done;
         }
 
-        var usedLength = BinaryPrimitives.ReadUInt64BigEndian(rest.Slice(1 + rest[0]));
-        if (usedLength == _blockListRemaining)
-        {
-            hasPageSize = rest.Length != without && rest.Length >= without + 8 && PlausibleBlockName(rest.Slice(without + 8)) && !PlausibleBlockName(rest.Slice(without));
-            return OperationStatus.Done;
-        }
-
         hasPageSize = !PlausibleBlockName(rest.Slice(without));
         return OperationStatus.Done;
     }
+
+    /// <summary>A page size QEMU would put in a block entry: larger than the target page, a power of two, in the ADVISE summary.</summary>
+    private bool IsAdvisedHugePageSize(ulong candidate, ulong summary) =>
+        candidate > (ulong)_pageSize && ulong.IsPow2(candidate) && (summary & candidate) != 0;
 
     /// <summary>Whether a length-prefixed name at <paramref name="at"/> lies wholly inside <paramref name="rest"/>.</summary>
     private static bool NameVisible(ReadOnlySpan<byte> rest, int at) => rest.Length > at && rest.Length >= at + 1 + rest[at];

@@ -95,6 +95,32 @@ public sealed class ReplayedSourceTests : IDisposable
     }
 
     [Fact]
+    public void AHugePageBlockOfPartHugePagesIsRefusedBeforeAnyMemoryIsMade()
+    {
+        var stream = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new Qmig.Wire.Writing.MigrationStreamWriter(stream);
+        writer.FileHeader();
+        writer.Configuration("pc-i440fx-7.2");
+        writer.Command(Qmig.Wire.MigCmd.OpenReturnPath);
+        writer.PostcopyAdvise((2UL << 20) | 4096, 4096);
+        writer.SectionStart(2, "ram", 0, 4);
+        // 3 MiB of 2 MiB pages: QEMU never sizes a hugetlbfs block so.
+        Qmig.Wire.RamRecord.Write(stream, 4096, (3UL << 20) | (ulong)Qmig.Wire.RamSaveFlag.MemSize, default, 0, default, 1, default, default);
+        Qmig.Wire.RamBlockEntry.Write(stream, true, false, "pc.ram"u8, 3UL << 20, 2UL << 20, 0);
+        writer.RamEos();
+        writer.Footer(2);
+        writer.EndOfSections();
+
+        var (_, error, destination) = ReplayCut(stream.WrittenSpan.ToArray());
+        using (destination)
+        {
+            var refused = Assert.IsType<DestinationException>(error);
+            Assert.Contains("not a whole number of its 2097152-byte pages", refused.Message, StringComparison.Ordinal);
+            Assert.Empty(destination.Blocks);
+        }
+    }
+
+    [Fact]
     public void ASourceThatVanishesDuringPostcopyLosesTheGuestAndSaysSo()
     {
         var recording = File.ReadAllBytes(Recording);
