@@ -26,6 +26,14 @@ public sealed class DestinationOptions
     /// </summary>
     public int RequestAhead { get; init; }
 
+    /// <summary>
+    /// When the connection breaks during postcopy, wait for the source to resume (QEMU's postcopy
+    /// recovery: <c>migrate</c> with <c>resume=true</c> after <c>postcopy-paused</c>) instead of
+    /// failing: <see cref="PostcopyDestination.Receive"/> returns <see cref="ReceiveOutcome.Paused"/>
+    /// and is called again with the resumed connection. The guest threads stay blocked meanwhile.
+    /// </summary>
+    public bool Recover { get; init; }
+
     /// <summary>Seed of the random workload, so a run can be repeated.</summary>
     public int Seed { get; init; } = 1;
 }

@@ -36,6 +36,11 @@ public sealed class DestinationStats
 
     public long Pongs { get; internal set; }
 
+    /// <summary>Times the connection broke in postcopy and the source resumed (or was waited for).</summary>
+    public int Pauses { get; internal set; }
+
+    public double SecondsPaused { get; internal set; }
+
     public long BytesReceived { get; internal set; }
 
     public long BytesSent { get; internal set; }
@@ -109,6 +114,10 @@ public sealed class DestinationStats
             json.WriteStartObject("bytes");
             json.WriteNumber("received", BytesReceived);
             json.WriteNumber("sent", BytesSent);
+            json.WriteEndObject();
+            json.WriteStartObject("recovery");
+            json.WriteNumber("pauses", Pauses);
+            json.WriteNumber("seconds_paused", SecondsPaused);
             json.WriteEndObject();
             json.WriteStartObject("seconds_in_state");
             foreach (var (state, seconds) in SecondsInState)

@@ -19,6 +19,12 @@ internal sealed class HugePageAssembly
     /// <summary>True while a huge page has some but not all of its target pages.</summary>
     public bool InProgress => _block is not null;
 
+    /// <summary>
+    /// Forgets a huge page in progress: after a broken connection the source sends every huge page
+    /// that was not placed again, whole, from its first target page.
+    /// </summary>
+    public void Reset() => _block = null;
+
     /// <summary>What is being assembled, for an error message.</summary>
     public string Describe() => _block is null ? "nothing" : $"huge page 0x{_start:x} of block '{_block.Name}' ({_filled} of {_buffer.Length} bytes)";
 

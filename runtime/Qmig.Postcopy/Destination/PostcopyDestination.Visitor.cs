@@ -147,6 +147,12 @@ public sealed partial class PostcopyDestination
                 Move(PostcopyMachine.Trigger.Run, "POSTCOPY_RUN");
                 StartGuest();
                 break;
+            case MigCmd.RecvBitmap:
+                AnswerRecvBitmap(record, command);
+                break;
+            case MigCmd.PostcopyResume:
+                AnswerResume(record);
+                break;
             case MigCmd.Packaged:
                 // The reader opens the package as a nested stream; its LISTEN, devices and RUN follow.
                 break;

@@ -38,6 +38,7 @@ public sealed partial class PostcopyDestination : IDisposable
     /// <summary>Pages requested ahead of any fault, to count them apart from the background sender's when they arrive.</summary>
     private readonly ConcurrentDictionary<long, byte> _requestedAhead = new();
     private readonly CancellationTokenSource _stop = new();
+    private MigrationStreamReader? _reader;
     private readonly List<Thread> _guestThreads = [];
     private ReturnPathSender? _sender;
     private Thread? _faultThread;
@@ -69,11 +70,26 @@ public sealed partial class PostcopyDestination : IDisposable
     /// <summary>
     /// Receives one incoming migration on <paramref name="connection"/> until the source closes it.
     /// Throws <see cref="DestinationException"/> when the migration fails; the message says what was lost.
+    /// With <see cref="DestinationOptions.Recover"/>, a connection that breaks during postcopy returns
+    /// <see cref="ReceiveOutcome.Paused"/> instead; call again with the source's resumed connection.
     /// </summary>
-    public void Receive(Socket connection)
+    public ReceiveOutcome Receive(Socket connection)
     {
-        _sender = new ReturnPathSender(connection, _options.ReturnPathLog);
-        var reader = new MigrationStreamReader();
+        if (_reader is null)
+        {
+            _sender = new ReturnPathSender(connection, _options.ReturnPathLog);
+            _reader = new MigrationStreamReader();
+        }
+        else if (_paused)
+        {
+            ContinueOnResumedConnection(connection);
+        }
+        else
+        {
+            throw new InvalidOperationException("this destination has already received its migration");
+        }
+
+        var reader = _reader;
         var visitor = new Visitor(this);
         var buffer = new byte[ReceiveBufferSize];
         int start = 0, end = 0;
@@ -117,6 +133,12 @@ public sealed partial class PostcopyDestination : IDisposable
                 FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
                 ThrowIfPreemptChannelFailed();
+                if (final && status != OperationStatus.Done && CanPause)
+                {
+                    // The link broke (a record it cut off reads as truncated): wait for the source to resume.
+                    return Pause($"the source closed the connection at stream offset {reader.Position}");
+                }
+
                 if (status == OperationStatus.InvalidData)
                 {
                     throw Lost($"the stream is invalid: {reader.Error}");
@@ -151,11 +173,16 @@ public sealed partial class PostcopyDestination : IDisposable
 
             // The source closes its preempt channel once it has our SHUT.
             StopPreemptChannel(TimeSpan.FromSeconds(10));
+            return ReceiveOutcome.Completed;
         }
         catch (DestinationException)
         {
             Abort();
             throw;
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException && CanPause)
+        {
+            return Pause($"the connection failed ({e.Message})");
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
@@ -164,7 +191,7 @@ public sealed partial class PostcopyDestination : IDisposable
         }
         finally
         {
-            Stats.BytesSent = _sender.BytesSent;
+            Stats.BytesSent = _sender!.BytesSent;
             Stats.Pongs = _sender.Pongs;
             Stats.PageRequests = _sender.PageRequests;
             Stats.PageRequestsWithId = _sender.PageRequestsWithId;

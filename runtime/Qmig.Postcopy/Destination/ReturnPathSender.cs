@@ -1,18 +1,26 @@
 using System.Net.Sockets;
 using Qmig.Linux.Memory;
 using Qmig.Wire;
+using Qmig.Wire.Machines;
 
 namespace Qmig.Postcopy.Destination;
 
 /// <summary>
-/// Writes return-path messages on the migration socket. The reader thread (PONG, SHUT) and the fault
-/// thread (page requests) both send, so each message goes out whole under a lock.
+/// Writes return-path messages on the migration socket. The reader thread (PONG, SHUT, recovery
+/// answers) and the fault thread (page requests) both send, so each message goes out whole under
+/// a lock. After a postcopy connection breaks it is detached (page requests are dropped; the pages
+/// stay requested and are asked for again on resume) and attached to the resumed connection.
 /// </summary>
 internal sealed class ReturnPathSender(Socket socket, Stream? log)
 {
+    /// <summary>RAMBLOCK_RECV_BITMAP_ENDING, after every received-pages bitmap.</summary>
+    private const ulong RecvBitmapEnding = 0x0123456789ABCDEF;
+
     private readonly Lock _gate = new();
     private readonly byte[] _message = new byte[4 + 8 + 4 + 1 + 256];
     private readonly byte[] _payload = new byte[8 + 4 + 1 + 256];
+    private Socket? _socket = socket;
+    private bool _requestsHeld;
     private RamBlockMemory? _lastRequestedBlock;
 
     public long BytesSent { get; private set; }
@@ -22,6 +30,41 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
     public int PageRequests { get; private set; }
 
     public int PageRequestsWithId { get; private set; }
+
+    /// <summary>The connection broke: until <see cref="Attach"/>, page requests go nowhere.</summary>
+    public void Detach()
+    {
+        lock (_gate)
+        {
+            _socket = null;
+        }
+    }
+
+    /// <summary>
+    /// The resumed connection carries the return path from now on; the source has forgotten the
+    /// block of the last request, so the next request names its block again (QEMU resets last_rb).
+    /// </summary>
+    public void Attach(Socket resumed)
+    {
+        lock (_gate)
+        {
+            _socket = resumed;
+            _requestsHeld = true;
+            _lastRequestedBlock = null;
+        }
+    }
+
+    /// <summary>
+    /// After RESUME_ACK: page requests go out again. Until then they are dropped, as QEMU's fault
+    /// thread waits during recovery; the pages stay requested and are asked for once resumed.
+    /// </summary>
+    public void ReleaseRequests()
+    {
+        lock (_gate)
+        {
+            _requestsHeld = false;
+        }
+    }
 
     public void Pong(uint value)
     {
@@ -42,11 +85,56 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
         }
     }
 
+    public void ResumeAck(uint value)
+    {
+        lock (_gate)
+        {
+            Wire.ResumeAck.TryWrite(_payload, value, out var length);
+            Send(MigRpMsg.ResumeAck, length);
+        }
+    }
+
+    /// <summary>
+    /// RECV_BITMAP for <paramref name="block"/>, then its received-pages bitmap: one bit per target
+    /// page, little-endian, rounded up to whole 64-bit words, then the end marker (QEMU's
+    /// ramblock_recv_bitmap_send). A received huge page sets the bits of all its target pages.
+    /// </summary>
+    public void RecvBitmap(RamBlockMemory block, int targetPageSize)
+    {
+        var targetPages = (long)(block.Length / (ulong)targetPageSize);
+        var bitmap = new byte[(targetPages + 63) / 64 * 8];
+        var perPage = block.PageSize / targetPageSize;
+        for (var page = 0L; page < block.PageCount; page++)
+        {
+            if (block.States.Get(page) == PageMachine.State.Received)
+            {
+                for (var bit = page * perPage; bit < (page + 1) * perPage; bit++)
+                {
+                    bitmap[bit >> 3] |= (byte)(1 << (int)(bit & 7));
+                }
+            }
+        }
+
+        var blob = new byte[8 + bitmap.Length + 8];
+        RecvBitmapBlob.TryWrite(blob, bitmap, RecvBitmapEnding, out var blobLength);
+        lock (_gate)
+        {
+            RpRecvBitmap.TryWrite(_payload, System.Text.Encoding.UTF8.GetBytes(block.Name), out var length);
+            Send(MigRpMsg.RecvBitmap, length);
+            SendRaw(blob.AsSpan(0, blobLength));
+        }
+    }
+
     /// <summary>REQ_PAGES_ID when the block differs from the last request's (QEMU's rule), else REQ_PAGES.</summary>
     public void RequestPages(RamBlockMemory block, ulong offset, uint length)
     {
         lock (_gate)
         {
+            if (_socket is null || _requestsHeld)
+            {
+                return;
+            }
+
             int payloadLength;
             MigRpMsg type;
             if (ReferenceEquals(block, _lastRequestedBlock))
@@ -70,13 +158,19 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
     private void Send(MigRpMsg type, int payloadLength)
     {
         RpMessage.TryWrite(_message, type, _payload.AsSpan(0, payloadLength), out var length);
+        SendRaw(_message.AsSpan(0, length));
+    }
+
+    private void SendRaw(ReadOnlySpan<byte> bytes)
+    {
+        var target = _socket ?? throw new IOException("the return path is detached: the connection to the source broke");
         var sent = 0;
-        while (sent < length)
+        while (sent < bytes.Length)
         {
-            sent += socket.Send(_message, sent, length - sent, SocketFlags.None);
+            sent += target.Send(bytes[sent..], SocketFlags.None);
         }
 
-        log?.Write(_message, 0, length);
-        BytesSent += length;
+        log?.Write(bytes);
+        BytesSent += bytes.Length;
     }
 }

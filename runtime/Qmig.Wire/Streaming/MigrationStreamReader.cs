@@ -78,6 +78,20 @@ public sealed partial class MigrationStreamReader
         return copy;
     }
 
+    /// <summary>
+    /// Reads on from a new connection after a broken postcopy link (QEMU's postcopy recovery): the
+    /// resumed main channel has no header and starts at the top level (RECV_BITMAP and
+    /// POSTCOPY_RESUME commands, then RAM sections), while the sections, blocks and postcopy state
+    /// read so far stay. What the old connection left unconsumed (a record cut by the break) is the
+    /// caller's to drop; offsets go on from the last record consumed.
+    /// </summary>
+    public void ContinueOnResumedChannel()
+    {
+        _phase = Phase.TopLevel;
+        _depth = 0;
+        Error = null;
+    }
+
     /// <summary>Bytes consumed so far: the absolute offset of the next record.</summary>
     public long Position => _position;
 

@@ -29,9 +29,10 @@ public static class ReceiveCommand
             }
         });
         var postcopyPreempt = new Option<bool>("--postcopy-preempt") { Description = "Accept the source's second connection as its postcopy-preempt channel (QEMU capability postcopy-preempt on both sides)" };
+        var recover = new Option<bool>("--recover") { Description = "If the connection breaks during postcopy, wait on --listen for the source to resume (migrate with resume=true) instead of failing" };
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, faults, fault-to-placed latency, the stand-in vCPUs' stalls, bytes and time per postcopy state as JSON" };
         var returnPathLog = new Option<FileInfo?>("--return-path-log") { Description = "Also write every return-path byte sent to this file (read it with --return-path)" };
-        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, stats, returnPathLog };
+        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, recover, stats, returnPathLog };
         command.SetAction(result => Cli.Guard(() => Run(
             result.GetValue(listen)!,
             result.GetValue(output)!,
@@ -39,16 +40,23 @@ public static class ReceiveCommand
             result.GetValue(threads),
             result.GetValue(requestAhead),
             result.GetValue(postcopyPreempt),
+            result.GetValue(recover),
             result.GetValue(stats),
             result.GetValue(returnPathLog))));
         return command;
     }
 
-    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, FileInfo? statsFile, FileInfo? returnPathLogFile)
+    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, bool recover, FileInfo? statsFile, FileInfo? returnPathLogFile)
     {
         if (!TryParseEndpoint(listen, out var endpoint))
         {
             Console.Error.WriteLine($"qmig: --listen wants tcp:HOST:PORT, got '{listen}'");
+            return ExitCodes.UsageOrIo;
+        }
+
+        if (recover && postcopyPreempt)
+        {
+            Console.Error.WriteLine("qmig: --recover does not work with --postcopy-preempt yet (the preempt channel would have to be recovered too)");
             return ExitCodes.UsageOrIo;
         }
 
@@ -57,7 +65,7 @@ public static class ReceiveCommand
         PostcopyDestination destination;
         try
         {
-            destination = new PostcopyDestination(new DestinationOptions { Touch = touch, TouchThreads = threads, RequestAhead = requestAhead, Log = Console.Error, ReturnPathLog = returnPathLog });
+            destination = new PostcopyDestination(new DestinationOptions { Touch = touch, TouchThreads = threads, RequestAhead = requestAhead, Recover = recover, Log = Console.Error, ReturnPathLog = returnPathLog });
         }
         catch (UserfaultfdUnavailableException e)
         {
@@ -77,12 +85,26 @@ public static class ReceiveCommand
                     connection.NoDelay = true;
                     Console.Error.WriteLine($"qmig: source connected from {connection.RemoteEndPoint}");
                     using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination) : null;
-                    if (preempt is null)
+                    if (preempt is null && !recover)
                     {
                         listener.Stop();
                     }
 
-                    destination.Receive(connection);
+                    Socket? resumed = null;
+                    try
+                    {
+                        while (destination.Receive(resumed ?? connection) == ReceiveOutcome.Paused)
+                        {
+                            Console.Error.WriteLine($"qmig: waiting on tcp:{listener.LocalEndpoint} for the source to resume the migration");
+                            resumed?.Dispose();
+                            resumed = listener.AcceptSocket();
+                            resumed.NoDelay = true;
+                        }
+                    }
+                    finally
+                    {
+                        resumed?.Dispose();
+                    }
                 }
 
                 using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
