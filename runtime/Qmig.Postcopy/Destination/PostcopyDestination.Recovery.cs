@@ -17,8 +17,6 @@ namespace Qmig.Postcopy.Destination;
 /// </summary>
 public sealed partial class PostcopyDestination
 {
-    private bool _paused;
-    private bool _recovering;
     private long _pausedSince;
 
     private bool CanPause => _options.Recover && _state == PostcopyMachine.State.Running && !_endOfSections && _preemptThread is null;
@@ -29,10 +27,10 @@ public sealed partial class PostcopyDestination
         FlushBackgroundRun();
         // A huge page in progress starts afresh: the source sends again whatever was not placed.
         _mainAssembly.Reset();
-        _paused = true;
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.LinkLost, why);
         _pausedSince = Stopwatch.GetTimestamp();
         Stats.Pauses++;
-        _options.Log?.WriteLine($"postcopy-paused: {why}; waiting for the source to resume (migrate with resume=true); {MissingPages()} pages are still on the source");
+        _options.Log?.WriteLine($"postcopy-paused: waiting for the source to resume (migrate with resume=true); {MissingPages()} pages are still on the source");
         return ReceiveOutcome.Paused;
     }
 
@@ -41,17 +39,15 @@ public sealed partial class PostcopyDestination
         Stats.SecondsPaused += Stopwatch.GetElapsedTime(_pausedSince).TotalSeconds;
         _sender!.Attach(connection);
         _reader!.ContinueOnResumedChannel();
-        _paused = false;
-        _recovering = true;
-        _options.Log?.WriteLine($"postcopy-recover: the source reconnected from {connection.RemoteEndPoint}");
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {connection.RemoteEndPoint}");
     }
 
     /// <summary>RECV_BITMAP: which pages of the block are here, as the source rebuilds its dirty bitmap from it.</summary>
     private void AnswerRecvBitmap(in RecordInfo record, in Command command)
     {
-        if (!_recovering)
+        if (!InStatus(MigrationStatusDestinationMachine.State.PostcopyRecover))
         {
-            throw Lost($"RECV_BITMAP at offset {record.Offset} outside a postcopy recovery");
+            throw Lost($"RECV_BITMAP at offset {record.Offset} outside a postcopy recovery (migration status {MigrationStatusDestinationMachine.GetQemuName(_status)})");
         }
 
         command.TryReadPayloadAsRecvBitmap(out var request, out _, out _);
@@ -64,12 +60,7 @@ public sealed partial class PostcopyDestination
     /// <summary>POSTCOPY_RESUME: acknowledge, then ask again for every page a vCPU (or request-ahead) still waits for.</summary>
     private void AnswerResume(in RecordInfo record)
     {
-        if (!_recovering)
-        {
-            throw Lost($"POSTCOPY_RESUME at offset {record.Offset} outside a postcopy recovery");
-        }
-
-        _recovering = false;
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.PostcopyResume, $"POSTCOPY_RESUME at offset {record.Offset}");
         _sender!.ResumeAck(1);
         _sender.ReleaseRequests();
         var again = 0;
@@ -78,7 +69,7 @@ public sealed partial class PostcopyDestination
             again += RequestAgain(memory);
         }
 
-        _options.Log?.WriteLine($"postcopy-active: resumed; {again} pages asked for again");
+        _options.Log?.WriteLine($"resumed: {again} pages asked for again");
     }
 
     /// <summary>Sends one request per run of pages still in the requested state; returns how many pages.</summary>

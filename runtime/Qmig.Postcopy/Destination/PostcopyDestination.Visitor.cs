@@ -140,6 +140,7 @@ public sealed partial class PostcopyDestination
                 break;
             case MigCmd.PostcopyListen:
                 Move(PostcopyMachine.Trigger.Listen, "POSTCOPY_LISTEN");
+                MoveStatus(MigrationStatusDestinationMachine.Trigger.Listen, "POSTCOPY_LISTEN");
                 StartFaultThread();
                 _listening.Set();
                 break;

@@ -79,8 +79,9 @@ public sealed partial class PostcopyDestination : IDisposable
         {
             _sender = new ReturnPathSender(connection, _options.ReturnPathLog);
             _reader = new MigrationStreamReader();
+            MoveStatus(MigrationStatusDestinationMachine.Trigger.LoadStart, "the source connected");
         }
-        else if (_paused)
+        else if (InStatus(MigrationStatusDestinationMachine.State.PostcopyPaused))
         {
             ContinueOnResumedConnection(connection);
         }
@@ -241,11 +242,14 @@ public sealed partial class PostcopyDestination : IDisposable
             Move(PostcopyMachine.Trigger.End, "the end of the stream");
         }
 
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.Complete, "the end of the stream");
+
         _options.Log?.WriteLine($"complete: {_blocks.Sum(b => b.Memory.PageCount)} pages in {_blocks.Count} RAM blocks, {_devices.Count} device sections");
     }
 
     private void Abort()
     {
+        MarkFailed();
         _stop.Cancel();
         // Wakes guest threads blocked on pages that will never come, so they can see the stop.
         _memory.StopFaulting();

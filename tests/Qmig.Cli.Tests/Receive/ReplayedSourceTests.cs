@@ -26,6 +26,7 @@ public sealed class ReplayedSourceTests : IDisposable
         {
             Assert.Null(error);
             Assert.Equal(PostcopyMachineEnd, destination.State.ToString());
+            Assert.Equal(Qmig.Wire.Machines.MigrationStatusDestinationMachine.State.Completed, destination.Status);
             Assert.Equal(4, destination.Stats.Pongs);
             Assert.Equal(128, destination.Stats.Discarded);
         }
@@ -129,6 +130,7 @@ public sealed class ReplayedSourceTests : IDisposable
         using (destination)
         {
             var lost = Assert.IsType<DestinationException>(error);
+            Assert.Equal(Qmig.Wire.Machines.MigrationStatusDestinationMachine.State.Failed, destination.Status);
             Assert.Contains("POSTCOPY_INCOMING_RUNNING", lost.Message, StringComparison.Ordinal);
             Assert.Contains("the guest is lost", lost.Message, StringComparison.Ordinal);
             Assert.Throws<InvalidOperationException>(() => destination.WritePrecopyStream(Stream.Null));
