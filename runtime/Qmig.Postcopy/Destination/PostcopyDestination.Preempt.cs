@@ -25,7 +25,7 @@ public sealed partial class PostcopyDestination
     /// <summary>
     /// Reads <paramref name="channel"/> as the migration's postcopy-preempt channel on a thread of
     /// its own, placing each page the moment its record is parsed. Call it when the source opens its
-    /// second connection (QEMU opens it right after the main one, before sending anything on either).
+    /// second connection (QEMU 7.2 opens it right after the main one; 10.x when postcopy starts).
     /// </summary>
     public void AttachPreemptChannel(Socket channel)
     {
