@@ -17,6 +17,7 @@ public sealed partial class PostcopyDestination
 
     private readonly ManualResetEventSlim _listening = new();
     private readonly Lock _placementGate = new();
+    private readonly Lock _preemptGate = new();
     private Socket? _preemptChannel;
     private Thread? _preemptThread;
     private Exception? _preemptError;
@@ -27,23 +28,46 @@ public sealed partial class PostcopyDestination
     /// its own, placing each page the moment its record is parsed. Call it when the source opens its
     /// second connection (QEMU 7.2 opens it right after the main one; 10.x when postcopy starts).
     /// </summary>
+    /// <remarks>
+    /// With <see cref="DestinationOptions.Recover"/> a resumed source opens a new preempt channel
+    /// after the new main one: attaching it replaces the broken one (whose pages, if a record was cut
+    /// off, the source sends again).
+    /// </remarks>
     public void AttachPreemptChannel(Socket channel)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        if (Interlocked.CompareExchange(ref _preemptChannel, channel, null) is not null)
+        lock (_preemptGate)
         {
-            throw new InvalidOperationException("a preempt channel is already attached");
+            if (_preemptThread is not null)
+            {
+                if (!_options.Recover)
+                {
+                    throw new InvalidOperationException("a preempt channel is already attached");
+                }
+
+                // The old channel broke with the main one; make sure its thread is gone first.
+                _preemptChannel!.Dispose();
+                _preemptThread.Join();
+                _preemptAssembly.Reset();
+            }
+
+            _preemptChannel = channel;
+            channel.NoDelay = true;
+            _preemptThread = new Thread(RunPreemptChannel) { IsBackground = true, Name = "qmig preempt channel" };
+            _preemptThread.Start();
         }
 
-        channel.NoDelay = true;
-        _preemptThread = new Thread(RunPreemptChannel) { IsBackground = true, Name = "qmig preempt channel" };
-        _preemptThread.Start();
         _options.Log?.WriteLine($"postcopy-preempt channel from {channel.RemoteEndPoint}");
     }
 
     private void RunPreemptChannel()
     {
-        var channel = _preemptChannel!;
+        Socket channel;
+        lock (_preemptGate)
+        {
+            channel = _preemptChannel!;
+        }
+
         var buffer = new byte[1 << 20];
         int start = 0, end = 0;
         var final = false;
@@ -105,9 +129,19 @@ public sealed partial class PostcopyDestination
 
                 if (final)
                 {
+                    if (_options.Recover)
+                    {
+                        // The link broke under a record; the source sends its page again after resuming.
+                        return;
+                    }
+
                     throw Lost("the source closed the preempt channel in the middle of a page");
                 }
             }
+        }
+        catch (Exception e) when (_options.Recover && e is SocketException or IOException or ObjectDisposedException)
+        {
+            // A broken preempt channel pauses the migration like a broken main one; the main loop sees it.
         }
         catch (Exception e) when (!_stop.IsCancellationRequested)
         {

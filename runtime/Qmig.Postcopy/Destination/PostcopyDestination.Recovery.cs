@@ -19,7 +19,7 @@ public sealed partial class PostcopyDestination
 {
     private long _pausedSince;
 
-    private bool CanPause => _options.Recover && _state == PostcopyMachine.State.Running && !_endOfSections && _preemptThread is null;
+    private bool CanPause => _options.Recover && _state == PostcopyMachine.State.Running && !_endOfSections;
 
     private ReceiveOutcome Pause(string why)
     {

@@ -135,21 +135,24 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
     /// pages they wait for when the link breaks are asked for again after the resume.
     /// </remarks>
     [Theory]
-    [InlineData("7.2", "sequential")]
-    [InlineData("10.0", "none")]
-    public void APostcopyBrokenOffAndResumedCompletesWithTheSourcesRam(string version, string touch)
+    [InlineData("7.2", "sequential", false)]
+    [InlineData("10.0", "none", false)]
+    [InlineData("7.2", "sequential", true)]
+    [InlineData("10.0", "none", true)]
+    public void APostcopyBrokenOffAndResumedCompletesWithTheSourcesRam(string version, string touch, bool preempt)
     {
         var qemu = QemuBuild.ByVersion(version);
         var outMig = Path.Combine(_work, "out.mig");
         var statsPath = Path.Combine(_work, "stats.json");
         var returnPath = Path.Combine(_work, "return-path.bin");
-        using var receiver = new ReceiverProcess("-o", outMig, "--recover", "--stats", statsPath, "--return-path-log", returnPath, "--touch", touch);
+        string[] preemptOption = preempt ? ["--postcopy-preempt"] : [];
+        using var receiver = new ReceiverProcess(["-o", outMig, "--recover", "--stats", statsPath, "--return-path-log", returnPath, "--touch", touch, .. preemptOption]);
         byte[] sourceRam;
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
         {
             source.WaitGuestRunning();
             // 64 KiB/s: postcopy is still far from done when the link is cut.
-            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt: false, postcopyBandwidth: 64 << 10);
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 64 << 10);
             source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
             Thread.Sleep(200);
             source.Qmp.Execute("migrate-pause");

@@ -54,12 +54,6 @@ public static class ReceiveCommand
             return ExitCodes.UsageOrIo;
         }
 
-        if (recover && postcopyPreempt)
-        {
-            Console.Error.WriteLine("qmig: --recover does not work with --postcopy-preempt yet (the preempt channel would have to be recovered too)");
-            return ExitCodes.UsageOrIo;
-        }
-
         var partial = output.FullName + ".partial";
         using var returnPathLog = returnPathLogFile is null ? null : new FileStream(returnPathLogFile.FullName, FileMode.Create, FileAccess.Write);
         PostcopyDestination destination;
@@ -84,7 +78,7 @@ public static class ReceiveCommand
                     using var connection = listener.AcceptSocket();
                     connection.NoDelay = true;
                     Console.Error.WriteLine($"qmig: source connected from {connection.RemoteEndPoint}");
-                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination) : null;
+                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination, keepAccepting: recover) : null;
                     if (preempt is null && !recover)
                     {
                         listener.Stop();
@@ -97,7 +91,7 @@ public static class ReceiveCommand
                         {
                             Console.Error.WriteLine($"qmig: waiting on tcp:{listener.LocalEndpoint} for the source to resume the migration");
                             resumed?.Dispose();
-                            resumed = listener.AcceptSocket();
+                            resumed = preempt?.NextMainConnection() ?? listener.AcceptSocket();
                             resumed.NoDelay = true;
                         }
                     }
