@@ -48,7 +48,6 @@ public sealed partial class PostcopyDestination : IDisposable
     private SectionInfo? _ramSection;
     private bool _returnPathOpen;
     private bool _endOfSections;
-    private long _position;
 
     public PostcopyDestination(DestinationOptions? options = null)
     {
@@ -130,7 +129,6 @@ public sealed partial class PostcopyDestination : IDisposable
                 var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
                 var status = reader.Read(ref sequence, final, ref visitor);
                 start = end - (int)sequence.Length;
-                _position = reader.Position;
                 FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
                 ThrowIfPreemptChannelFailed();
@@ -294,7 +292,7 @@ public sealed partial class PostcopyDestination : IDisposable
         var consequence = _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running
             ? $"{outstanding} pages of guest RAM existed only on the source: the guest is lost (postcopy cannot fall back)"
             : "postcopy had not started, so the source still holds the whole guest";
-        var message = $"incoming migration failed at stream offset {_position} in postcopy state {PostcopyMachine.GetQemuName(_state)}: {reason}; {consequence}";
+        var message = $"incoming migration failed at stream offset {_reader?.Position ?? 0} in postcopy state {PostcopyMachine.GetQemuName(_state)}: {reason}; {consequence}";
         return inner is null ? new DestinationException(message) : new DestinationException(message, inner);
     }
 
