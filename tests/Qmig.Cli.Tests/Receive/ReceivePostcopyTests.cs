@@ -159,7 +159,16 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
             source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-paused", TimeSpan.FromSeconds(30), "postcopy-paused");
             source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-postcopy-bandwidth"] = 1 << 20 });
             source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}", resume = true });
-            var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion after the resume");
+            JsonNode final;
+            try
+            {
+                final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion after the resume");
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                // What the destination saw is what explains a resume that never completes.
+                throw new InvalidOperationException($"{e.Message}; qmig receive said: {receiver.Stderr}", e);
+            }
             output.WriteLine("source query-migrate: " + final.ToJsonString());
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
         }

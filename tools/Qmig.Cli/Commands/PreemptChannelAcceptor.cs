@@ -1,57 +1,76 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Qmig.Postcopy.Destination;
+using Qmig.Wire;
 
 namespace Qmig.Cli.Commands;
 
 /// <summary>
-/// <c>receive --postcopy-preempt</c>: accepts the source's further connections in the background.
-/// As QEMU's destination does, it goes by order: the connection after the main one is the preempt
-/// channel. With <c>--recover</c> it keeps accepting: while the migration is paused the next
-/// connection is the resumed main channel (handed to <see cref="NextMainConnection"/>) and the one
-/// after it the new preempt channel. Disposing stops accepting and closes the preempt channels.
+/// <c>receive --postcopy-preempt</c>: accepts the source's further connections in the background
+/// and tells them apart by their first byte. A resumed main channel (<c>--recover</c>) opens with a
+/// QEMU_VM_COMMAND (RECV_BITMAP); a preempt channel carries bare RAM records, whose first byte is
+/// the top of a page offset (0 for any real guest), and may stay silent until a page is asked for,
+/// so each connection is classified on its own as its first byte arrives. Going by order instead,
+/// as QEMU's destination can after <c>migrate-recover</c>, would race here: qmig keeps listening on
+/// the same address, so a resumed main channel can be queued before the break has been noticed.
+/// Disposing stops accepting and closes every connection it accepted.
 /// </summary>
 internal sealed class PreemptChannelAcceptor : IDisposable
 {
     private readonly TcpListener _listener;
+    private readonly PostcopyDestination _destination;
     private readonly CancellationTokenSource _stop = new();
     private readonly BlockingCollection<Socket> _mainConnections = new();
-    private readonly List<Socket> _channels = [];
+    private readonly List<Socket> _accepted = [];
     private readonly Task _accepting;
-    private int _mainWanted;
 
-    private PreemptChannelAcceptor(TcpListener listener, PostcopyDestination destination, bool keepAccepting)
+    private PreemptChannelAcceptor(TcpListener listener, PostcopyDestination destination)
     {
         _listener = listener;
+        _destination = destination;
         _accepting = Task.Run(async () =>
         {
-            do
+            while (true)
             {
                 var connection = await listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
-                if (Interlocked.CompareExchange(ref _mainWanted, 0, 1) == 1)
+                lock (_accepted)
                 {
-                    _mainConnections.Add(connection);
-                    continue;
+                    _accepted.Add(connection);
                 }
 
-                lock (_channels)
-                {
-                    _channels.Add(connection);
-                }
-
-                destination.AttachPreemptChannel(connection);
+                _ = Task.Run(() => Classify(connection));
             }
-            while (keepAccepting);
         });
     }
 
-    public static PreemptChannelAcceptor Start(TcpListener listener, PostcopyDestination destination, bool keepAccepting) => new(listener, destination, keepAccepting);
+    public static PreemptChannelAcceptor Start(TcpListener listener, PostcopyDestination destination) => new(listener, destination);
 
-    /// <summary>Waits for the source's resumed main connection (the next one it opens).</summary>
-    public Socket NextMainConnection()
+    /// <summary>Waits for the source's resumed main connection.</summary>
+    public Socket NextMainConnection() => _mainConnections.Take(_stop.Token);
+
+    private void Classify(Socket connection)
     {
-        Volatile.Write(ref _mainWanted, 1);
-        return _mainConnections.Take(_stop.Token);
+        try
+        {
+            var first = new byte[1];
+            if (connection.Receive(first, SocketFlags.Peek) == 0)
+            {
+                return;
+            }
+
+            if (first[0] == (byte)VmSectionType.Command)
+            {
+                _mainConnections.Add(connection);
+            }
+            else
+            {
+                _destination.AttachPreemptChannel(connection);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Closed while waiting (the migration ended), or a preempt channel nobody may attach any more.
+        }
     }
 
     public void Dispose()
@@ -64,14 +83,14 @@ internal sealed class PreemptChannelAcceptor : IDisposable
         }
         catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is OperationCanceledException or SocketException or ObjectDisposedException))
         {
-            // No (further) connection came: nothing to close but what was accepted.
+            // Accepting stopped.
         }
 
-        lock (_channels)
+        lock (_accepted)
         {
-            foreach (var channel in _channels)
+            foreach (var connection in _accepted)
             {
-                channel.Dispose();
+                connection.Dispose();
             }
         }
 

@@ -78,7 +78,7 @@ public static class ReceiveCommand
                     using var connection = listener.AcceptSocket();
                     connection.NoDelay = true;
                     Console.Error.WriteLine($"qmig: source connected from {connection.RemoteEndPoint}");
-                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination, keepAccepting: recover) : null;
+                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination) : null;
                     if (preempt is null && !recover)
                     {
                         listener.Stop();
