@@ -68,33 +68,21 @@ public sealed partial class PostcopyDestination
             channel = _preemptChannel!;
         }
 
-        var buffer = new byte[1 << 20];
-        int start = 0, end = 0;
-        var final = false;
+        var window = new ReceiveWindow(1 << 20);
         MigrationStreamReader? reader = null;
         var visitor = new PreemptVisitor(this);
         try
         {
             while (true)
             {
-                if (!final)
+                if (!window.Final)
                 {
-                    if (end == buffer.Length)
-                    {
-                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                        end -= start;
-                        start = 0;
-                    }
-
-                    var received = channel.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
-                    final = received == 0;
-                    end += received;
-                    Interlocked.Add(ref _preemptBytes, received);
+                    Interlocked.Add(ref _preemptBytes, window.ReceiveFrom(channel));
                 }
 
                 if (reader is null)
                 {
-                    if (end == start && final)
+                    if (window.Final && window.Unconsumed.IsEmpty)
                     {
                         return;
                     }
@@ -114,9 +102,9 @@ public sealed partial class PostcopyDestination
                     });
                 }
 
-                var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
-                var status = reader.Read(ref sequence, final, ref visitor);
-                start = end - (int)sequence.Length;
+                var sequence = window.Unconsumed;
+                var status = reader.Read(ref sequence, window.Final, ref visitor);
+                window.Consumed(sequence);
                 if (status == OperationStatus.InvalidData)
                 {
                     throw Lost($"the preempt channel is invalid: {reader.Error}");
@@ -127,7 +115,7 @@ public sealed partial class PostcopyDestination
                     return;
                 }
 
-                if (final)
+                if (window.Final)
                 {
                     if (_options.Recover)
                     {

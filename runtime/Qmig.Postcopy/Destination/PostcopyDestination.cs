@@ -91,48 +91,24 @@ public sealed partial class PostcopyDestination : IDisposable
 
         var reader = _reader;
         var visitor = new Visitor(this);
-        var buffer = new byte[ReceiveBufferSize];
-        int start = 0, end = 0;
-        var final = false;
+        var window = new ReceiveWindow(ReceiveBufferSize);
         var shutSent = false;
         try
         {
             while (true)
             {
-                if (!final)
+                if (!window.Final)
                 {
-                    if (end == buffer.Length)
-                    {
-                        // Keep the unread tail at the front; grow only when one record fills the buffer.
-                        if (start > 0)
-                        {
-                            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                            end -= start;
-                            start = 0;
-                        }
-                        else
-                        {
-                            Array.Resize(ref buffer, buffer.Length * 2);
-                        }
-                    }
-
-                    var received = ReceiveSome(connection, buffer, end, shutSent);
-                    if (received == 0)
-                    {
-                        final = true;
-                    }
-
-                    end += received;
-                    Stats.BytesReceived += received;
+                    Stats.BytesReceived += ReceiveSome(connection, window, shutSent);
                 }
 
-                var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
-                var status = reader.Read(ref sequence, final, ref visitor);
-                start = end - (int)sequence.Length;
+                var sequence = window.Unconsumed;
+                var status = reader.Read(ref sequence, window.Final, ref visitor);
+                window.Consumed(sequence);
                 FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
                 ThrowIfPreemptChannelFailed();
-                if (final && status != OperationStatus.Done && CanPause)
+                if (window.Final && status != OperationStatus.Done && CanPause)
                 {
                     // The link broke (a record it cut off reads as truncated): wait for the source to resume.
                     return Pause($"the source closed the connection at stream offset {reader.Position}");
@@ -148,7 +124,7 @@ public sealed partial class PostcopyDestination : IDisposable
                     break;
                 }
 
-                if (final)
+                if (window.Final)
                 {
                     throw Lost("the source closed the connection before the end of the stream");
                 }
@@ -157,11 +133,6 @@ public sealed partial class PostcopyDestination : IDisposable
                 {
                     Finish();
                     shutSent = true;
-                }
-
-                if (start == end)
-                {
-                    start = end = 0;
                 }
             }
 
@@ -201,15 +172,16 @@ public sealed partial class PostcopyDestination : IDisposable
     /// After SHUT the source has what it needs and closes; a source that lingers is not waited for
     /// beyond a few seconds, because every page is already here.
     /// </summary>
-    private static int ReceiveSome(Socket connection, byte[] buffer, int end, bool shutSent)
+    private static int ReceiveSome(Socket connection, ReceiveWindow window, bool shutSent)
     {
         connection.ReceiveTimeout = shutSent ? 10_000 : 0;
         try
         {
-            return connection.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+            return window.ReceiveFrom(connection);
         }
         catch (SocketException e) when (shutSent && e.SocketErrorCode == SocketError.TimedOut)
         {
+            window.MarkFinal();
             return 0;
         }
     }
