@@ -188,10 +188,11 @@ public sealed partial class PostcopyDestination
             return;
         }
 
+        // Each check counts every page's state, so check every 10 ms, not in a spin; the wait ends
+        // at once when the channel's thread does.
         var deadline = DateTime.UtcNow + PreemptDrainTimeout;
-        while (_preemptThread.IsAlive && MissingPages() > 0 && DateTime.UtcNow < deadline)
+        while (MissingPages() > 0 && DateTime.UtcNow < deadline && !_preemptThread.Join(10))
         {
-            Thread.Sleep(1);
         }
 
         ThrowIfPreemptChannelFailed();
