@@ -20,6 +20,7 @@ public sealed partial class PostcopyDestination
     private readonly Lock _preemptGate = new();
     private Socket? _preemptChannel;
     private Thread? _preemptThread;
+    private bool _preemptClosed;
     private Exception? _preemptError;
     private long _preemptBytes;
 
@@ -38,6 +39,15 @@ public sealed partial class PostcopyDestination
         ArgumentNullException.ThrowIfNull(channel);
         lock (_preemptGate)
         {
+            if (_preemptClosed)
+            {
+                // QEMU 10.x opens a new preempt channel when it resumes, and the migration may have
+                // completed on the main channel before it arrives: nothing is left to read on it.
+                channel.Dispose();
+                _options.Log?.WriteLine("postcopy-preempt channel arrived after the migration ended; closed");
+                return;
+            }
+
             if (_preemptThread is not null)
             {
                 if (!_options.Recover)
@@ -51,23 +61,20 @@ public sealed partial class PostcopyDestination
                 _preemptAssembly.Reset();
             }
 
-            _preemptChannel = channel;
             channel.NoDelay = true;
-            _preemptThread = new Thread(RunPreemptChannel) { IsBackground = true, Name = "qmig preempt channel" };
-            _preemptThread.Start();
+            var thread = new Thread(() => RunPreemptChannel(channel)) { IsBackground = true, Name = "qmig preempt channel" };
+            thread.Start();
+
+            // Published only once started: the main thread may join it as soon as it can see it.
+            _preemptChannel = channel;
+            _preemptThread = thread;
         }
 
         _options.Log?.WriteLine($"postcopy-preempt channel from {channel.RemoteEndPoint}");
     }
 
-    private void RunPreemptChannel()
+    private void RunPreemptChannel(Socket channel)
     {
-        Socket channel;
-        lock (_preemptGate)
-        {
-            channel = _preemptChannel!;
-        }
-
         var window = new ReceiveWindow(1 << 20);
         MigrationStreamReader? reader = null;
         var visitor = new PreemptVisitor(this);
@@ -183,7 +190,13 @@ public sealed partial class PostcopyDestination
     /// </summary>
     private void DrainPreemptChannel()
     {
-        if (_preemptThread is null)
+        Thread? thread;
+        lock (_preemptGate)
+        {
+            thread = _preemptThread;
+        }
+
+        if (thread is null)
         {
             return;
         }
@@ -191,7 +204,7 @@ public sealed partial class PostcopyDestination
         // Each check counts every page's state, so check every 10 ms, not in a spin; the wait ends
         // at once when the channel's thread does.
         var deadline = DateTime.UtcNow + PreemptDrainTimeout;
-        while (MissingPages() > 0 && DateTime.UtcNow < deadline && !_preemptThread.Join(10))
+        while (MissingPages() > 0 && DateTime.UtcNow < deadline && !thread.Join(10))
         {
         }
 
@@ -206,18 +219,30 @@ public sealed partial class PostcopyDestination
         }
     }
 
-    /// <summary>Closes the preempt channel (which ends its read) and waits for its thread.</summary>
+    /// <summary>
+    /// Closes the preempt channel (which ends its read) and waits for its thread; a channel that
+    /// arrives after this is closed at once.
+    /// </summary>
     private void StopPreemptChannel(TimeSpan grace)
     {
-        if (_preemptThread is null)
+        Thread? thread;
+        Socket? channel;
+        lock (_preemptGate)
+        {
+            _preemptClosed = true;
+            thread = _preemptThread;
+            channel = _preemptChannel;
+        }
+
+        if (thread is null)
         {
             return;
         }
 
-        if (!_preemptThread.Join(grace))
+        if (!thread.Join(grace))
         {
-            _preemptChannel!.Dispose();
-            _preemptThread.Join();
+            channel!.Dispose();
+            thread.Join();
         }
 
         Stats.BytesReceived += Interlocked.Exchange(ref _preemptBytes, 0);

@@ -51,6 +51,30 @@ public sealed class ReplayedSourceTests : IDisposable
     }
 
     /// <summary>
+    /// A QEMU 10.x source that resumes a paused postcopy opens a new preempt channel, and the
+    /// migration can complete on the main channel before that connection is accepted: it must be
+    /// closed, not read (a race here once crashed receive with "Thread has not been started").
+    /// </summary>
+    [Fact]
+    public void APreemptChannelArrivingAfterTheMigrationEndedIsClosed()
+    {
+        var recording = File.ReadAllBytes(Recording);
+        var (_, error) = Replay(recording, TouchWorkload.None, out var destination, out _);
+        using (destination)
+        {
+            Assert.Null(error);
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            using var lateSource = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            lateSource.Connect(listener.LocalEndpoint);
+            destination.AttachPreemptChannel(listener.AcceptSocket());
+
+            lateSource.ReceiveTimeout = 10_000;
+            Assert.Equal(0, lateSource.Receive(new byte[1]));
+        }
+    }
+
+    /// <summary>
     /// The recorded QEMU 7.2 postcopy-preempt migration (tests/data/pc-32m-postcopy-preempt): the main
     /// channel and the preempt channel replayed on two connections. Every page the preempt channel
     /// carried is placed from it, and OUT.mig holds exactly those bytes there.
