@@ -28,6 +28,43 @@ public class PageStateArrayTests
         Assert.Equal(State.Missing, pages.Get(8));
     }
 
+    /// <summary>
+    /// Every page position of a word (the first and last fields are where a shift-based decision goes wrong)
+    /// × every state × every trigger, with every other page in a state that is not Missing so that the
+    /// neighbouring bits are not zero: each move is what the generated machine says, and nothing else changes.
+    /// </summary>
+    [Theory]
+    [InlineData(State.Requested)]
+    [InlineData(State.Received)]
+    public void EveryMoveInEveryFieldOfAWordIsTheGeneratedMachines(State neighbours)
+    {
+        for (int position = 0; position < 32; position++)
+        {
+            for (int s = 0; s < PageMachine.StateCount; s++)
+            {
+                for (int t = 0; t < PageMachine.TriggerCount; t++)
+                {
+                    var pages = new PageStateArray(64);
+                    for (int other = 0; other < 64; other++)
+                    {
+                        MoveTo(pages, other, other == 32 + position ? State.Missing : neighbours);
+                    }
+
+                    int page = 32 + position;
+                    MoveTo(pages, page, (State)s);
+                    var expected = (State)s;
+                    bool legal = PageMachine.TryFire(ref expected, (Trigger)t);
+
+                    var result = pages.TryApply(page, (Trigger)t);
+
+                    Assert.Equal(new PageTransitionResult(legal, (State)s, expected, (Trigger)t), result);
+                    Assert.Equal(expected, pages.Get(page));
+                    Assert.All(Enumerable.Range(0, 64).Where(p => p != page), p => Assert.Equal(neighbours, pages.Get(p)));
+                }
+            }
+        }
+    }
+
     [Fact]
     public void DiscardRangeMovesOnlyReceivedPagesAndReportsTheOthers()
     {
@@ -128,5 +165,22 @@ public class PageStateArrayTests
                 (State.Received, Trigger.Discard, State.Missing),
             ],
             legal);
+    }
+
+    private static void MoveTo(PageStateArray pages, long page, State state)
+    {
+        var route = state switch
+        {
+            State.Missing => [],
+            State.Requested => new[] { Trigger.Fault },
+            State.Received => [Trigger.Place],
+            _ => throw new ArgumentOutOfRangeException(nameof(state), state, "no route from Missing"),
+        };
+        foreach (var trigger in route)
+        {
+            Assert.True(pages.TryApply(page, trigger).Applied, $"{trigger} on page {page}");
+        }
+
+        Assert.Equal(state, pages.Get(page));
     }
 }

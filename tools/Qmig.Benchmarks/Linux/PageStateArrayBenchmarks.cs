@@ -8,6 +8,8 @@ namespace Qmig.Benchmarks.Linux;
 /// Lock-free <see cref="PageStateArray"/> against the same array under a lock, on a few thousand hot pages:
 /// one thread cycling every page through fault, place, discard; and a receiver (place + discard) while a
 /// requester thread on the other CPU keeps firing fault at the same pages. Results are per transition.
+/// Two more rows measure the ceiling of the one-thread ratio in the same run: one bare compare-and-swap
+/// per move (the least any CAS-based array can cost) against one empty enter and exit of the lock.
 /// </summary>
 [MemoryDiagnoser]
 [MinColumn, MedianColumn]
@@ -19,6 +21,8 @@ public class PageStateArrayBenchmarks
 
     private PageStateArray _lockFree = null!;
     private MutexPageStateArray _mutex = null!;
+    private readonly Lock _emptyGate = new();
+    private readonly ulong[] _bareWords = new ulong[HotPages / 32];
     private Thread? _requester;
     private volatile bool _running;
     [ThreadStatic]
@@ -80,6 +84,43 @@ public class PageStateArrayBenchmarks
         }
 
         return applied;
+    }
+
+    /// <summary>One compare-and-swap per move and nothing else: no table, no decision.</summary>
+    [Benchmark(OperationsPerInvoke = OneThreadOps)]
+    public ulong CeilingBareCasOneThread()
+    {
+        ulong last = 0;
+        for (int page = 0; page < HotPages; page++)
+        {
+            ref ulong word = ref _bareWords[page >> 5];
+            for (int move = 0; move < 3; move++)
+            {
+                ulong observed = Volatile.Read(ref word);
+                last = Interlocked.CompareExchange(ref word, observed + 1, observed);
+            }
+        }
+
+        return last;
+    }
+
+    /// <summary>One enter and exit of the baseline's lock per move, with nothing done inside.</summary>
+    [Benchmark(OperationsPerInvoke = OneThreadOps)]
+    public int CeilingEmptyLockOneThread()
+    {
+        int entered = 0;
+        for (int page = 0; page < HotPages; page++)
+        {
+            for (int move = 0; move < 3; move++)
+            {
+                lock (_emptyGate)
+                {
+                    entered++;
+                }
+            }
+        }
+
+        return entered;
     }
 
     [Benchmark(OperationsPerInvoke = ReceiverOps)]
