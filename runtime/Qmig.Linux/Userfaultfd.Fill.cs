@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using Qmig.Linux.Interop;
 
@@ -105,9 +106,10 @@ public sealed unsafe partial class Userfaultfd
 
     private UffdPlacement FillIdempotent(FillKind kind, ulong destination, ulong source, ulong length, ulong pageSize, bool wake)
     {
-        if (pageSize == 0 || (length % pageSize) != 0)
+        // Masks, not a division: this runs for every page placed.
+        if (!BitOperations.IsPow2(pageSize) || (length & (pageSize - 1)) != 0)
         {
-            throw new ArgumentException("length must be a non-zero multiple of the page size", nameof(length));
+            throw new ArgumentException("length must be a multiple of the page size, a power of two", nameof(length));
         }
 
         ulong offset = 0;

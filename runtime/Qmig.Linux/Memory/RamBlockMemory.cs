@@ -43,6 +43,9 @@ public sealed unsafe class RamBlockMemory : IDisposable
     private readonly byte* _alias;
     private byte[]? _zeroPage;
     private bool _disposed;
+    // The page size is a power of two: offsets become page indices by a shift instead of a 64-bit
+    // division by a size known only at run time (five of them for every page placed).
+    private readonly int _pageShift;
 
     private RamBlockMemory(Userfaultfd uffd, string name, ulong baseAddress, ulong length, int pageSize, SafeFileDescriptor? memfd, byte* alias, UffdIoctls ioctls)
     {
@@ -52,6 +55,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
         BaseAddress = baseAddress;
         Length = length;
         PageSize = pageSize;
+        _pageShift = BitOperations.Log2((uint)pageSize);
         _memfd = memfd;
         SupportedIoctls = ioctls;
         States = new PageStateArray((long)(length / (ulong)pageSize));
@@ -259,8 +263,8 @@ public sealed unsafe class RamBlockMemory : IDisposable
     {
         CheckBounds(offset, (ulong)data.Length);
         data.CopyTo(AliasOf(offset, data.Length));
-        long first = (long)(offset / (ulong)PageSize);
-        long end = (long)((offset + (ulong)data.Length + (ulong)PageSize - 1) / (ulong)PageSize);
+        long first = PageIndex(offset);
+        long end = PageIndex(offset + (ulong)data.Length + (ulong)PageSize - 1);
         for (long page = first; page < end; page++)
         {
             _ = States.TryApply(page, PageMachine.Trigger.Place);
@@ -317,7 +321,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
     public PageRangeDiscardResult Discard(ulong offset, ulong length)
     {
         CheckRange(offset, length);
-        PageRangeDiscardResult result = States.DiscardRange((long)(offset / (ulong)PageSize), (long)(length / (ulong)PageSize));
+        PageRangeDiscardResult result = States.DiscardRange(PageIndex(offset), PageIndex(length));
         // Shared memfd pages live in the page cache: MADV_DONTNEED would only unmap them and the next access
         // would map them back without a missing fault, so punch the hole with MADV_REMOVE instead.
         int advice = _memfd is null ? LinuxConstants.MADV_DONTNEED : LinuxConstants.MADV_REMOVE;
@@ -343,7 +347,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
         }
 
         ulong offset = (address - BaseAddress) & ~((ulong)PageSize - 1);
-        PageTransitionResult transition = States.TryApply((long)(offset / (ulong)PageSize), PageMachine.Trigger.Fault);
+        PageTransitionResult transition = States.TryApply(PageIndex(offset), PageMachine.Trigger.Fault);
         if (transition.Applied)
         {
             return new FaultOutcome(FaultDisposition.RequestPage, this, offset);
@@ -387,8 +391,8 @@ public sealed unsafe class RamBlockMemory : IDisposable
 
     private PagePlacement MarkReceived(ulong offset, ulong length, UffdPlacement filled)
     {
-        long first = (long)(offset / (ulong)PageSize);
-        long count = (long)(length / (ulong)PageSize);
+        long first = PageIndex(offset);
+        long count = PageIndex(length);
         long marked = 0;
         for (long page = first; page < first + count; page++)
         {
@@ -399,12 +403,14 @@ public sealed unsafe class RamBlockMemory : IDisposable
         }
 
         return new PagePlacement(
-            (long)(filled.BytesFilled / (ulong)PageSize),
-            (long)(filled.BytesAlreadyPresent / (ulong)PageSize),
+            PageIndex(filled.BytesFilled),
+            PageIndex(filled.BytesAlreadyPresent),
             marked,
             count - marked,
             filled.Retries);
     }
+
+    private long PageIndex(ulong offset) => (long)(offset >> _pageShift);
 
     private void CheckRange(ulong offset, ulong length)
     {

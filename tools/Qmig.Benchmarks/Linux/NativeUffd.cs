@@ -22,6 +22,8 @@ internal static unsafe class NativeUffd
 
     public static delegate* unmanaged<int, int> PlaceSetup => (delegate* unmanaged<int, int>)Export("place_setup");
 
+    public static delegate* unmanaged<byte*> PlaceSource => (delegate* unmanaged<byte*>)Export("place_source");
+
     public static delegate* unmanaged<void> PlaceReset => (delegate* unmanaged<void>)Export("place_reset");
 
     public static delegate* unmanaged<int, int, int> PlaceAll => (delegate* unmanaged<int, int, int>)Export("place_all");

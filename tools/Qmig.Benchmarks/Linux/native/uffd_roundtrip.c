@@ -192,6 +192,12 @@ int place_setup(int pages)
     return ioctl(pl.uffd, UFFDIO_REGISTER, &reg) == 0 ? 0 : -errno;
 }
 
+/* The source pages place_all copies from, so that a managed placement can copy the very same memory. */
+char *place_source(void)
+{
+    return pl.source;
+}
+
 /* Makes every page missing again (not part of a measurement). */
 void place_reset(void)
 {
