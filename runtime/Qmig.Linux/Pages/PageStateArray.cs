@@ -29,14 +29,15 @@ public sealed class PageStateArray
     private const ulong LowBits = 0x5555_5555_5555_5555;
 
     /// <summary>
-    /// The generated table re-laid as 16 four-bit entries of one word, entry (trigger, state) at bit
-    /// 16 × trigger + 4 × state, holding the target state or <see cref="NoMove"/>. Built from
-    /// <see cref="PageMachine.Transitions"/> once; a static readonly word is folded into the code by the JIT, so a
-    /// move is decided by register shifts instead of a dependent load from a table.
+    /// The generated table re-laid for deciding a move in registers: bits 4t..4t+3 hold the states from which
+    /// the page machine allows trigger t. Built from <see cref="PageMachine.Transitions"/> once; a static
+    /// readonly word is folded into the code by the JIT, so no table is loaded on the way to the CAS.
     /// </summary>
-    private static readonly ulong s_moves = BuildMoves();
-    /// <summary>An entry of <see cref="s_moves"/> for a move the page machine refuses.</summary>
-    private const int NoMove = 0xF;
+    private static readonly ulong s_legalSources = BuildLegalSources();
+    /// <summary>Bits 2t..2t+1: the state trigger t leads to, the same from every state that allows it.</summary>
+    private static readonly ulong s_targets = BuildTargets();
+    /// <summary>Whether every trigger leads to one state (what <see cref="s_targets"/> relies on).</summary>
+    private static readonly bool s_oneTargetPerTrigger = HasOneTargetPerTrigger();
 
     private readonly ulong[] _words;
     /// <summary>Fields of the last word that hold real pages (the rest is padding, kept at 0 forever).</summary>
@@ -50,6 +51,12 @@ public sealed class PageStateArray
         if (PageMachine.StateCount > 1 << BitsPerPage || PageMachine.TriggerCount > 4 || (byte)PageMachine.State.Missing != 0)
         {
             throw new InvalidOperationException("the page machine no longer fits a 2-bit field and 4 triggers with Missing = 0");
+        }
+
+        // A move is written as its trigger's target, decided apart from the source state's check.
+        if (!s_oneTargetPerTrigger)
+        {
+            throw new InvalidOperationException("a trigger of the page machine now leads to different states from different states; PageStateArray writes each trigger's one target");
         }
 
         PageCount = pageCount;
@@ -111,15 +118,16 @@ public sealed class PageStateArray
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool TryMoveField(ulong word, int shift, PageMachine.Trigger trigger, out ulong moved, out PageMachine.State from, out PageMachine.State to)
     {
-        // This trigger's column of the table (entry for state s at bit 4·s) repeated in all four 16-bit lanes, so
-        // that shifting it by 4 × (the word shifted down to this field) picks the entry whatever fields lie above,
-        // because a 64-bit shift counts modulo 64. Folded to a constant when the trigger is one. The chain from
-        // reading a word to its CAS bounds a move's cost: this makes it three shifts and a mask, no table load.
-        ulong column = ((s_moves >> ((int)trigger << 4)) & 0xFFFF) * 0x0001_0001_0001_0001;
+        // The chain from reading a word to its CAS bounds a move's cost, so the new word is built from the
+        // trigger's one target alone (a mask and an or), and the check that the page's state allows the
+        // trigger runs beside it: this trigger's legal source states, repeated every 4 bits so that shifting
+        // them by the word shifted down to this field picks the page's bit whatever fields lie above,
+        // because a 64-bit shift counts modulo 64. Both are constants when the trigger is one.
+        ulong sources = ((s_legalSources >> ((int)trigger << 2)) & 0xF) * 0x1111_1111_1111_1111;
+        ulong target = (s_targets >> ((int)trigger << 1)) & FieldMask;
         ulong fromHere = word >> shift;
-        ulong target = (column >> (int)(fromHere << 2)) & NoMove;
         from = (PageMachine.State)(fromHere & FieldMask);
-        if (target == NoMove)
+        if (((sources >> (int)fromHere) & 1) == 0)
         {
             moved = word;
             to = from;
@@ -329,9 +337,35 @@ public sealed class PageStateArray
         }
     }
 
-    private static ulong BuildMoves()
+    private static ulong BuildLegalSources()
     {
-        ulong moves = ulong.MaxValue; // every entry NoMove
+        ulong sources = 0;
+        ForEachLegalMove((state, trigger, _) => sources |= 1UL << ((trigger * 4) + state));
+        return sources;
+    }
+
+    private static ulong BuildTargets()
+    {
+        ulong targets = 0;
+        ForEachLegalMove((_, trigger, to) => targets |= (ulong)to << (trigger * 2));
+        return targets;
+    }
+
+    private static bool HasOneTargetPerTrigger()
+    {
+        var targets = new int[PageMachine.TriggerCount];
+        Array.Fill(targets, -1);
+        bool one = true;
+        ForEachLegalMove((_, trigger, to) =>
+        {
+            one &= targets[trigger] < 0 || targets[trigger] == to;
+            targets[trigger] = to;
+        });
+        return one;
+    }
+
+    private static void ForEachLegalMove(Action<int, int, int> move)
+    {
         ReadOnlySpan<byte> table = PageMachine.Transitions;
         for (int state = 0; state < PageMachine.StateCount; state++)
         {
@@ -340,13 +374,10 @@ public sealed class PageStateArray
                 byte to = table[(state * PageMachine.TriggerCount) + trigger];
                 if (to != PageMachine.NoTransition)
                 {
-                    int at = (trigger * 16) + (state * 4);
-                    moves = (moves & ~((ulong)NoMove << at)) | ((ulong)to << at);
+                    move(state, trigger, to);
                 }
             }
         }
-
-        return moves;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
