@@ -49,6 +49,10 @@ public static class PreemptChannel
             return null;
         }
 
-        return new MigrationReaderOptions { TargetPageSize = reader.TargetPageSize, PreemptChannelBlocks = reader.Blocks.ToArray() };
+        return OptionsAfter(reader);
     }
+
+    /// <summary>Reader options for the preempt channel of the main stream <paramref name="main"/> has read: its blocks and page size.</summary>
+    public static MigrationReaderOptions OptionsAfter(MigrationStreamReader main) =>
+        new() { TargetPageSize = main.TargetPageSize, PreemptChannelBlocks = main.Blocks.ToArray() };
 }

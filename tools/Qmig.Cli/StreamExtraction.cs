@@ -68,9 +68,8 @@ public sealed class StreamExtraction
             code = StreamRun.Execute(file, options, ref visitor, out var reader);
             if (preemptChannel is not null && code == ExitCodes.Ok)
             {
-                var preemptOptions = new MigrationReaderOptions { TargetPageSize = reader.TargetPageSize, PreemptChannelBlocks = reader.Blocks.ToArray() };
                 var preemptVisitor = new ExtractVisitor(set, new ExtractResult());
-                code = StreamRun.Execute(preemptChannel, preemptOptions, ref preemptVisitor, out _);
+                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _);
             }
 
             images = set.Files.ToList();
