@@ -46,11 +46,11 @@ public sealed class PageStateArray
     public PageStateArray(long pageCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pageCount);
-        // The packing relies on the generated machine fitting 2 bits (and 4 triggers, for the padded table),
-        // and on a zeroed word meaning "all missing".
-        if (PageMachine.StateCount > 1 << BitsPerPage || PageMachine.TriggerCount > 4 || (byte)PageMachine.State.Missing != 0)
+        // The packing relies on the generated machine fitting 2 bits and on a zeroed word meaning "all
+        // missing"; the decision words have room for 16 triggers.
+        if (PageMachine.StateCount > 1 << BitsPerPage || PageMachine.TriggerCount > 16 || (byte)PageMachine.State.Missing != 0)
         {
-            throw new InvalidOperationException("the page machine no longer fits a 2-bit field and 4 triggers with Missing = 0");
+            throw new InvalidOperationException("the page machine no longer fits a 2-bit field and 16 triggers with Missing = 0");
         }
 
         // A move is written as its trigger's target, decided apart from the source state's check.
