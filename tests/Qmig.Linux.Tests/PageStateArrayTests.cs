@@ -141,6 +141,20 @@ public class PageStateArrayTests
         Assert.Throws<ArgumentOutOfRangeException>(() => pages.DiscardRange(5, 6));
     }
 
+    /// <summary>
+    /// The array writes a move as its trigger's one target; a page machine where one trigger leads to two
+    /// states must be caught, not written wrongly.
+    /// </summary>
+    [Fact]
+    public void OneTargetPerTriggerIsCheckedOnTheTable()
+    {
+        const byte no = PageMachine.NoTransition;
+        Assert.True(PageStateArray.HasOneTargetPerTrigger(PageMachine.Transitions, PageMachine.TriggerCount));
+        // Two states × two triggers: trigger 0 leads to state 1 from state 0 and to state 0 from state 1.
+        Assert.False(PageStateArray.HasOneTargetPerTrigger([1, no, 0, no], 2));
+        Assert.True(PageStateArray.HasOneTargetPerTrigger([1, no, 1, 0], 2));
+    }
+
     [Fact]
     public void TheStandInTableHasExactlyTheFourLegalMoves()
     {

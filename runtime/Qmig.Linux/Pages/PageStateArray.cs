@@ -340,23 +340,30 @@ public sealed class PageStateArray
     private static ulong BuildLegalSources()
     {
         ulong sources = 0;
-        ForEachLegalMove((state, trigger, _) => sources |= 1UL << ((trigger * 4) + state));
+        ForEachLegalMove(PageMachine.Transitions, PageMachine.TriggerCount, (state, trigger, _) => sources |= 1UL << ((trigger * 4) + state));
         return sources;
     }
 
     private static ulong BuildTargets()
     {
         ulong targets = 0;
-        ForEachLegalMove((_, trigger, to) => targets |= (ulong)to << (trigger * 2));
+        ForEachLegalMove(PageMachine.Transitions, PageMachine.TriggerCount, (_, trigger, to) => targets |= (ulong)to << (trigger * 2));
         return targets;
     }
 
-    private static bool HasOneTargetPerTrigger()
+    private static bool HasOneTargetPerTrigger() => HasOneTargetPerTrigger(PageMachine.Transitions, PageMachine.TriggerCount);
+
+    /// <summary>
+    /// Whether, in a transition table laid out as the generated machines' (state × trigger, NoTransition
+    /// where refused), every trigger leads to one state. Internal for the test that feeds it a table
+    /// where this fails, which the real page machine cannot provide.
+    /// </summary>
+    internal static bool HasOneTargetPerTrigger(ReadOnlySpan<byte> table, int triggerCount)
     {
-        var targets = new int[PageMachine.TriggerCount];
+        var targets = new int[triggerCount];
         Array.Fill(targets, -1);
         bool one = true;
-        ForEachLegalMove((_, trigger, to) =>
+        ForEachLegalMove(table, triggerCount, (_, trigger, to) =>
         {
             one &= targets[trigger] < 0 || targets[trigger] == to;
             targets[trigger] = to;
@@ -364,14 +371,13 @@ public sealed class PageStateArray
         return one;
     }
 
-    private static void ForEachLegalMove(Action<int, int, int> move)
+    private static void ForEachLegalMove(ReadOnlySpan<byte> table, int triggerCount, Action<int, int, int> move)
     {
-        ReadOnlySpan<byte> table = PageMachine.Transitions;
-        for (int state = 0; state < PageMachine.StateCount; state++)
+        for (int state = 0; state < table.Length / triggerCount; state++)
         {
-            for (int trigger = 0; trigger < PageMachine.TriggerCount; trigger++)
+            for (int trigger = 0; trigger < triggerCount; trigger++)
             {
-                byte to = table[(state * PageMachine.TriggerCount) + trigger];
+                byte to = table[(state * triggerCount) + trigger];
                 if (to != PageMachine.NoTransition)
                 {
                     move(state, trigger, to);
