@@ -88,7 +88,7 @@ public sealed class ReplayedSourceTests : IDisposable
         var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Sequential });
         using (destination)
         {
-            var (returnPath, error) = Run(destination, main, preempt);
+            var (returnPath, error) = ReplayingSource.Play(destination, main, preempt);
             Assert.Null(error);
             Assert.Equal(PostcopyMachineEnd, destination.State.ToString());
             Assert.True(returnPath.AsSpan().EndsWith(new byte[] { 0, 1, 0, 4, 0, 0, 0, 0 }), "the return path does not end with SHUT 0");
@@ -166,7 +166,7 @@ public sealed class ReplayedSourceTests : IDisposable
     private (byte[] ReturnPath, Exception? Error) Replay(byte[] stream, TouchWorkload touch, out PostcopyDestination destination, out string? outMig)
     {
         destination = new PostcopyDestination(new DestinationOptions { Touch = touch });
-        var (returnPath, error) = Run(destination, stream);
+        var (returnPath, error) = ReplayingSource.Play(destination, stream);
         outMig = null;
         if (error is null)
         {
@@ -181,68 +181,8 @@ public sealed class ReplayedSourceTests : IDisposable
     private (byte[] ReturnPath, Exception? Error, PostcopyDestination Destination) ReplayCut(byte[] stream)
     {
         var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Random });
-        var (returnPath, error) = Run(destination, stream);
+        var (returnPath, error) = ReplayingSource.Play(destination, stream);
         return (returnPath, error, destination);
-    }
-
-    /// <summary>
-    /// Plays <paramref name="stream"/> as the source (and <paramref name="preemptStream"/> on a second
-    /// connection, as the postcopy-preempt channel), closes its side, and collects what came back.
-    /// </summary>
-    private static (byte[] ReturnPath, Exception? Error) Run(PostcopyDestination destination, byte[] stream, byte[]? preemptStream = null)
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var source = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        source.Connect(listener.LocalEndpoint);
-        using var connection = listener.AcceptSocket();
-        using var preemptSource = preemptStream is null ? null : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        Task? preemptSide = null;
-        if (preemptSource is not null)
-        {
-            preemptSource.Connect(listener.LocalEndpoint);
-            destination.AttachPreemptChannel(listener.AcceptSocket());
-            preemptSide = Task.Run(() =>
-            {
-                preemptSource.Send(preemptStream!);
-                preemptSource.Shutdown(SocketShutdown.Send);
-            });
-        }
-
-        var returnPath = new MemoryStream();
-        var sourceSide = Task.Run(() =>
-        {
-            var reading = Task.Run(() =>
-            {
-                var buffer = new byte[4096];
-                int n;
-                while ((n = source.Receive(buffer)) > 0)
-                {
-                    returnPath.Write(buffer, 0, n);
-                }
-            });
-            for (var at = 0; at < stream.Length; at += 32 << 10)
-            {
-                source.Send(stream, at, Math.Min(32 << 10, stream.Length - at), SocketFlags.None);
-            }
-
-            source.Shutdown(SocketShutdown.Send);
-            reading.Wait(TimeSpan.FromSeconds(30));
-        });
-        Exception? error = null;
-        try
-        {
-            destination.Receive(connection);
-        }
-        catch (DestinationException e)
-        {
-            error = e;
-        }
-
-        connection.Shutdown(SocketShutdown.Both);
-        Assert.True(sourceSide.Wait(TimeSpan.FromSeconds(30)), "the replaying source did not finish");
-        Assert.True(preemptSide?.Wait(TimeSpan.FromSeconds(30)) ?? true, "the replaying preempt channel did not finish");
-        return (returnPath.ToArray(), error);
     }
 
     private string Extract(string stream, string name)
