@@ -190,7 +190,8 @@ public sealed partial class PostcopyDestination : IDisposable
     private void Finish()
     {
         DrainPreemptChannel();
-        StopGuest();
+        // Checked before the guest threads are stopped: a thread faulting on a page that never came
+        // would be joined forever. The failure's Abort wakes such threads.
         var missing = MissingPages();
         if (missing > 0)
         {
@@ -199,8 +200,10 @@ public sealed partial class PostcopyDestination : IDisposable
                 _sender!.Shut(1);
             }
 
-            throw new DestinationException($"the stream ended with {missing} pages never received; the guest cannot run from this copy");
+            throw Lost($"the stream ended with {missing} pages never received; the guest cannot run from this copy");
         }
+
+        StopGuest();
 
         if (_returnPathOpen)
         {
@@ -285,9 +288,10 @@ public sealed partial class PostcopyDestination : IDisposable
     /// <summary>Writes what was received as a plain precopy stream (see <see cref="PrecopyStreamWriter"/>).</summary>
     public void WritePrecopyStream(Stream output)
     {
-        if (!_endOfSections)
+        // Not "the stream ended": a stream can end with pages lost, and its copy must not look complete.
+        if (_status != MigrationStatusDestinationMachine.State.Completed)
         {
-            throw new InvalidOperationException("nothing complete to write: the stream did not end");
+            throw new InvalidOperationException($"nothing complete to write: the migration is {MigrationStatusDestinationMachine.GetQemuName(_status)}");
         }
 
         PrecopyStreamWriter.Write(output, _configurationRecords, _ramSection, _blocks.Select(b => b.Memory).ToArray(), _devices);
