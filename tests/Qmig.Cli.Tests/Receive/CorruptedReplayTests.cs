@@ -56,6 +56,43 @@ public sealed class CorruptedReplayTests
         }
     }
 
+    public static TheoryData<int> PreemptCases()
+    {
+        var cases = new TheoryData<int>();
+        for (var seed = 1; seed <= 24; seed++)
+        {
+            cases.Add(seed);
+        }
+
+        return cases;
+    }
+
+    /// <summary>The same for the preempt channel of the recorded postcopy-preempt migration, the main channel intact.</summary>
+    [Theory]
+    [MemberData(nameof(PreemptCases))]
+    public void ADamagedPreemptChannelCompletesOrFailsWithADestinationError(int seed)
+    {
+        const string folder = "data/pc-32m-postcopy-preempt";
+        var main = File.ReadAllBytes(Path.Combine(folder, "postcopy-forward.mig"));
+        var damaged = File.ReadAllBytes(Path.Combine(folder, "postcopy-preempt.mig"));
+        var what = Damage(damaged, new Random(seed), out var length);
+
+        var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Random });
+        using (destination)
+        {
+            var (_, error) = ReplayingSource.Play(destination, main, damaged.AsSpan(0, length).ToArray());
+            if (error is null)
+            {
+                Assert.Equal(Qmig.Wire.Machines.MigrationStatusDestinationMachine.State.Completed, destination.Status);
+                return;
+            }
+
+            var failure = Assert.IsType<DestinationException>(error);
+            Assert.True(failure.Message.Contains("offset", StringComparison.Ordinal), $"{what}: the error names no offset: {failure.Message}");
+            Assert.Throws<InvalidOperationException>(() => destination.WritePrecopyStream(Stream.Null));
+        }
+    }
+
     /// <summary>Damages <paramref name="stream"/> in place (or shortens it); says what it did, for the failure message.</summary>
     private static string Damage(byte[] stream, Random random, out int length)
     {
