@@ -40,20 +40,7 @@ public sealed class CorruptedReplayTests
         var what = Damage(damaged, new Random(seed), out var length);
         var stream = damaged.AsSpan(0, length).ToArray();
 
-        var destination = new PostcopyDestination(new DestinationOptions { Touch = touch });
-        using (destination)
-        {
-            var (_, error) = ReplayingSource.Play(destination, stream);
-            if (error is null)
-            {
-                Assert.Equal(Qmig.Wire.Machines.MigrationStatusDestinationMachine.State.Completed, destination.Status);
-                return;
-            }
-
-            var failure = Assert.IsType<DestinationException>(error);
-            Assert.True(failure.Message.Contains("offset", StringComparison.Ordinal), $"{what}: the error names no offset: {failure.Message}");
-            Assert.Throws<InvalidOperationException>(() => destination.WritePrecopyStream(Stream.Null));
-        }
+        AssertCompletesOrFailsWithAnOffset(touch, what, stream);
     }
 
     public static TheoryData<int> PreemptCases()
@@ -77,10 +64,15 @@ public sealed class CorruptedReplayTests
         var damaged = File.ReadAllBytes(Path.Combine(folder, "postcopy-preempt.mig"));
         var what = Damage(damaged, new Random(seed), out var length);
 
-        var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Random });
+        AssertCompletesOrFailsWithAnOffset(TouchWorkload.Random, what, main, damaged.AsSpan(0, length).ToArray());
+    }
+
+    private static void AssertCompletesOrFailsWithAnOffset(TouchWorkload touch, string what, byte[] stream, byte[]? preemptStream = null)
+    {
+        var destination = new PostcopyDestination(new DestinationOptions { Touch = touch });
         using (destination)
         {
-            var (_, error) = ReplayingSource.Play(destination, main, damaged.AsSpan(0, length).ToArray());
+            var (_, error) = ReplayingSource.Play(destination, stream, preemptStream);
             if (error is null)
             {
                 Assert.Equal(Qmig.Wire.Machines.MigrationStatusDestinationMachine.State.Completed, destination.Status);
