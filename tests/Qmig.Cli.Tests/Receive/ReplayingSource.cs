@@ -28,11 +28,7 @@ internal static class ReplayingSource
         {
             preemptSource.Connect(listener.LocalEndpoint);
             destination.AttachPreemptChannel(listener.AcceptSocket());
-            preemptSide = Task.Run(() =>
-            {
-                preemptSource.Send(preemptStream!);
-                preemptSource.Shutdown(SocketShutdown.Send);
-            });
+            preemptSide = Task.Run(() => SendAll(preemptSource, preemptStream!));
         }
 
         var returnPath = new MemoryStream();
@@ -42,17 +38,19 @@ internal static class ReplayingSource
             {
                 var buffer = new byte[4096];
                 int n;
-                while ((n = source.Receive(buffer)) > 0)
+                try
                 {
-                    returnPath.Write(buffer, 0, n);
+                    while ((n = source.Receive(buffer)) > 0)
+                    {
+                        returnPath.Write(buffer, 0, n);
+                    }
+                }
+                catch (SocketException)
+                {
+                    // Reset by a destination that failed: the return path ends there.
                 }
             });
-            for (var at = 0; at < stream.Length; at += 32 << 10)
-            {
-                source.Send(stream, at, Math.Min(32 << 10, stream.Length - at), SocketFlags.None);
-            }
-
-            source.Shutdown(SocketShutdown.Send);
+            SendAll(source, stream);
             reading.Wait(TimeSpan.FromSeconds(30));
         });
         Exception? error = null;
@@ -73,5 +71,27 @@ internal static class ReplayingSource
         Assert.True(sourceSide.Wait(TimeSpan.FromSeconds(30)), "the replaying source did not finish");
         Assert.True(preemptSide?.Wait(TimeSpan.FromSeconds(30)) ?? true, "the replaying preempt channel did not finish");
         return (returnPath.ToArray(), error);
+    }
+
+    /// <summary>
+    /// Sends the whole stream and closes the sending side, unless the destination has hung up: one
+    /// that fails early closes before taking everything (whether the rest still fitted in the socket
+    /// buffers depends on timing), and a real source then stops sending too.
+    /// </summary>
+    private static void SendAll(Socket source, byte[] stream)
+    {
+        try
+        {
+            for (var at = 0; at < stream.Length; at += 32 << 10)
+            {
+                source.Send(stream, at, Math.Min(32 << 10, stream.Length - at), SocketFlags.None);
+            }
+
+            source.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // The destination closed the connection.
+        }
     }
 }
