@@ -1,7 +1,8 @@
+using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Numerics;
 using Qmig.Linux.Memory;
 using Qmig.Wire;
-using Qmig.Wire.Machines;
 
 namespace Qmig.Postcopy.Destination;
 
@@ -104,10 +105,20 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
         var targetPages = (long)(block.Length / (ulong)targetPageSize);
         var bitmap = new byte[(targetPages + 63) / 64 * 8];
         var perPage = block.PageSize / targetPageSize;
-        for (var page = 0L; page < block.PageCount; page++)
+        // The page-state array gives one bit per (host) page; a huge page's bit spreads to its target pages.
+        var received = new ulong[(block.PageCount + 63) / 64];
+        block.States.CopyReceivedBitmap(received);
+        for (var word = 0; word < received.Length; word++)
         {
-            if (block.States.Get(page) == PageMachine.State.Received)
+            if (perPage == 1)
             {
+                BinaryPrimitives.WriteUInt64LittleEndian(bitmap.AsSpan(word * 8), received[word]);
+                continue;
+            }
+
+            for (var bits = received[word]; bits != 0; bits &= bits - 1)
+            {
+                var page = (word * 64L) + BitOperations.TrailingZeroCount(bits);
                 for (var bit = page * perPage; bit < (page + 1) * perPage; bit++)
                 {
                     bitmap[bit >> 3] |= (byte)(1 << (int)(bit & 7));
