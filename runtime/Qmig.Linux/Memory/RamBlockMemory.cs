@@ -410,7 +410,8 @@ public sealed unsafe class RamBlockMemory : IDisposable
             filled.Retries);
     }
 
-    private long PageIndex(ulong offset) => (long)(offset >> _pageShift);
+    /// <summary>The index in <see cref="States"/> of the page holding <paramref name="offset"/>: a shift, for the callers on the per-page path.</summary>
+    public long PageIndex(ulong offset) => (long)(offset >> _pageShift);
 
     private void CheckRange(ulong offset, ulong length)
     {

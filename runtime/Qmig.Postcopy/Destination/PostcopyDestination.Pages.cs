@@ -66,7 +66,7 @@ public sealed partial class PostcopyDestination
 
         // A page is requested (by a fault, or ahead of one) exactly while its state says so; one bit
         // read per background page, no lookup in the fault clocks.
-        if (memory.States.Get((long)(offset / (ulong)memory.PageSize)) == PageMachine.State.Requested)
+        if (memory.States.Get(memory.PageIndex(offset)) == PageMachine.State.Requested)
         {
             // A vCPU is waiting for exactly this page: place it now, ahead of any gathered run.
             RecordPlaced(RequestKey(memory, offset), memory.PlacePage(offset, page).PagesAlreadyPresent);
@@ -115,9 +115,14 @@ public sealed partial class PostcopyDestination
 
         var alreadyPresent = _runBlock.PlaceRun(_runOffset, _run.AsSpan(0, _runLength)).PagesAlreadyPresent;
         var pageSize = (ulong)_runBlock.PageSize;
-        for (var offset = _runOffset; offset < _runOffset + (ulong)_runLength; offset += pageSize)
+        // One lock for the run (up to 16 pages), not one a page.
+        lock (_placementGate)
         {
-            RecordPlaced(RequestKey(_runBlock, offset), offset == _runOffset ? alreadyPresent : 0);
+            Stats.PostcopyDuplicatePages += alreadyPresent;
+            for (var offset = _runOffset; offset < _runOffset + (ulong)_runLength; offset += pageSize)
+            {
+                CountPlaced(RequestKey(_runBlock, offset));
+            }
         }
 
         _runLength = 0;
@@ -222,7 +227,7 @@ public sealed partial class PostcopyDestination
     {
         StartFaultClock(block, offset);
         var pageSize = (ulong)block.PageSize;
-        var first = (long)(offset / pageSize);
+        var first = block.PageIndex(offset);
         var pages = 1L;
         while (pages <= _options.RequestAhead
             && first + pages < block.PageCount
@@ -256,7 +261,7 @@ public sealed partial class PostcopyDestination
     {
         var key = RequestKey(block, offset);
         if (_requestedAt.TryAdd(key, Stopwatch.GetTimestamp())
-            && block.States.Get((long)(offset / (ulong)block.PageSize)) == PageMachine.State.Received)
+            && block.States.Get(block.PageIndex(offset)) == PageMachine.State.Received)
         {
             _requestedAt.TryRemove(key, out _);
         }
