@@ -238,16 +238,9 @@ public sealed partial class PostcopyDestination
         }
 
         Stats.PagesRequestedAhead += pages - 1;
-        try
-        {
-            _sender!.RequestPages(block, offset, checked((uint)((ulong)pages * pageSize)));
-        }
-        catch (Exception e) when (_options.Recover && e is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
-        {
-            // The link broke under the request: the pages stay requested and are asked for again
-            // when the source resumes (the reader thread sees the break and pauses).
-            _sender!.Detach();
-        }
+        // If the link is broken the request is dropped: the pages stay requested and are asked for
+        // again when the source resumes.
+        _sender!.RequestPages(block, offset, checked((uint)((ulong)pages * pageSize)));
     }
 
     /// <summary>

@@ -62,7 +62,13 @@ public sealed partial class PostcopyDestination
             }
 
             channel.NoDelay = true;
-            var thread = new Thread(() => RunPreemptChannel(channel)) { IsBackground = true, Name = "qmig preempt channel" };
+            int generation;
+            lock (_linkGate)
+            {
+                generation = _connectionGeneration;
+            }
+
+            var thread = new Thread(() => RunPreemptChannel(channel, generation)) { IsBackground = true, Name = "qmig preempt channel" };
             thread.Start();
 
             // Published only once started: the main thread may join it as soon as it can see it.
@@ -73,7 +79,7 @@ public sealed partial class PostcopyDestination
         _options.Log?.WriteLine($"postcopy-preempt channel from {channel.RemoteEndPoint}");
     }
 
-    private void RunPreemptChannel(Socket channel)
+    private void RunPreemptChannel(Socket channel, int generation)
     {
         var window = new ReceiveWindow(1 << 20);
         MigrationStreamReader? reader = null;
@@ -119,6 +125,14 @@ public sealed partial class PostcopyDestination
 
                 if (status == OperationStatus.Done)
                 {
+                    // QEMU 7.x ends this channel with EOS at the end of the migration; 10.x closes it
+                    // after our SHUT, which follows the main stream's end. Closed at a record boundary
+                    // without EOS before that end, the link broke (a paused source closes both).
+                    if (_options.Recover && !visitor.SawEndOfStream && !Volatile.Read(ref _endOfSections) && !PreemptChannelStopped)
+                    {
+                        OnPreemptChannelBroken(generation, new IOException("the source closed the preempt channel before the end of the main stream"));
+                    }
+
                     return;
                 }
 
@@ -127,6 +141,7 @@ public sealed partial class PostcopyDestination
                     if (_options.Recover)
                     {
                         // The link broke under a record; the source sends its page again after resuming.
+                        OnPreemptChannelBroken(generation, new IOException("the source closed the preempt channel in the middle of a page"));
                         return;
                     }
 
@@ -136,7 +151,12 @@ public sealed partial class PostcopyDestination
         }
         catch (Exception e) when (_options.Recover && e is SocketException or IOException or ObjectDisposedException)
         {
-            // A broken preempt channel pauses the migration like a broken main one; the main loop sees it.
+            // A broken preempt channel pauses the migration like a broken main one, unless it was
+            // closed here because the migration is over.
+            if (!_stop.IsCancellationRequested && !PreemptChannelStopped)
+            {
+                OnPreemptChannelBroken(generation, e);
+            }
         }
         catch (Exception e) when (!_stop.IsCancellationRequested)
         {
@@ -223,6 +243,9 @@ public sealed partial class PostcopyDestination
     /// Closes the preempt channel (which ends its read) and waits for its thread; a channel that
     /// arrives after this is closed at once.
     /// </summary>
+    /// <summary>Read without the gate: a channel being replaced is joined while the gate is held.</summary>
+    private bool PreemptChannelStopped => Volatile.Read(ref _preemptClosed);
+
     private void StopPreemptChannel(TimeSpan grace)
     {
         Thread? thread;
@@ -253,7 +276,14 @@ public sealed partial class PostcopyDestination
     /// <summary>Hands the preempt channel's records to the destination; only RAM records may come.</summary>
     private sealed class PreemptVisitor(PostcopyDestination destination) : IMigrationVisitor
     {
-        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination.OnPreemptPage(record, ram, block);
+        /// <summary>The channel ended with EOS, as QEMU 7.x ends it when the migration is over.</summary>
+        public bool SawEndOfStream { get; private set; }
+
+        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
+        {
+            SawEndOfStream |= (ram.Flags & RamSaveFlag.Eos) != 0;
+            destination.OnPreemptPage(record, ram, block);
+        }
 
         public void OnFileHeader(in RecordInfo record, uint version) => throw Unexpected(record);
 

@@ -76,7 +76,7 @@ public sealed partial class PostcopyDestination : IDisposable
     {
         if (_reader is null)
         {
-            _sender = new ReturnPathSender(connection, _options.ReturnPathLog);
+            _sender = new ReturnPathSender(connection, _options.ReturnPathLog, OnReturnPathBroken);
             _reader = new MigrationStreamReader();
             MoveStatus(MigrationStatusDestinationMachine.Trigger.LoadStart, "the source connected");
         }
@@ -87,6 +87,11 @@ public sealed partial class PostcopyDestination : IDisposable
         else
         {
             throw new InvalidOperationException("this destination has already received its migration");
+        }
+
+        lock (_linkGate)
+        {
+            _connection = connection;
         }
 
         var reader = _reader;
@@ -108,6 +113,22 @@ public sealed partial class PostcopyDestination : IDisposable
                 FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
                 ThrowIfPreemptChannelFailed();
+                if (LinkError is { } broken && !_endOfSections)
+                {
+                    if (CanPause)
+                    {
+                        return Pause($"the connection failed ({broken.Message})");
+                    }
+
+                    // Under recovery a break noticed inside the package (a PONG that could not be sent)
+                    // waits for the rest of the package, which the source sent before the break: its
+                    // RUN makes the migration pausable. Anything else has lost the guest or never had it.
+                    if (!(_options.Recover && _state == PostcopyMachine.State.Listening))
+                    {
+                        throw Lost($"the connection failed: {broken.Message}", broken);
+                    }
+                }
+
                 if (window.Final && status != OperationStatus.Done && CanPause)
                 {
                     // The link broke (a record it cut off reads as truncated): wait for the source to resume.
@@ -126,7 +147,9 @@ public sealed partial class PostcopyDestination : IDisposable
 
                 if (window.Final)
                 {
-                    throw Lost("the source closed the connection before the end of the stream");
+                    throw Lost(_state == PostcopyMachine.State.Listening
+                        ? "the connection ended inside the PACKAGED device state, after its LISTEN and before its RUN; the source will not send the package again, so no resume can complete it (QEMU's destination fails here too)"
+                        : "the source closed the connection before the end of the stream");
                 }
 
                 if (_endOfSections && !shutSent)
