@@ -20,6 +20,7 @@ public sealed partial class PostcopyDestination
     private readonly Lock _preemptGate = new();
     private Socket? _preemptChannel;
     private Thread? _preemptThread;
+    private int _preemptGeneration;
     private bool _preemptClosed;
     private Exception? _preemptError;
     private long _preemptBytes;
@@ -32,7 +33,7 @@ public sealed partial class PostcopyDestination
     /// <remarks>
     /// With <see cref="DestinationOptions.Recover"/> a resumed source opens a new preempt channel
     /// after the new main one: attaching it replaces the broken one (whose pages, if a record was cut
-    /// off, the source sends again).
+    /// off, the source sends again). A second channel while the current one is still read is closed.
     /// </remarks>
     public void AttachPreemptChannel(Socket channel)
     {
@@ -48,25 +49,31 @@ public sealed partial class PostcopyDestination
                 return;
             }
 
+            int generation;
+            lock (_linkGate)
+            {
+                generation = _connectionGeneration;
+            }
+
             if (_preemptThread is not null)
             {
-                if (!_options.Recover)
+                if (_preemptThread.IsAlive && _preemptGeneration == generation)
                 {
-                    throw new InvalidOperationException("a preempt channel is already attached");
+                    // The source opens one preempt channel per main connection: a second one while the
+                    // first is still read is not the source's, and must not replace it.
+                    _options.Log?.WriteLine($"an unexpected second preempt channel from {channel.RemoteEndPoint} was closed; the migration goes on");
+                    channel.Dispose();
+                    return;
                 }
 
-                // The old channel broke with the main one; make sure its thread is gone first.
+                // The old channel broke, or belongs to a main connection that broke and was resumed;
+                // make sure its thread is gone first.
                 _preemptChannel!.Dispose();
                 _preemptThread.Join();
                 _preemptAssembly.Reset();
             }
 
             channel.NoDelay = true;
-            int generation;
-            lock (_linkGate)
-            {
-                generation = _connectionGeneration;
-            }
 
             var thread = new Thread(() => RunPreemptChannel(channel, generation)) { IsBackground = true, Name = "qmig preempt channel" };
             thread.Start();
@@ -74,6 +81,7 @@ public sealed partial class PostcopyDestination
             // Published only once started: the main thread may join it as soon as it can see it.
             _preemptChannel = channel;
             _preemptThread = thread;
+            _preemptGeneration = generation;
         }
 
         _options.Log?.WriteLine($"postcopy-preempt channel from {channel.RemoteEndPoint}");

@@ -193,11 +193,16 @@ public sealed partial class PostcopyDestination : IDisposable
 
     /// <summary>
     /// After SHUT the source has what it needs and closes; a source that lingers is not waited for
-    /// beyond a few seconds, because every page is already here.
+    /// beyond a few seconds, because every page is already here. Before LISTEN a source that stalls
+    /// is given up after <see cref="DestinationOptions.StallTimeout"/>; from LISTEN on it is waited
+    /// for, since it holds pages the guest needs.
     /// </summary>
-    private static int ReceiveSome(Socket connection, ReceiveWindow window, bool shutSent)
+    private int ReceiveSome(Socket connection, ReceiveWindow window, bool shutSent)
     {
-        connection.ReceiveTimeout = shutSent ? 10_000 : 0;
+        var beforeListen = _state is PostcopyMachine.State.None or PostcopyMachine.State.Advise or PostcopyMachine.State.Discard;
+        connection.ReceiveTimeout = shutSent ? 10_000
+            : beforeListen && _options.StallTimeout != Timeout.InfiniteTimeSpan ? (int)Math.Clamp(_options.StallTimeout.TotalMilliseconds, 1, int.MaxValue)
+            : 0;
         try
         {
             return window.ReceiveFrom(connection);
@@ -206,6 +211,10 @@ public sealed partial class PostcopyDestination : IDisposable
         {
             window.MarkFinal();
             return 0;
+        }
+        catch (SocketException e) when (beforeListen && e.SocketErrorCode == SocketError.TimedOut)
+        {
+            throw Lost($"the source sent nothing for {_options.StallTimeout.TotalSeconds:0.#} s (stall timeout)", e);
         }
     }
 
