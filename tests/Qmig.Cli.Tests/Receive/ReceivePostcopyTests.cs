@@ -54,9 +54,15 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
             source.WaitGuestRunning();
             // Postcopy at 256 KiB/s takes about two seconds for the dirty guest's pages: faster, the
             // background sender can deliver all of them before a stand-in vCPU reaches one, and then
-            // nothing is requested. At 1 MiB/s that happened whenever the machine was loaded: QEMU's
-            // first rate-limit windows sent every page within 0.12 s, before the vCPUs ran.
-            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 256 << 10);
+            // nothing is requested. At 1 MiB/s that happened whenever the machine was loaded.
+            // QEMU 10.0 stops rate-limiting its background pages once a page is requested, and
+            // sends a requested page on the preempt channel only if it is still unsent: after
+            // precopy only the dirty guest's pages are left (one huge page with huge pages), and on
+            // a loaded machine the first fault came as the background sender reached them, the rest
+            // following before a vCPU ran again. Straight to postcopy, most of RAM is still unsent
+            // when the vCPUs' random touches fault.
+            var precopyRounds = preempt && version == "10.0" ? 0 : 2;
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 256 << 10, precopyRounds);
             var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
             output.WriteLine("source query-migrate: " + final.ToJsonString());
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
@@ -86,8 +92,11 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
             .Select(line => Convert.ToUInt64(line[(line.LastIndexOf("length=0x", StringComparison.Ordinal) + 9)..].Trim(), 16)).ToArray();
         if (requestAhead == 0)
         {
-            // One host page per request: a huge page where the guest's RAM is on huge pages.
-            Assert.All(requestLengths, length => Assert.Equal(hugePages ? 2UL << 20 : 4096UL, length));
+            // One host page per request: a huge page in pc.ram when it is on huge pages, a 4 KiB
+            // page in the other blocks (random touches reach them too).
+            ulong[] hostPages = hugePages ? [2UL << 20, 4096UL] : [4096UL];
+            Assert.All(requestLengths, length => Assert.Contains(length, hostPages));
+            Assert.True(!hugePages || requestLengths.Contains(2UL << 20), "no huge page was requested: " + string.Join(", ", requestLengths));
             Assert.Equal(0, stats["pages_requested_ahead"]!.GetValue<long>());
         }
         else
@@ -216,7 +225,8 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         {
             source.WaitGuestRunning();
             // Postcopy crawls at 8 KiB/s, so it is still going when the source dies.
-            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 8192);
+            // Straight to postcopy: a precopy that converges (a guest starved of CPU dirties nothing) never gets there.
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 8192, precopyRounds: 0);
             source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
             Thread.Sleep(500);
             source.Kill();
