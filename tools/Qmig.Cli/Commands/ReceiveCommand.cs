@@ -33,7 +33,7 @@ public static class ReceiveCommand
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, faults, fault-to-placed latency, the stand-in vCPUs' stalls, bytes and time per postcopy state as JSON" };
         var returnPathLog = new Option<FileInfo?>("--return-path-log") { Description = "Also write every return-path byte sent to this file (read it with --return-path)" };
         var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, recover, stats, returnPathLog };
-        command.SetAction(result => Cli.Guard(() => Run(
+        command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () => Run(
             result.GetValue(listen)!,
             result.GetValue(output)!,
             Enum.Parse<TouchWorkload>(result.GetValue(touch)!, ignoreCase: true),
