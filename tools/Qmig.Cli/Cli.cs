@@ -1,5 +1,3 @@
-using Qmig.Wire.Streaming;
-
 namespace Qmig.Cli;
 
 /// <summary>Turns the exceptions a verb can meet on its input into qmig's exit codes with a one-line message.</summary>
