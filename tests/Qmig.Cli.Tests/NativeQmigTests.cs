@@ -30,13 +30,31 @@ public sealed class NativeQmigTests
     {
         var native = NativeExecutable();
         var path = Path.Combine(DataDirectory, stream);
-        string[][] commands = [["stats", path, "--format", "json"], ["check", path]];
+        // A preempt channel holds bare RAM records: it is read beside the main stream of its migration.
+        string[] channel = Path.GetFileName(stream) == "postcopy-preempt.mig"
+            ? ["--preempt-channel", "--blocks-from", Path.Combine(Path.GetDirectoryName(path)!, "postcopy-forward.mig")]
+            : [];
+        string[][] commands = [["stats", path, "--format", "json", .. channel], ["check", path, .. channel]];
         foreach (var args in commands)
         {
             var expected = QmigProcess.Run(args);
-            var actual = QmigProcess.RunExecutable(native, args);
-            Assert.Equal(expected, actual);
+            Assert.True(expected.ExitCode == 0, $"managed qmig {string.Join(' ', args)}: exit {expected.ExitCode}: {expected.Error}");
+            Assert.Equal(expected, QmigProcess.RunExecutable(native, args));
         }
+    }
+
+    /// <summary>Errors too: the same line, the same exit code.</summary>
+    [Theory]
+    [InlineData("pc-32m-postcopy-preempt/postcopy-preempt.mig", "QMIG1101")]
+    [InlineData("pc-32m-postcopy/postcopy-return-path.bin", "QMIG1101")]
+    public void AnInvalidStreamGetsTheSameErrorAsFromTheManagedQmig(string stream, string rule)
+    {
+        var native = NativeExecutable();
+        var path = Path.Combine(DataDirectory, stream);
+        var expected = QmigProcess.Run("check", path);
+        Assert.Equal(1, expected.ExitCode);
+        Assert.Contains($"{path}:0x0: error {rule}: ", expected.Error, StringComparison.Ordinal);
+        Assert.Equal(expected, QmigProcess.RunExecutable(native, "check", path));
     }
 
     [Theory]
@@ -87,11 +105,16 @@ public sealed class NativeQmigTests
         var publish = "dotnet publish tools/Qmig.Cli -c Release -r linux-x64 -o artifacts/native (./test.sh does it)";
         Assert.True(File.Exists(native), $"no native qmig at {native}: {publish}");
 
-        // An executable published before the last build would compare old code with new.
-        var managed = Path.Combine(AppContext.BaseDirectory, "qmig.dll");
-        Assert.True(
-            File.GetLastWriteTimeUtc(native) >= File.GetLastWriteTimeUtc(managed),
-            $"{native} is older than {managed}: publish it again with {publish}");
+        // An executable published from other sources than this build's would compare old code with
+        // new. Both report the hash of the sources they were built from (the build id after '+'),
+        // which neither a republish of the same code nor a rebuild changes.
+        var managed = QmigProcess.Run("--version");
+        var published = QmigProcess.RunExecutable(native, "--version");
+        Assert.True(managed.ExitCode == 0 && managed.Output.Contains('+', StringComparison.Ordinal),
+            $"qmig.dll --version: exit {managed.ExitCode}, '{managed.Output.Trim()}' {managed.Error}");
+        Assert.True(published.ExitCode == 0, $"{native} --version: exit {published.ExitCode}, {published.Error}");
+        Assert.True(managed.Output == published.Output,
+            $"{native} was built from other sources (version {published.Output.Trim()}) than qmig.dll ({managed.Output.Trim()}): publish it again with {publish}");
         return native;
     }
 }

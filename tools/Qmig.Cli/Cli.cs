@@ -1,9 +1,9 @@
 namespace Qmig.Cli;
 
-/// <summary>Turns I/O failures into qmig's usage/I-O exit code with a one-line message.</summary>
+/// <summary>Turns the exceptions a verb can meet on its input into qmig's exit codes with a one-line message.</summary>
 public static class Cli
 {
-    public static int Guard(Func<int> action)
+    public static int Guard(TextWriter errors, Func<int> action)
     {
         try
         {
@@ -11,12 +11,17 @@ public static class Cli
         }
         catch (UnsupportedInputException ex)
         {
-            Console.Error.WriteLine($"qmig: {ex.Message}");
+            errors.WriteLine($"qmig: {ex.Message}");
             return ExitCodes.Unsupported;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        catch (InvalidInputException ex)
         {
-            Console.Error.WriteLine($"qmig: {ex.Message}");
+            errors.WriteLine(ex.Message);
+            return ExitCodes.Invalid;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors.WriteLine($"qmig: {ex.Message}");
             return ExitCodes.UsageOrIo;
         }
     }

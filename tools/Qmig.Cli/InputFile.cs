@@ -93,13 +93,19 @@ public sealed class InputFile : IDisposable
 
     /// <summary>
     /// The vmdesc that makes device bodies exact: given with --vmdesc (a JSON file), or found at
-    /// the end of a complete stream file. A live stream without one falls back to footers.
+    /// the end of a complete stream file. A live stream without one falls back to footers. A
+    /// stream's own vmdesc that cannot be decoded is not used: <paramref name="undecodable"/> says
+    /// why, and the reader reports it when it reaches that record, after the records before it.
+    /// A --vmdesc file that cannot be decoded throws <see cref="InvalidInputException"/>.
     /// </summary>
-    public VmDescriptionDocument? FindVmDescription(string? vmdescPath)
+    public VmDescriptionDocument? FindVmDescription(string? vmdescPath, out MigrationError? undecodable)
     {
+        undecodable = null;
         if (vmdescPath is not null)
         {
-            return VmDescriptionDocument.Parse(File.ReadAllBytes(vmdescPath));
+            return VmDescriptionDocument.TryParse(File.ReadAllBytes(vmdescPath), 0, out var given, out var error)
+                ? given
+                : throw new InvalidInputException(vmdescPath, error);
         }
 
         if (!IsFile)
@@ -114,7 +120,10 @@ public sealed class InputFile : IDisposable
             var json = new byte[Stream.Length - (offset + 6)];
             Stream.Seek(offset + 6, SeekOrigin.Begin);
             Stream.ReadExactly(json);
-            found = VmDescriptionDocument.Parse(json);
+            if (!VmDescriptionDocument.TryParse(json, offset + 6, out found, out var error))
+            {
+                undecodable = error;
+            }
         }
 
         Stream.Seek(StartOffset, SeekOrigin.Begin);

@@ -12,13 +12,13 @@ namespace Qmig.Cli;
 public sealed class StreamExtraction
 {
     private StreamExtraction(int readerExitCode, VmDescriptionDocument? description, byte[]? descriptionJson, MigrationState state,
-        string? descriptionProblem, IReadOnlyList<(RamBlock Block, string Path)> images, int pageSize)
+        MigrationError? descriptionError, IReadOnlyList<(RamBlock Block, string Path)> images, int pageSize)
     {
         ReaderExitCode = readerExitCode;
         Description = description;
         DescriptionJson = descriptionJson;
         State = state;
-        DescriptionProblem = descriptionProblem;
+        DescriptionError = descriptionError;
         Images = images;
         PageSize = pageSize;
     }
@@ -38,8 +38,8 @@ public sealed class StreamExtraction
     /// </summary>
     public MigrationState State { get; }
 
-    /// <summary>Why the stream's trailing vmdesc could not be used, if it could not.</summary>
-    public string? DescriptionProblem { get; }
+    /// <summary>Why the stream's own vmdesc could not be used: it cannot be decoded (QMIG1108, at the bad byte).</summary>
+    public MigrationError? DescriptionError { get; }
 
     public IReadOnlyList<(RamBlock Block, string Path)> Images { get; }
 
@@ -50,12 +50,13 @@ public sealed class StreamExtraction
     /// whole main stream: each page goes once in postcopy, on one channel or the other, and after the
     /// precopy pages it replaces, so the order within the two channels is all that matters.
     /// </param>
-    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory, InputFile? preemptChannel = null)
+    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory, TextWriter errors, InputFile? preemptChannel = null)
     {
-        var given = file.FindVmDescription(vmdescPath);
+        var given = file.FindVmDescription(vmdescPath, out var undecodable);
         var options = new MigrationReaderOptions
         {
             VmDescription = given,
+            VmDescriptionError = undecodable,
             TargetPageSize = given?.PageSize ?? defaultPageSize,
             StartOffset = file.StartOffset,
         };
@@ -65,33 +66,38 @@ public sealed class StreamExtraction
         using (var set = new RamImageSet(ramDirectory, options.TargetPageSize))
         {
             var visitor = new ExtractVisitor(set, extracted);
-            code = StreamRun.Execute(file, options, ref visitor, out var reader);
+            code = StreamRun.Execute(file, options, ref visitor, out var reader, errors);
+            if (vmdescPath is null && reader.Error?.Rule == MigrationRules.VmDescriptionUndecodable)
+            {
+                undecodable = reader.Error;
+            }
+
             if (preemptChannel is not null && code == ExitCodes.Ok)
             {
                 var preemptVisitor = new ExtractVisitor(set, new ExtractResult());
-                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _);
+                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _, errors);
             }
 
             images = set.Files.ToList();
         }
 
-        // A vmdesc given on the command line wins; else the stream's own, which a pipe brings only at its end.
+        // A vmdesc given on the command line wins; else the stream's own, which a pipe brings only at
+        // its end (the reader has checked that it decodes before handing it over).
         var description = given;
         var json = vmdescPath is not null ? given?.Json : extracted.VmDescriptionJson ?? given?.Json;
-        string? problem = null;
         if (description is null && json is not null)
         {
-            try
+            if (VmDescriptionDocument.TryParse(json, extracted.VmDescriptionOffset, out var streamed, out var error))
             {
-                description = VmDescriptionDocument.Parse(json);
+                description = streamed;
             }
-            catch (System.Text.Json.JsonException ex)
+            else
             {
-                problem = $"the stream's vmdesc is not valid JSON: {ex.Message}";
+                undecodable ??= error;
             }
         }
 
         var state = extracted.State.Build(description);
-        return new StreamExtraction(code, description, json, state, problem, images, options.TargetPageSize);
+        return new StreamExtraction(code, description, json, state, undecodable, images, options.TargetPageSize);
     }
 }

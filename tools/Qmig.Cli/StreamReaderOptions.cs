@@ -20,7 +20,8 @@ public static class StreamReaderOptions
         exitCode = ExitCodes.Ok;
         return new MigrationReaderOptions
         {
-            VmDescription = file.FindVmDescription(vmdesc),
+            VmDescription = file.FindVmDescription(vmdesc, out var undecodable),
+            VmDescriptionError = undecodable,
             TargetPageSize = pageSize,
             StartOffset = file.StartOffset,
         };

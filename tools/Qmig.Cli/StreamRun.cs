@@ -5,7 +5,7 @@ namespace Qmig.Cli;
 /// <summary>Runs a visitor over an input and turns the outcome into qmig's exit code and error line.</summary>
 public static class StreamRun
 {
-    public static int Execute<TVisitor>(InputFile input, MigrationReaderOptions options, ref TVisitor visitor, out MigrationStreamReader reader)
+    public static int Execute<TVisitor>(InputFile input, MigrationReaderOptions options, ref TVisitor visitor, out MigrationStreamReader reader, TextWriter errors)
         where TVisitor : IMigrationVisitor, allows ref struct
     {
         reader = new MigrationStreamReader(options);
@@ -19,7 +19,7 @@ public static class StreamRun
             return ExitCodes.Ok;
         }
 
-        Console.Error.WriteLine(error.Format(input.Name));
+        errors.WriteLine(error.Format(input.Name));
         return error.IsUnsupported ? ExitCodes.Unsupported : ExitCodes.Invalid;
     }
 }

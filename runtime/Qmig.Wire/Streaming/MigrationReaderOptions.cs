@@ -9,6 +9,13 @@ public sealed record MigrationReaderOptions
     /// <summary>The vmdesc JSON, when known in advance (read from a file's end, or given with --vmdesc).</summary>
     public VmDescriptionDocument? VmDescription { get; init; }
 
+    /// <summary>
+    /// Why the stream's own vmdesc, looked for in advance, could not be decoded (rule QMIG1108).
+    /// The reader reads on without it, and reports this error where a device body needs it (a
+    /// stream without section footers) rather than blaming the body.
+    /// </summary>
+    public MigrationError? VmDescriptionError { get; init; }
+
     /// <summary>Largest device body held in one piece (a body is handed to the visitor whole).</summary>
     public int MaxDeviceBodySize { get; init; } = 64 << 20;
 

@@ -18,6 +18,7 @@ public static class MigrationRules
     public static readonly MigrationRule TrailingBytes = new("QMIG1105", "bytes after the end of the stream");
     public static readonly MigrationRule MisplacedRecord = new("QMIG1106", "a record type that is not allowed here");
     public static readonly MigrationRule BadConfiguration = new("QMIG1107", "configuration record or subsection is malformed");
+    public static readonly MigrationRule VmDescriptionUndecodable = new("QMIG1108", "the VMDESCRIPTION JSON cannot be decoded: not UTF-8, not JSON, or nested too deeply");
 
     public static readonly MigrationRule UnknownSection = new("QMIG1201", "PART/END names a section id that was never started");
     public static readonly MigrationRule DuplicateSection = new("QMIG1202", "a section id is started twice");
@@ -54,7 +55,7 @@ public static class MigrationRules
 
     public static readonly MigrationRule DeviceStateMismatch = new("QMIG1601", "a device body does not match its vmdesc entry field by field");
     public static readonly MigrationRule DeviceNotDescribed = new("QMIG1602", "a FULL device section has no vmdesc entry");
-    public static readonly MigrationRule VmDescriptionSyntax = new("QMIG1603", "the vmdesc is not JSON that Python's json module reads");
+    public static readonly MigrationRule VmDescriptionSyntax = new("QMIG1603", "the vmdesc decodes, but Python's json module would refuse it");
 
     public static readonly MigrationRule RecordTooLarge = new("QMIG1901", "a length field is over the configured cap");
     public static readonly MigrationRule Unsupported = new("QMIG1902", "a valid stream feature this tool does not support yet");

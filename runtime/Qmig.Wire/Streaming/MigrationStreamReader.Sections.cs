@@ -160,6 +160,12 @@ public sealed partial class MigrationStreamReader
         }
         else
         {
+            if (_footers == false && _options.VmDescriptionError is { } undecodable)
+            {
+                Error = undecodable;
+                return OperationStatus.InvalidData;
+            }
+
             if (_footers == false)
             {
                 return Fail(MigrationRules.Unsupported, section.Idstr,
@@ -346,6 +352,14 @@ public sealed partial class MigrationStreamReader
         if (status != OperationStatus.Done)
         {
             return status == OperationStatus.InvalidData ? FailRecord(error) : status;
+        }
+
+        // The record is framed correctly; its JSON must also decode, or nothing can use it.
+        if (VmDescriptionDocument.Validate(description.Json, _position + (consumed - description.Json.Length)) is { } undecodable)
+        {
+            consumed = 0;
+            Error = undecodable;
+            return OperationStatus.InvalidData;
         }
 
         visitor.OnVmDescription(Info(RecordKind.VmDescription, rest.Slice(0, consumed)), description.Json);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 
@@ -10,6 +11,11 @@ namespace Qmig.Wire.Streaming;
 /// </summary>
 public sealed class VmDescriptionDocument
 {
+    /// <summary>How deeply the JSON may nest; QEMU's vmdesc nests a few levels per VMState struct.</summary>
+    public const int MaxDepth = 256;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
+
     private readonly Dictionary<(string Name, uint Instance), VmDescriptionDevice> _devices = new();
 
     private VmDescriptionDocument(byte[] json, JsonDocument document)
@@ -17,17 +23,22 @@ public sealed class VmDescriptionDocument
         Json = json;
         Document = document;
         var root = document.RootElement;
-        if (root.TryGetProperty("page_size", out var pageSize) && pageSize.TryGetInt32(out var size))
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        if (root.TryGetProperty("page_size", out var pageSize) && pageSize.ValueKind == JsonValueKind.Number && pageSize.TryGetInt32(out var size))
         {
             PageSize = size;
         }
 
         if (root.TryGetProperty("devices", out var devices) && devices.ValueKind == JsonValueKind.Array)
         {
-            foreach (var device in devices.EnumerateArray())
+            foreach (var device in devices.EnumerateArray().Where(d => d.ValueKind == JsonValueKind.Object))
             {
-                var name = device.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "";
-                var instance = device.TryGetProperty("instance_id", out var i) && i.TryGetUInt32(out var id) ? id : 0u;
+                var name = StringProperty(device, "name") ?? "";
+                var instance = device.TryGetProperty("instance_id", out var i) && i.ValueKind == JsonValueKind.Number && i.TryGetUInt32(out var id) ? id : 0u;
                 var entry = new VmDescriptionDevice(name, instance, device, BodySize(device));
                 _devices.TryAdd((name, instance), entry);
                 Devices.Add(entry);
@@ -44,27 +55,160 @@ public sealed class VmDescriptionDocument
 
     public List<VmDescriptionDevice> Devices { get; } = [];
 
-    public static VmDescriptionDocument Parse(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// Whether <paramref name="json"/> can be decoded as a vmdesc: valid UTF-8 (Python decodes the
+    /// whole record before parsing it), JSON, nested at most <see cref="MaxDepth"/> deep, strings
+    /// whose escapes make text. This is the one place that decides; everything that reads a vmdesc
+    /// (the stream reader at the VMDESCRIPTION record, <see cref="TryParse"/>) asks it.
+    /// </summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="jsonOffset">Where the JSON starts in its file, so the error names the bad byte's absolute offset.</param>
+    /// <returns>Null when it decodes; else the error at the first byte that does not (rule QMIG1108).</returns>
+    public static MigrationError? Validate(ReadOnlySpan<byte> json, long jsonOffset)
     {
-        var copy = json.ToArray();
-        return new VmDescriptionDocument(copy, JsonDocument.Parse(copy, new JsonDocumentOptions { MaxDepth = 256 }));
+        if (FirstInvalidUtf8(json) is int invalid)
+        {
+            return Undecodable(jsonOffset + invalid, $"byte 0x{json[invalid]:x2} at offset {invalid} of the JSON is not valid UTF-8");
+        }
+
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped && !EscapesMakeText(ref reader))
+                {
+                    return Undecodable(jsonOffset + reader.TokenStartIndex, $"the string at offset {reader.TokenStartIndex} of the JSON escapes a lone UTF-16 surrogate");
+                }
+            }
+        }
+        catch (JsonException ex)
+        {
+            var at = ByteIndex(json, ex.LineNumber ?? 0, ex.BytePositionInLine ?? 0);
+            return Undecodable(jsonOffset + at, $"{Sentence(ex.Message)} (offset {at} of the JSON)");
+        }
+
+        return null;
     }
+
+    /// <summary>
+    /// Decodes a vmdesc; <paramref name="error"/> names the first byte that cannot be decoded
+    /// (see <see cref="Validate"/>), counted from <paramref name="jsonOffset"/>.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> json, long jsonOffset,
+        [NotNullWhen(true)] out VmDescriptionDocument? document, [NotNullWhen(false)] out MigrationError? error)
+    {
+        error = Validate(json, jsonOffset);
+        if (error is not null)
+        {
+            document = null;
+            return false;
+        }
+
+        var copy = json.ToArray();
+        document = new VmDescriptionDocument(copy, JsonDocument.Parse(copy, new JsonDocumentOptions { MaxDepth = MaxDepth }));
+        return true;
+    }
+
+    /// <summary>Decodes a vmdesc that is known to be good; throws <see cref="MigrationFormatException"/> otherwise.</summary>
+    public static VmDescriptionDocument Parse(ReadOnlySpan<byte> json) =>
+        TryParse(json, 0, out var document, out var error) ? document : throw new MigrationFormatException(error);
+
+    private static MigrationError Undecodable(long offset, string message) =>
+        new(offset, "vm_description", MigrationRules.VmDescriptionUndecodable, $"the vmdesc cannot be decoded: {message}");
+
+    private static int? FirstInvalidUtf8(ReadOnlySpan<byte> json)
+    {
+        var at = 0;
+        while (at < json.Length)
+        {
+            var ascii = json.Slice(at).IndexOfAnyExceptInRange((byte)0, (byte)0x7f);
+            if (ascii < 0)
+            {
+                return null;
+            }
+
+            at += ascii;
+            if (System.Text.Rune.DecodeFromUtf8(json.Slice(at), out _, out var length) != System.Buffers.OperationStatus.Done)
+            {
+                return at;
+            }
+
+            at += length;
+        }
+
+        return null;
+    }
+
+    private static bool EscapesMakeText(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            reader.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>System.Text.Json counts lines by '\n' and positions in bytes within the line.</summary>
+    private static long ByteIndex(ReadOnlySpan<byte> json, long line, long positionInLine)
+    {
+        var start = 0;
+        for (var i = 0L; i < line; i++)
+        {
+            var newline = json.Slice(start).IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                break;
+            }
+
+            start += newline + 1;
+        }
+
+        return Math.Min(start + positionInLine, Math.Max(0, json.Length - 1));
+    }
+
+    /// <summary>System.Text.Json's message without its own line/position suffix, which counts lines rather than file bytes.</summary>
+    private static string Sentence(string message)
+    {
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut < 0 ? message : message[..cut]).TrimEnd();
+    }
+
+    private static string? StringProperty(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static long? Integer(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
 
     public bool TryGetDevice(string name, uint instance, out VmDescriptionDevice device) =>
         _devices.TryGetValue((name, instance), out device!);
 
     /// <summary>
     /// Bytes a device body occupies: each field's <c>size</c> is per element and includes everything
-    /// nested; subsections add their own header (0x05, name length, name, version).
+    /// nested; subsections add their own header (0x05, name length, name, version). Null when the
+    /// vmdesc gives a negative size or one too large to add up.
     /// </summary>
     private static long? BodySize(JsonElement device)
     {
-        if (device.TryGetProperty("size", out var legacy) && legacy.TryGetInt64(out var legacySize))
+        if (Integer(device, "size") is long legacySize)
         {
-            return legacySize;
+            return legacySize >= 0 ? legacySize : null;
         }
 
-        return FieldsSize(device) + SubsectionsSize(device);
+        try
+        {
+            var fields = FieldsSize(device);
+            var subsections = SubsectionsSize(device);
+            return fields >= 0 && subsections >= 0 ? checked(fields + subsections) : null;
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
     }
 
     private static long FieldsSize(JsonElement vmsd)
@@ -75,11 +219,16 @@ public sealed class VmDescriptionDocument
             return 0;
         }
 
-        foreach (var field in fields.EnumerateArray())
+        foreach (var field in fields.EnumerateArray().Where(f => f.ValueKind == JsonValueKind.Object))
         {
-            var size = field.TryGetProperty("size", out var s) && s.TryGetInt64(out var v) ? v : 0;
-            var count = field.TryGetProperty("array_len", out var a) && a.TryGetInt64(out var n) ? n : 1;
-            total += size * count;
+            var size = Integer(field, "size") ?? 0;
+            var count = Integer(field, "array_len") ?? 1;
+            if (size < 0 || count < 0)
+            {
+                return -1;
+            }
+
+            total = checked(total + (size * count));
         }
 
         return total;
@@ -93,10 +242,17 @@ public sealed class VmDescriptionDocument
             return 0;
         }
 
-        foreach (var sub in subsections.EnumerateArray())
+        foreach (var sub in subsections.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.Object))
         {
-            var name = sub.TryGetProperty("vmsd_name", out var n) ? n.GetString() ?? "" : "";
-            total += 1 + 1 + Encoding.UTF8.GetByteCount(name) + 4 + FieldsSize(sub) + SubsectionsSize(sub);
+            var name = StringProperty(sub, "vmsd_name") ?? "";
+            var fields = FieldsSize(sub);
+            var nested = SubsectionsSize(sub);
+            if (fields < 0 || nested < 0)
+            {
+                return -1;
+            }
+
+            total = checked(total + 1 + 1 + Encoding.UTF8.GetByteCount(name) + 4 + fields + nested);
         }
 
         return total;
@@ -150,7 +306,10 @@ public sealed class VmDescriptionDocument
         }
     }
 
-    /// <summary>Reads the vmdesc of a complete stream file, or null if it has none.</summary>
+    /// <summary>
+    /// Reads the vmdesc of a complete stream file, or null if it has none; throws
+    /// <see cref="MigrationFormatException"/> (with the bad byte's file offset) if it cannot be decoded.
+    /// </summary>
     public static VmDescriptionDocument? ReadFromFile(string path, int maxSize = 64 << 20)
     {
         using var file = File.OpenRead(path);
@@ -163,7 +322,7 @@ public sealed class VmDescriptionDocument
         var json = new byte[file.Length - (at.Value + 6)];
         file.Seek(at.Value + 6, SeekOrigin.Begin);
         file.ReadExactly(json);
-        return Parse(json);
+        return TryParse(json, at.Value + 6, out var document, out var error) ? document : throw new MigrationFormatException(error);
     }
 }
 

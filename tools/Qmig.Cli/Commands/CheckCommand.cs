@@ -24,11 +24,12 @@ public static class CheckCommand
         var command = new Command("check", "Check a migration stream against every conformance rule") { input, listRules, strictZero, returnPath, preempt, blocksFrom, vmdesc, pageSize, offset };
         command.SetAction(result =>
         {
+            var console = result.InvocationConfiguration;
             if (result.GetValue(listRules))
             {
                 foreach (var rule in MigrationRules.All)
                 {
-                    Console.WriteLine($"{rule.Id}  {rule.Title}");
+                    console.Output.WriteLine($"{rule.Id}  {rule.Title}");
                 }
 
                 return ExitCodes.Ok;
@@ -37,11 +38,11 @@ public static class CheckCommand
             var name = result.GetValue(input);
             if (name is null)
             {
-                Console.Error.WriteLine("qmig check: a FILE (or -) is needed unless --list-rules is given");
+                console.Error.WriteLine("qmig check: a FILE (or -) is needed unless --list-rules is given");
                 return ExitCodes.UsageOrIo;
             }
 
-            return Cli.Guard(() =>
+            return Cli.Guard(console.Error, () =>
             {
                 using var file = InputFile.Open(name, result.GetValue(offset));
                 if (result.GetValue(returnPath))
@@ -63,10 +64,10 @@ public static class CheckCommand
                 }
 
                 var visitor = new StatsVisitor(stats);
-                var code = StreamRun.Execute(file, options, ref visitor, out var reader);
+                var code = StreamRun.Execute(file, options, ref visitor, out var reader, console.Error);
                 if (code == ExitCodes.Ok)
                 {
-                    Console.WriteLine($"{file.Name}: ok: {reader.Position} bytes, {stats.Records.Values.Sum()} records, {stats.RamRecords} RAM records, {MigrationRules.All.Count} rules checked");
+                    console.Output.WriteLine($"{file.Name}: ok: {reader.Position} bytes, {stats.Records.Values.Sum()} records, {stats.RamRecords} RAM records, {MigrationRules.All.Count} rules checked");
                 }
 
                 return code;

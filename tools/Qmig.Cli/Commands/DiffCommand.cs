@@ -25,7 +25,7 @@ public static class DiffCommand
         {
             a, b, format, vmdescA, vmdescB, pageSize,
         };
-        command.SetAction(result => Cli.Guard(() =>
+        command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () =>
         {
             var options = new DiffOptions(result.GetValue(a)!, result.GetValue(b)!, result.GetValue(format) == "json",
                 result.GetValue(vmdescA), result.GetValue(vmdescB), result.GetValue(pageSize));
@@ -76,7 +76,7 @@ public static class DiffCommand
     private static (StreamExtraction? Extraction, int Code) Extract(string path, string? vmdesc, int pageSize, string directory, TextWriter errors)
     {
         using var file = InputFile.Open(path);
-        var extraction = StreamExtraction.Run(file, vmdesc, pageSize, directory);
+        var extraction = StreamExtraction.Run(file, vmdesc, pageSize, directory, errors);
         if (extraction.ReaderExitCode != ExitCodes.Ok)
         {
             return (null, extraction.ReaderExitCode == ExitCodes.Unsupported ? ExitCodes.Unsupported : ExitCodes.UsageOrIo);

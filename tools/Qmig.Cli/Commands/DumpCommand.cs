@@ -23,10 +23,11 @@ public static class DumpCommand
         {
             var name = result.GetValue(input)!;
             var formatName = result.GetValue(format)!;
-            return Cli.Guard(() =>
+            var console = result.InvocationConfiguration;
+            return Cli.Guard(console.Error, () =>
             {
                 using var file = InputFile.Open(name, result.GetValue(offset));
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = StandardOutput.Open(console.Output);
                 using var buffered = new BufferedStream(stdout, 1 << 16);
                 using IRecordRenderer renderer = formatName == "text"
                     ? new TextRenderer(new StreamWriter(buffered, leaveOpen: true) { AutoFlush = false })
@@ -43,7 +44,7 @@ public static class DumpCommand
                 }
 
                 var visitor = new DumpVisitor(renderer, result.GetValue(hex));
-                var code = StreamRun.Execute(file, options, ref visitor, out var reader);
+                var code = StreamRun.Execute(file, options, ref visitor, out var reader, console.Error);
                 renderer.Finish(reader.Error?.Format(file.Name));
                 return code;
             });

@@ -24,31 +24,34 @@ public static class ExtractCommand
         };
         var command = new Command("extract",
             "Write the RAM images, desc.json and state.json (as analyze-migration.py -x does) of a stream. " +
-            "Without a vmdesc (none in the stream, no --vmdesc) only the RAM images are written and the exit code is 2.")
+            "Without a vmdesc (none in the stream, no --vmdesc) only the RAM images are written and the exit code is 2; " +
+            "with one that cannot be decoded, only the RAM images are written and the exit code is 1.")
         {
             input, output, vmdesc, pageSize, offset, preempt,
         };
-        command.SetAction(result => Cli.Guard(() =>
+        command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () =>
             Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error, result.GetValue(preempt), result.GetValue(offset))));
         return command;
     }
 
     /// <summary>
-    /// Exit code: the stream's own error if it has one (1 invalid, 3 unsupported); else 1 when a
-    /// device body does not match its vmdesc (state.json is still written, that device partly);
-    /// else 2 when there is no vmdesc at all (RAM images only); else 0.
+    /// Exit code: the stream's own error if it has one (1 invalid, 3 unsupported; a vmdesc that
+    /// cannot be decoded is 1, with the RAM images only); else 1 when a device body does not match
+    /// its vmdesc (state.json is still written, that device partly); else 2 when there is no
+    /// vmdesc at all (RAM images only); else 0.
     /// </summary>
     public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null, long? startOffset = null)
     {
         using var file = InputFile.Open(inputPath, startOffset);
         using var preempt = preemptPath is null ? null : InputFile.Open(preemptPath);
         Directory.CreateDirectory(directory);
-        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"), preempt);
+        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"), errors, preempt);
         var code = extraction.ReaderExitCode;
-        if (extraction.DescriptionProblem is { } problem)
+        if (extraction.DescriptionError is { } undecodable)
         {
-            errors.WriteLine($"{file.Name}: error {MigrationRules.VmDescriptionSyntax.Id}: {problem}");
-            code = code == ExitCodes.Ok ? ExitCodes.Invalid : code;
+            errors.WriteLine($"qmig: {file.Name}: state.json could not be decoded: the stream's vmdesc cannot be decoded " +
+                $"({undecodable.Rule.Id} at 0x{undecodable.Offset:x}); neither state.json nor desc.json is written, the RAM images are");
+            return code == ExitCodes.Ok ? ExitCodes.Invalid : code;
         }
 
         if (extraction.DescriptionJson is { } json)
@@ -59,12 +62,8 @@ public static class ExtractCommand
         var state = extraction.State;
         if (extraction.Description is null)
         {
-            if (extraction.DescriptionProblem is null)
-            {
-                errors.WriteLine($"qmig: {file.Name}: state.json needs a vmdesc and the stream has none " +
-                    "(postcopy, suppress-vmdesc or a cut-off capture): give one with --vmdesc FILE; the RAM images are written");
-            }
-
+            errors.WriteLine($"qmig: {file.Name}: state.json needs a vmdesc and the stream has none " +
+                "(postcopy, suppress-vmdesc or a cut-off capture): give one with --vmdesc FILE; the RAM images are written");
             return code == ExitCodes.Ok ? ExitCodes.UsageOrIo : code;
         }
 

@@ -8,4 +8,7 @@ public sealed class ExtractResult
     public MigrationStateCollector State { get; } = new();
 
     public byte[]? VmDescriptionJson { get; set; }
+
+    /// <summary>Where <see cref="VmDescriptionJson"/> starts in the file.</summary>
+    public long VmDescriptionOffset { get; set; }
 }

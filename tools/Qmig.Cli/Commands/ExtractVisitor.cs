@@ -60,5 +60,9 @@ public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) 
     {
     }
 
-    public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json) => result.VmDescriptionJson = json.ToArray();
+    public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json)
+    {
+        result.VmDescriptionJson = json.ToArray();
+        result.VmDescriptionOffset = record.Offset + record.Length - json.Length;
+    }
 }

@@ -42,7 +42,7 @@ public static class ReceiveCommand
             }
         });
         var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, recover, stats, returnPathLog, maxGuestRam, stallTimeout };
-        command.SetAction(result => Cli.Guard(() => Run(
+        command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () => Run(
             result.GetValue(listen)!,
             result.GetValue(output)!,
             Enum.Parse<TouchWorkload>(result.GetValue(touch)!, ignoreCase: true),

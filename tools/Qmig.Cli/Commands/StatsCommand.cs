@@ -21,8 +21,9 @@ public static class StatsCommand
         var preempt = PreemptChannel.Flag();
         var blocksFrom = PreemptChannel.BlocksFrom();
         var command = new Command("stats", "Count what a migration stream holds") { input, format, returnPath, preempt, blocksFrom, vmdesc, pageSize, offset };
-        command.SetAction(result => Cli.Guard(() =>
+        command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () =>
         {
+            var console = result.InvocationConfiguration;
             using var file = InputFile.Open(result.GetValue(input)!, result.GetValue(offset));
             var json = result.GetValue(format) == "json";
             if (result.GetValue(returnPath))
@@ -43,15 +44,15 @@ public static class StatsCommand
             }
 
             var visitor = new StatsVisitor(stats);
-            var code = StreamRun.Execute(file, options, ref visitor, out var reader);
-            using var stdout = Console.OpenStandardOutput();
+            var code = StreamRun.Execute(file, options, ref visitor, out var reader, console.Error);
             if (json)
             {
+                using var stdout = StandardOutput.Open(console.Output);
                 WriteJson(stdout, file, reader, stats);
             }
             else
             {
-                WriteText(file, reader, stats);
+                WriteText(console.Output, file, reader, stats);
             }
 
             return code;
@@ -157,9 +158,8 @@ public static class StatsCommand
         output.WriteByte((byte)'\n');
     }
 
-    private static void WriteText(InputFile file, MigrationStreamReader reader, StatsCollector stats)
+    private static void WriteText(TextWriter o, InputFile file, MigrationStreamReader reader, StatsCollector stats)
     {
-        var o = Console.Out;
         o.WriteLine($"{file.Name}: {reader.Position} bytes read{(file.Length is long size ? $" of {size}" : "")}, {(reader.IsCompleted ? "complete" : "incomplete")}");
         o.WriteLine("records:  " + string.Join(", ", stats.Records.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}")));
         if (stats.Commands.Count > 0)
