@@ -157,14 +157,7 @@ public sealed class DestinationStats
 
         // Powers of two, enough to draw the distribution without every sample.
         json.WriteStartArray("histogram");
-        var counts = new SortedDictionary<double, long>();
-        foreach (var sample in samples)
-        {
-            var bound = Math.Pow(2, Math.Max(0, Math.Ceiling(Math.Log2(Math.Max(sample, 1)))));
-            counts[bound] = counts.GetValueOrDefault(bound) + 1;
-        }
-
-        foreach (var (bound, count) in counts)
+        foreach (var (bound, count) in Qmig.Wire.Analysis.PostcopyProfile.PowerOfTwoBuckets(samples))
         {
             json.WriteStartObject();
             json.WriteNumber("le", bound);
