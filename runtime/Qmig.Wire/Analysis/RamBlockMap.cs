@@ -25,7 +25,7 @@ public sealed class RamRegion(ulong offset, ulong length)
     /// <summary>Distinct pages of the region sent at least once.</summary>
     public long PagesSent { get; internal set; }
 
-    /// <summary>The most times any one page of the region was sent (re-dirtied pages are sent again each round).</summary>
+    /// <summary>The most times any one page of the region was sent (re-dirtied pages are sent again each round), up to 255.</summary>
     public int MostSendsOfOnePage { get; internal set; }
 }
 
@@ -33,19 +33,37 @@ public sealed class RamRegion(ulong offset, ulong length)
 /// A RAM block cut into at most <see cref="StreamProfiler.MaxRegionsPerBlock"/> equal regions of
 /// whole pages, each counting the pages sent into it: where the guest kept dirtying memory.
 /// </summary>
+/// <remarks>
+/// How often each page was sent is kept in one byte a page for blocks up to
+/// <see cref="DensePageLimit"/> pages; a larger block (whose length the stream states, so it may
+/// lie) keeps only the pages actually sent, so memory grows with the stream, not with the claim.
+/// </remarks>
 public sealed class RamBlockMap
 {
-    private readonly byte[] _sendsPerPage;
+    /// <summary>Blocks of up to this many pages (64 GiB of 4 KiB pages) count sends in a flat array of 16 MiB at most.</summary>
+    public const long DensePageLimit = 1L << 24;
+
+    private readonly byte[]? _dense;
+    private readonly Dictionary<long, byte>? _sparse;
+    private readonly long _pages;
 
     internal RamBlockMap(string name, ulong usedLength, int pageSize, int maxRegions)
     {
         Name = name;
         UsedLength = usedLength;
         PageSize = pageSize;
-        var pages = (long)((usedLength + (ulong)pageSize - 1) / (ulong)pageSize);
-        PagesPerRegion = Math.Max(1, (pages + maxRegions - 1) / maxRegions);
-        _sendsPerPage = new byte[pages];
-        var regions = new RamRegion[(pages + PagesPerRegion - 1) / PagesPerRegion];
+        _pages = (long)Math.Min((usedLength / (ulong)pageSize) + (usedLength % (ulong)pageSize == 0 ? 0UL : 1UL), long.MaxValue / 2);
+        PagesPerRegion = Math.Max(1, (_pages + maxRegions - 1) / maxRegions);
+        if (_pages <= DensePageLimit)
+        {
+            _dense = new byte[_pages];
+        }
+        else
+        {
+            _sparse = [];
+        }
+
+        var regions = new RamRegion[(_pages + PagesPerRegion - 1) / PagesPerRegion];
         for (var i = 0; i < regions.Length; i++)
         {
             var start = (ulong)(i * PagesPerRegion) * (ulong)pageSize;
@@ -65,24 +83,26 @@ public sealed class RamBlockMap
 
     public IReadOnlyList<RamRegion> Regions { get; }
 
-    internal RamRegion? Count(ulong offset, out bool firstSend)
+    internal RamRegion? Count(ulong offset)
     {
-        firstSend = false;
-        var page = (long)(offset / (ulong)PageSize);
-        if (page >= _sendsPerPage.Length)
+        var page = (long)Math.Min(offset / (ulong)PageSize, long.MaxValue);
+        if (page >= _pages)
         {
             return null;
         }
 
         var region = Regions[(int)(page / PagesPerRegion)];
-        ref var sends = ref _sendsPerPage[page];
-        firstSend = sends == 0;
-        if (sends < byte.MaxValue)
+        int sends;
+        if (_dense is not null)
         {
-            sends++;
+            sends = _dense[page] = (byte)Math.Min(byte.MaxValue, _dense[page] + 1);
+        }
+        else
+        {
+            sends = _sparse![page] = (byte)Math.Min(byte.MaxValue, _sparse.GetValueOrDefault(page) + 1);
         }
 
-        if (firstSend)
+        if (sends == 1)
         {
             region.PagesSent++;
         }

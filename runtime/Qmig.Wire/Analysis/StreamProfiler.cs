@@ -4,7 +4,9 @@ namespace Qmig.Wire.Analysis;
 
 /// <summary>
 /// Visits a stream and builds its <see cref="StreamProfile"/>. Memory is one byte per guest page
-/// (how many times each page was sent, up to 255) plus a fixed number of regions per block.
+/// (how many times each page was sent, up to 255; only the pages sent, for a block larger than
+/// <see cref="RamBlockMap.DensePageLimit"/> pages) plus a fixed number of regions per block, and a
+/// record per device section and command.
 /// </summary>
 /// <example>
 /// <code>
@@ -75,7 +77,7 @@ public sealed class StreamProfiler : IMigrationVisitor
     {
         _pageSize = (int)ram.TargetPageSize;
         _rounds.OnRamRecord(record, ram);
-        if (block is null || block.Index >= _blocks.Count || _blocks[block.Index].Count(ram.Offset, out _) is not { } region)
+        if (block is null || block.Index >= _blocks.Count || _blocks[block.Index].Count(ram.Offset) is not { } region)
         {
             return;
         }
@@ -119,7 +121,7 @@ public sealed class StreamProfiler : IMigrationVisitor
         var map = _blocks[block.Index];
         for (var at = 0UL; at < (ulong)pages.Length; at += (ulong)_pageSize)
         {
-            if (map.Count(offset + at, out _) is { } region)
+            if (map.Count(offset + at) is { } region)
             {
                 region.MappedSends++;
             }
