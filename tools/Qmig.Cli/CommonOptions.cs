@@ -52,6 +52,23 @@ public static class CommonOptions
         },
     };
 
+    /// <summary>A byte count option in the same forms as <c>--offset</c> (decimal, 0x hex, or with a K/M/G suffix).</summary>
+    public static Option<long?> ByteCount(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (TryParseSize(text, out var value))
+            {
+                return value;
+            }
+
+            result.AddError($"{name} wants a byte count such as 65536, 0x10000 or 64G, not '{text}'");
+            return null;
+        },
+    };
+
     private static bool TryParseSize(string text, out long value)
     {
         value = 0;

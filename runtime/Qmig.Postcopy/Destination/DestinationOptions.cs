@@ -34,6 +34,25 @@ public sealed class DestinationOptions
     /// </summary>
     public bool Recover { get; init; }
 
+    /// <summary>
+    /// The most guest RAM a source may announce, in bytes: a block list whose total is larger fails
+    /// the migration before any block is mapped. The default is the machine's physical memory (or
+    /// the memory limit of the cgroup this process runs in), since guest RAM past it could not be
+    /// held anyway.
+    /// </summary>
+    public long MaxGuestRam { get; init; } = DefaultMaxGuestRam;
+
+    /// <summary>The machine's physical memory, or this process's cgroup memory limit if lower.</summary>
+    public static long DefaultMaxGuestRam => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>
+    /// How long the source may send nothing before postcopy starts (LISTEN) until the migration is
+    /// given up: before LISTEN the source still holds the whole guest, so a stalled connection only
+    /// costs time. After LISTEN nothing times out, as in QEMU: the guest lives on both sides.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever.
+    /// </summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Seed of the random workload, so a run can be repeated.</summary>
     public int Seed { get; init; } = 1;
 }

@@ -27,6 +27,12 @@ public sealed partial class PostcopyDestination
     {
         if (!ram.IsPage && !ram.IsZero)
         {
+            if ((ram.Flags & RamSaveFlag.MemSize) != 0 && ram.Offset > (ulong)_options.MaxGuestRam)
+            {
+                // Checked on the list's announced total, before its first block is mapped.
+                throw Lost($"the source announces 0x{ram.Offset:x} bytes ({ram.Offset >> 20} MiB) of guest RAM at offset {record.Offset}, more than the {_options.MaxGuestRam >> 20} MiB allowed (--max-guest-ram)");
+            }
+
             if ((ram.Flags & (RamSaveFlag.Eos | RamSaveFlag.MemSize | RamSaveFlag.MultifdFlush)) != 0 || ram.Flags == 0)
             {
                 return;
@@ -240,16 +246,9 @@ public sealed partial class PostcopyDestination
         }
 
         Stats.PagesRequestedAhead += pages - 1;
-        try
-        {
-            _sender!.RequestPages(block, offset, checked((uint)((ulong)pages * pageSize)));
-        }
-        catch (Exception e) when (_options.Recover && e is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
-        {
-            // The link broke under the request: the pages stay requested and are asked for again
-            // when the source resumes (the reader thread sees the break and pauses).
-            _sender!.Detach();
-        }
+        // If the link is broken the request is dropped: the pages stay requested and are asked for
+        // again when the source resumes.
+        _sender!.RequestPages(block, offset, checked((uint)((ulong)pages * pageSize)));
     }
 
     /// <summary>

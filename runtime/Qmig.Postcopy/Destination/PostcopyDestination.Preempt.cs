@@ -20,6 +20,7 @@ public sealed partial class PostcopyDestination
     private readonly Lock _preemptGate = new();
     private Socket? _preemptChannel;
     private Thread? _preemptThread;
+    private int _preemptGeneration;
     private bool _preemptClosed;
     private Exception? _preemptError;
     private long _preemptBytes;
@@ -32,7 +33,7 @@ public sealed partial class PostcopyDestination
     /// <remarks>
     /// With <see cref="DestinationOptions.Recover"/> a resumed source opens a new preempt channel
     /// after the new main one: attaching it replaces the broken one (whose pages, if a record was cut
-    /// off, the source sends again).
+    /// off, the source sends again). A second channel while the current one is still read is closed.
     /// </remarks>
     public void AttachPreemptChannel(Socket channel)
     {
@@ -48,32 +49,45 @@ public sealed partial class PostcopyDestination
                 return;
             }
 
+            int generation;
+            lock (_linkGate)
+            {
+                generation = _connectionGeneration;
+            }
+
             if (_preemptThread is not null)
             {
-                if (!_options.Recover)
+                if (_preemptThread.IsAlive && _preemptGeneration == generation)
                 {
-                    throw new InvalidOperationException("a preempt channel is already attached");
+                    // The source opens one preempt channel per main connection: a second one while the
+                    // first is still read is not the source's, and must not replace it.
+                    _options.Log?.WriteLine($"an unexpected second preempt channel from {channel.RemoteEndPoint} was closed; the migration goes on");
+                    channel.Dispose();
+                    return;
                 }
 
-                // The old channel broke with the main one; make sure its thread is gone first.
+                // The old channel broke, or belongs to a main connection that broke and was resumed;
+                // make sure its thread is gone first.
                 _preemptChannel!.Dispose();
                 _preemptThread.Join();
                 _preemptAssembly.Reset();
             }
 
             channel.NoDelay = true;
-            var thread = new Thread(() => RunPreemptChannel(channel)) { IsBackground = true, Name = "qmig preempt channel" };
+
+            var thread = new Thread(() => RunPreemptChannel(channel, generation)) { IsBackground = true, Name = "qmig preempt channel" };
             thread.Start();
 
             // Published only once started: the main thread may join it as soon as it can see it.
             _preemptChannel = channel;
             _preemptThread = thread;
+            _preemptGeneration = generation;
         }
 
         _options.Log?.WriteLine($"postcopy-preempt channel from {channel.RemoteEndPoint}");
     }
 
-    private void RunPreemptChannel(Socket channel)
+    private void RunPreemptChannel(Socket channel, int generation)
     {
         var window = new ReceiveWindow(1 << 20);
         MigrationStreamReader? reader = null;
@@ -119,6 +133,14 @@ public sealed partial class PostcopyDestination
 
                 if (status == OperationStatus.Done)
                 {
+                    // QEMU 7.x ends this channel with EOS at the end of the migration; 10.x closes it
+                    // after our SHUT, which follows the main stream's end. Closed at a record boundary
+                    // without EOS before that end, the link broke (a paused source closes both).
+                    if (_options.Recover && !visitor.SawEndOfStream && !Volatile.Read(ref _endOfSections) && !PreemptChannelStopped)
+                    {
+                        OnPreemptChannelBroken(generation, new IOException("the source closed the preempt channel before the end of the main stream"));
+                    }
+
                     return;
                 }
 
@@ -127,6 +149,7 @@ public sealed partial class PostcopyDestination
                     if (_options.Recover)
                     {
                         // The link broke under a record; the source sends its page again after resuming.
+                        OnPreemptChannelBroken(generation, new IOException("the source closed the preempt channel in the middle of a page"));
                         return;
                     }
 
@@ -136,7 +159,12 @@ public sealed partial class PostcopyDestination
         }
         catch (Exception e) when (_options.Recover && e is SocketException or IOException or ObjectDisposedException)
         {
-            // A broken preempt channel pauses the migration like a broken main one; the main loop sees it.
+            // A broken preempt channel pauses the migration like a broken main one, unless it was
+            // closed here because the migration is over.
+            if (!_stop.IsCancellationRequested && !PreemptChannelStopped)
+            {
+                OnPreemptChannelBroken(generation, e);
+            }
         }
         catch (Exception e) when (!_stop.IsCancellationRequested)
         {
@@ -223,6 +251,9 @@ public sealed partial class PostcopyDestination
     /// Closes the preempt channel (which ends its read) and waits for its thread; a channel that
     /// arrives after this is closed at once.
     /// </summary>
+    /// <summary>Read without the gate: a channel being replaced is joined while the gate is held.</summary>
+    private bool PreemptChannelStopped => Volatile.Read(ref _preemptClosed);
+
     private void StopPreemptChannel(TimeSpan grace)
     {
         Thread? thread;
@@ -253,7 +284,14 @@ public sealed partial class PostcopyDestination
     /// <summary>Hands the preempt channel's records to the destination; only RAM records may come.</summary>
     private sealed class PreemptVisitor(PostcopyDestination destination) : IMigrationVisitor
     {
-        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination.OnPreemptPage(record, ram, block);
+        /// <summary>The channel ended with EOS, as QEMU 7.x ends it when the migration is over.</summary>
+        public bool SawEndOfStream { get; private set; }
+
+        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
+        {
+            SawEndOfStream |= (ram.Flags & RamSaveFlag.Eos) != 0;
+            destination.OnPreemptPage(record, ram, block);
+        }
 
         public void OnFileHeader(in RecordInfo record, uint version) => throw Unexpected(record);
 

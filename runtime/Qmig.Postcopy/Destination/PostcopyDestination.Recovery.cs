@@ -17,9 +17,72 @@ namespace Qmig.Postcopy.Destination;
 /// </summary>
 public sealed partial class PostcopyDestination
 {
+    private readonly Lock _linkGate = new();
     private long _pausedSince;
 
+    /// <summary>The main connection now in use; a break of it or of its preempt channel is a break of the link.</summary>
+    private Socket? _connection;
+
+    /// <summary>Counts main connections, so a preempt channel of an earlier one that breaks late is not taken for a break of the current one.</summary>
+    private int _connectionGeneration;
+
+    /// <summary>The first break of the current connection that a send or the preempt channel noticed, whichever thread saw it.</summary>
+    private Exception? _linkError;
+
+    private Exception? LinkError => Volatile.Read(ref _linkError);
+
+    /// <summary>
+    /// QEMU's destination pauses from postcopy-active, which LISTEN enters; a pause needs the package
+    /// whole, though (its RUN and device state come only once), and that holds from RUN on.
+    /// </summary>
     private bool CanPause => _options.Recover && _state == PostcopyMachine.State.Running && !_endOfSections;
+
+    /// <summary>
+    /// A return-path send failed. The reader thread decides between pausing and failing; if it may be
+    /// blocked in a read that the broken link would never end, the read is ended here. Inside the
+    /// package (LISTENING) the reader thread is the one that sent, and it must read on to the package's RUN.
+    /// </summary>
+    private void OnReturnPathBroken(Socket connection, Exception error)
+    {
+        lock (_linkGate)
+        {
+            _linkError ??= error;
+            if (_state != PostcopyMachine.State.Listening)
+            {
+                EndReads(connection);
+            }
+        }
+    }
+
+    /// <summary>The preempt channel of connection <paramref name="generation"/> broke: the source has lost the link, which it pauses as a whole.</summary>
+    private void OnPreemptChannelBroken(int generation, Exception error)
+    {
+        lock (_linkGate)
+        {
+            if (generation != _connectionGeneration || _connection is null)
+            {
+                return;
+            }
+
+            _linkError ??= error;
+            if (_state != PostcopyMachine.State.Listening)
+            {
+                EndReads(_connection);
+            }
+        }
+    }
+
+    private static void EndReads(Socket connection)
+    {
+        try
+        {
+            connection.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed: the read has ended anyway.
+        }
+    }
 
     private ReceiveOutcome Pause(string why)
     {
@@ -37,6 +100,12 @@ public sealed partial class PostcopyDestination
     private void ContinueOnResumedConnection(Socket connection)
     {
         Stats.SecondsPaused += Stopwatch.GetElapsedTime(_pausedSince).TotalSeconds;
+        lock (_linkGate)
+        {
+            _connectionGeneration++;
+            _linkError = null;
+        }
+
         _sender!.Attach(connection);
         _reader!.ContinueOnResumedChannel();
         MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {connection.RemoteEndPoint}");

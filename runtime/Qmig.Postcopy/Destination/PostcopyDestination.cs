@@ -76,7 +76,7 @@ public sealed partial class PostcopyDestination : IDisposable
     {
         if (_reader is null)
         {
-            _sender = new ReturnPathSender(connection, _options.ReturnPathLog);
+            _sender = new ReturnPathSender(connection, _options.ReturnPathLog, OnReturnPathBroken);
             _reader = new MigrationStreamReader();
             MoveStatus(MigrationStatusDestinationMachine.Trigger.LoadStart, "the source connected");
         }
@@ -87,6 +87,11 @@ public sealed partial class PostcopyDestination : IDisposable
         else
         {
             throw new InvalidOperationException("this destination has already received its migration");
+        }
+
+        lock (_linkGate)
+        {
+            _connection = connection;
         }
 
         var reader = _reader;
@@ -108,6 +113,22 @@ public sealed partial class PostcopyDestination : IDisposable
                 FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
                 ThrowIfPreemptChannelFailed();
+                if (LinkError is { } broken && !_endOfSections)
+                {
+                    if (CanPause)
+                    {
+                        return Pause($"the connection failed ({broken.Message})");
+                    }
+
+                    // Under recovery a break noticed inside the package (a PONG that could not be sent)
+                    // waits for the rest of the package, which the source sent before the break: its
+                    // RUN makes the migration pausable. Anything else has lost the guest or never had it.
+                    if (!(_options.Recover && _state == PostcopyMachine.State.Listening))
+                    {
+                        throw Lost($"the connection failed: {broken.Message}", broken);
+                    }
+                }
+
                 if (window.Final && status != OperationStatus.Done && CanPause)
                 {
                     // The link broke (a record it cut off reads as truncated): wait for the source to resume.
@@ -126,7 +147,9 @@ public sealed partial class PostcopyDestination : IDisposable
 
                 if (window.Final)
                 {
-                    throw Lost("the source closed the connection before the end of the stream");
+                    throw Lost(_state == PostcopyMachine.State.Listening
+                        ? "the connection ended inside the PACKAGED device state, after its LISTEN and before its RUN; the source will not send the package again, so no resume can complete it (QEMU's destination fails here too)"
+                        : "the source closed the connection before the end of the stream");
                 }
 
                 if (_endOfSections && !shutSent)
@@ -170,11 +193,16 @@ public sealed partial class PostcopyDestination : IDisposable
 
     /// <summary>
     /// After SHUT the source has what it needs and closes; a source that lingers is not waited for
-    /// beyond a few seconds, because every page is already here.
+    /// beyond a few seconds, because every page is already here. Before LISTEN a source that stalls
+    /// is given up after <see cref="DestinationOptions.StallTimeout"/>; from LISTEN on it is waited
+    /// for, since it holds pages the guest needs.
     /// </summary>
-    private static int ReceiveSome(Socket connection, ReceiveWindow window, bool shutSent)
+    private int ReceiveSome(Socket connection, ReceiveWindow window, bool shutSent)
     {
-        connection.ReceiveTimeout = shutSent ? 10_000 : 0;
+        var beforeListen = _state is PostcopyMachine.State.None or PostcopyMachine.State.Advise or PostcopyMachine.State.Discard;
+        connection.ReceiveTimeout = shutSent ? 10_000
+            : beforeListen && _options.StallTimeout != Timeout.InfiniteTimeSpan ? (int)Math.Clamp(_options.StallTimeout.TotalMilliseconds, 1, int.MaxValue)
+            : 0;
         try
         {
             return window.ReceiveFrom(connection);
@@ -183,6 +211,10 @@ public sealed partial class PostcopyDestination : IDisposable
         {
             window.MarkFinal();
             return 0;
+        }
+        catch (SocketException e) when (beforeListen && e.SocketErrorCode == SocketError.TimedOut)
+        {
+            throw Lost($"the source sent nothing for {_options.StallTimeout.TotalSeconds:0.#} s (stall timeout)", e);
         }
     }
 

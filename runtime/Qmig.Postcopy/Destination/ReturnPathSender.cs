@@ -9,10 +9,12 @@ namespace Qmig.Postcopy.Destination;
 /// <summary>
 /// Writes return-path messages on the migration socket. The reader thread (PONG, SHUT, recovery
 /// answers) and the fault thread (page requests) both send, so each message goes out whole under
-/// a lock. After a postcopy connection breaks it is detached (page requests are dropped; the pages
-/// stay requested and are asked for again on resume) and attached to the resumed connection.
+/// a lock. A send that fails never throws into its caller: the sender detaches, drops every later
+/// message (page requests stay requested and are asked for again on resume) and reports the break
+/// once through <paramref name="linkBroken"/>, so the one place that decides between pausing and
+/// failing sees every break, whichever thread noticed it. <see cref="Attach"/> takes the resumed connection.
 /// </summary>
-internal sealed class ReturnPathSender(Socket socket, Stream? log)
+internal sealed class ReturnPathSender(Socket socket, Stream? log, Action<Socket, Exception> linkBroken)
 {
     /// <summary>RAMBLOCK_RECV_BITMAP_ENDING, after every received-pages bitmap.</summary>
     private const ulong RecvBitmapEnding = 0x0123456789ABCDEF;
@@ -32,7 +34,7 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
 
     public int PageRequestsWithId { get; private set; }
 
-    /// <summary>The connection broke: until <see cref="Attach"/>, page requests go nowhere.</summary>
+    /// <summary>The connection broke: until <see cref="Attach"/>, messages go nowhere.</summary>
     public void Detach()
     {
         lock (_gate)
@@ -72,8 +74,10 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
         lock (_gate)
         {
             Wire.Pong.TryWrite(_payload, value, out var length);
-            Send(MigRpMsg.Pong, length);
-            Pongs++;
+            if (Send(MigRpMsg.Pong, length))
+            {
+                Pongs++;
+            }
         }
     }
 
@@ -131,8 +135,10 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
         lock (_gate)
         {
             RpRecvBitmap.TryWrite(_payload, System.Text.Encoding.UTF8.GetBytes(block.Name), out var length);
-            Send(MigRpMsg.RecvBitmap, length);
-            SendRaw(blob.AsSpan(0, blobLength));
+            if (Send(MigRpMsg.RecvBitmap, length))
+            {
+                SendRaw(blob.AsSpan(0, blobLength));
+            }
         }
     }
 
@@ -157,31 +163,48 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log)
             {
                 ReqPagesId.TryWrite(_payload, offset, length, System.Text.Encoding.UTF8.GetBytes(block.Name), out payloadLength);
                 type = MigRpMsg.ReqPagesId;
-                PageRequestsWithId++;
                 _lastRequestedBlock = block;
             }
 
-            Send(type, payloadLength);
-            PageRequests++;
+            if (Send(type, payloadLength))
+            {
+                PageRequests++;
+                PageRequestsWithId += type == MigRpMsg.ReqPagesId ? 1 : 0;
+            }
         }
     }
 
-    private void Send(MigRpMsg type, int payloadLength)
+    /// <returns>False when the message was dropped: the link is broken.</returns>
+    private bool Send(MigRpMsg type, int payloadLength)
     {
         RpMessage.TryWrite(_message, type, _payload.AsSpan(0, payloadLength), out var length);
-        SendRaw(_message.AsSpan(0, length));
+        return SendRaw(_message.AsSpan(0, length));
     }
 
-    private void SendRaw(ReadOnlySpan<byte> bytes)
+    private bool SendRaw(ReadOnlySpan<byte> bytes)
     {
-        var target = _socket ?? throw new IOException("the return path is detached: the connection to the source broke");
-        var sent = 0;
-        while (sent < bytes.Length)
+        if (_socket is not { } target)
         {
-            sent += target.Send(bytes[sent..], SocketFlags.None);
+            return false;
+        }
+
+        try
+        {
+            var sent = 0;
+            while (sent < bytes.Length)
+            {
+                sent += target.Send(bytes[sent..], SocketFlags.None);
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            _socket = null;
+            linkBroken(target, e);
+            return false;
         }
 
         log?.Write(bytes);
         BytesSent += bytes.Length;
+        return true;
     }
 }

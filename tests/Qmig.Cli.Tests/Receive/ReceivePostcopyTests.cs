@@ -40,17 +40,23 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         var statsPath = Path.Combine(_work, "stats.json");
         var returnPath = Path.Combine(_work, "return-path.bin");
         string[] preemptOption = preempt ? ["--postcopy-preempt"] : [];
-        using var receiver = new ReceiverProcess(["-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", "sequential",
+        // A page comes on the preempt channel only if a vCPU asks for it before the background
+        // stream has sent it. A sequential sweep follows the background stream through the dirty
+        // guest's pages and, on a loaded machine, falls behind it; random touches also land far
+        // ahead of it.
+        var touch = preempt ? "random" : "sequential";
+        using var receiver = new ReceiverProcess(["-o", outMig, "--stats", statsPath, "--return-path-log", returnPath, "--touch", touch,
             "--request-ahead", requestAhead.ToString(CultureInfo.InvariantCulture), .. preemptOption]);
         uint counterAtSource;
         byte[] sourceRam;
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source"), memory))
         {
             source.WaitGuestRunning();
-            // Postcopy at 1 MiB/s takes about half a second for the dirty guest's pages: unthrottled,
-            // the background sender can deliver all of them before a stand-in vCPU reaches one, and
-            // then nothing is requested.
-            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 1 << 20);
+            // Postcopy at 256 KiB/s takes about two seconds for the dirty guest's pages: faster, the
+            // background sender can deliver all of them before a stand-in vCPU reaches one, and then
+            // nothing is requested. At 1 MiB/s that happened whenever the machine was loaded: QEMU's
+            // first rate-limit windows sent every page within 0.12 s, before the vCPUs ran.
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 256 << 10);
             var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
             output.WriteLine("source query-migrate: " + final.ToJsonString());
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
@@ -151,8 +157,10 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         using (var source = new QemuGuest(qemu, _work, "source", GuestDisk("source")))
         {
             source.WaitGuestRunning();
-            // 64 KiB/s: postcopy is still far from done when the link is cut.
-            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 64 << 10);
+            // 64 KiB/s: postcopy is still far from done when the link is cut. Straight to postcopy:
+            // after precopy rounds a guest that dirtied nothing (a loaded machine) lets the
+            // migration complete before postcopy starts.
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 64 << 10, precopyRounds: 0);
             source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
             Thread.Sleep(200);
             source.Qmp.Execute("migrate-pause");

@@ -7,10 +7,9 @@ namespace Qmig.Cli.Commands;
 
 /// <summary>
 /// <c>receive --postcopy-preempt</c>: accepts the source's further connections in the background
-/// and tells them apart by their first byte. A resumed main channel (<c>--recover</c>) opens with a
-/// QEMU_VM_COMMAND (RECV_BITMAP); a preempt channel carries bare RAM records, whose first byte is
-/// the top of a page offset (0 for any real guest), and may stay silent until a page is asked for,
-/// so each connection is classified on its own as its first byte arrives. Going by order instead,
+/// and tells them apart by their first bytes (<see cref="IncomingConnection"/>). A preempt channel
+/// may stay silent until a page is asked for, so each connection is classified on its own as its
+/// first bytes arrive; one that is neither is closed. Going by order instead,
 /// as QEMU's destination can after <c>migrate-recover</c>, would race here: qmig keeps listening on
 /// the same address, so a resumed main channel can be queued before the break has been noticed.
 /// Disposing stops accepting and closes every connection it accepted.
@@ -52,19 +51,20 @@ internal sealed class PreemptChannelAcceptor : IDisposable
     {
         try
         {
-            var first = new byte[1];
-            if (connection.Receive(first, SocketFlags.Peek) == 0)
+            switch (IncomingConnection.Classify(connection, Timeout.InfiniteTimeSpan))
             {
-                return;
-            }
-
-            if (first[0] == (byte)VmSectionType.Command)
-            {
-                _mainConnections.Add(connection);
-            }
-            else
-            {
-                _destination.AttachPreemptChannel(connection);
+                case IncomingConnectionKind.ResumedMainChannel:
+                    _mainConnections.Add(connection);
+                    break;
+                case IncomingConnectionKind.PreemptChannel:
+                    _destination.AttachPreemptChannel(connection);
+                    break;
+                case IncomingConnectionKind.Unexpected:
+                    Console.Error.WriteLine($"qmig: closed a connection from {connection.RemoteEndPoint} that is neither a preempt channel nor a resumed migration; the migration goes on");
+                    connection.Dispose();
+                    break;
+                case IncomingConnectionKind.Closed:
+                    break;
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)

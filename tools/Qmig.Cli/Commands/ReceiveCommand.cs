@@ -32,7 +32,16 @@ public static class ReceiveCommand
         var recover = new Option<bool>("--recover") { Description = "If the connection breaks during postcopy, wait on --listen for the source to resume (migrate with resume=true) instead of failing" };
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, faults, fault-to-placed latency, the stand-in vCPUs' stalls, bytes and time per postcopy state as JSON" };
         var returnPathLog = new Option<FileInfo?>("--return-path-log") { Description = "Also write every return-path byte sent to this file (read it with --return-path)" };
-        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, recover, stats, returnPathLog };
+        var maxGuestRam = CommonOptions.ByteCount("--max-guest-ram", "The most guest RAM a source may announce (e.g. 64G); more fails before anything is mapped. Default: this machine's physical memory");
+        var stallTimeout = new Option<double>("--stall-timeout") { Description = "Seconds the source may send nothing before postcopy starts before the migration is given up (0: wait forever); after LISTEN it is always waited for", DefaultValueFactory = _ => 60 };
+        stallTimeout.Validators.Add(r =>
+        {
+            if (r.GetValue(stallTimeout) < 0)
+            {
+                r.AddError("--stall-timeout must be 0 or more seconds");
+            }
+        });
+        var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, recover, stats, returnPathLog, maxGuestRam, stallTimeout };
         command.SetAction(result => Cli.Guard(() => Run(
             result.GetValue(listen)!,
             result.GetValue(output)!,
@@ -42,11 +51,13 @@ public static class ReceiveCommand
             result.GetValue(postcopyPreempt),
             result.GetValue(recover),
             result.GetValue(stats),
-            result.GetValue(returnPathLog))));
+            result.GetValue(returnPathLog),
+            result.GetValue(maxGuestRam),
+            result.GetValue(stallTimeout))));
         return command;
     }
 
-    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, bool recover, FileInfo? statsFile, FileInfo? returnPathLogFile)
+    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, bool recover, FileInfo? statsFile, FileInfo? returnPathLogFile, long? maxGuestRam, double stallSeconds)
     {
         if (!TryParseEndpoint(listen, out var endpoint))
         {
@@ -59,7 +70,18 @@ public static class ReceiveCommand
         PostcopyDestination destination;
         try
         {
-            destination = new PostcopyDestination(new DestinationOptions { Touch = touch, TouchThreads = threads, RequestAhead = requestAhead, Recover = recover, Log = Console.Error, ReturnPathLog = returnPathLog });
+            var options = new DestinationOptions
+            {
+                Touch = touch,
+                TouchThreads = threads,
+                RequestAhead = requestAhead,
+                Recover = recover,
+                Log = Console.Error,
+                ReturnPathLog = returnPathLog,
+                StallTimeout = stallSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(stallSeconds),
+                MaxGuestRam = maxGuestRam ?? DestinationOptions.DefaultMaxGuestRam,
+            };
+            destination = new PostcopyDestination(options);
         }
         catch (UserfaultfdUnavailableException e)
         {
@@ -91,7 +113,7 @@ public static class ReceiveCommand
                         {
                             Console.Error.WriteLine($"qmig: waiting on tcp:{listener.LocalEndpoint} for the source to resume the migration");
                             resumed?.Dispose();
-                            resumed = preempt?.NextMainConnection() ?? listener.AcceptSocket();
+                            resumed = preempt?.NextMainConnection() ?? AcceptResumedConnection(listener);
                             resumed.NoDelay = true;
                         }
                     }
@@ -123,6 +145,23 @@ public static class ReceiveCommand
                     File.WriteAllText(statsFile.FullName, destination.Stats.ToJson());
                 }
             }
+        }
+    }
+
+    /// <summary>The next connection that opens as a resuming source does; any other is closed.</summary>
+    private static Socket AcceptResumedConnection(TcpListener listener)
+    {
+        while (true)
+        {
+            var connection = listener.AcceptSocket();
+            var kind = IncomingConnection.Classify(connection, TimeSpan.FromSeconds(30));
+            if (kind == IncomingConnectionKind.ResumedMainChannel)
+            {
+                return connection;
+            }
+
+            Console.Error.WriteLine($"qmig: closed a connection from {connection.RemoteEndPoint} that did not resume the migration ({kind})");
+            connection.Dispose();
         }
     }
 
