@@ -51,8 +51,22 @@ public static class ReportCommand
             foreach (var name in statsFiles)
             {
                 var profile = new PostcopyProfile(name);
-                using var document = JsonDocument.Parse(File.ReadAllBytes(name));
-                profile.AddStats(document.RootElement);
+                JsonDocument document;
+                try
+                {
+                    document = JsonDocument.Parse(File.ReadAllBytes(name));
+                }
+                catch (JsonException e)
+                {
+                    Console.Error.WriteLine($"qmig: {name}: not a stats JSON file: {e.Message}");
+                    return ExitCodes.UsageOrIo;
+                }
+
+                using (document)
+                {
+                    profile.AddStats(document.RootElement);
+                }
+
                 postcopy.Add(profile);
             }
 
