@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine: installs what the tests need beyond the
-# .NET SDK (node packages for the official Kaitai compiler, Debian's QEMU), then `dotnet test`.
+# .NET SDK (node packages for the official Kaitai compiler, Debian's QEMU, Chromium), then `dotnet test`.
 # Anything that cannot be installed makes this script fail loudly; no test is skipped for it.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +12,8 @@ command -v qemu-system-x86_64 >/dev/null || need_apt+=(qemu-system-x86)
 command -v nasm >/dev/null || need_apt+=(nasm)
 # The native qmig (PublishAot) links with clang; its tests compare it with the managed qmig.
 command -v clang >/dev/null || need_apt+=(clang)
+# The report tests open qmig report's HTML in Debian's headless Chromium (driven by Playwright).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
@@ -23,6 +25,11 @@ fi
 # The official Kaitai compiler (and its JavaScript runtime) pinned by the committed lock file.
 if [ ! -d tests/kaitai/node_modules ] || [ tests/kaitai/package-lock.json -nt tests/kaitai/node_modules ]; then
   npm ci --prefix tests/kaitai --no-audit --no-fund --loglevel=error
+fi
+
+# Chart.js as npm ships it, which a test compares with the copy qmig report inlines.
+if [ ! -d tools/Qmig.Cli/Report/chartjs/node_modules ] || [ tools/Qmig.Cli/Report/chartjs/package-lock.json -nt tools/Qmig.Cli/Report/chartjs/node_modules ]; then
+  npm ci --prefix tools/Qmig.Cli/Report/chartjs --no-audit --no-fund --loglevel=error
 fi
 
 dotnet build Protocol.sln -c Release -warnaserror --nologo -v q

@@ -59,6 +59,15 @@ public sealed class DestinationStats
     /// </summary>
     public List<double> VcpuStallMicroseconds { get; } = [];
 
+    /// <summary>
+    /// For each requested page, in placement order: seconds from <see cref="Started"/> to its first
+    /// fault (when its request went out) and to its placement; a timeline of requests and placements.
+    /// </summary>
+    public List<(double FaultedSeconds, double PlacedSeconds)> RequestedPageTimes { get; } = [];
+
+    /// <summary>The <see cref="System.Diagnostics.Stopwatch"/> timestamp the times above count from: when the destination was created.</summary>
+    public long Started { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>Seconds spent in each postcopy state, by QEMU's name.</summary>
     public Dictionary<string, double> SecondsInState { get; } = [];
 
@@ -119,6 +128,11 @@ public sealed class DestinationStats
             json.WriteNumber("pauses", Pauses);
             json.WriteNumber("seconds_paused", SecondsPaused);
             json.WriteEndObject();
+            json.WriteStartObject("requested_pages_timeline");
+            json.WriteString("origin", "seconds since the destination started");
+            WriteSeconds(json, "faulted_s", RequestedPageTimes.Select(t => t.FaultedSeconds));
+            WriteSeconds(json, "placed_s", RequestedPageTimes.Select(t => t.PlacedSeconds));
+            json.WriteEndObject();
             json.WriteStartObject("seconds_in_state");
             foreach (var (state, seconds) in SecondsInState)
             {
@@ -140,6 +154,29 @@ public sealed class DestinationStats
         json.WriteNumber("p99", Percentile(samples, 0.99));
         json.WriteNumber("max", samples.Count == 0 ? 0 : samples.Max());
         json.WriteNumber("total", Math.Round(samples.Sum(), 1));
+
+        // Powers of two, enough to draw the distribution without every sample.
+        json.WriteStartArray("histogram");
+        foreach (var (bound, count) in Qmig.Wire.Analysis.PostcopyProfile.PowerOfTwoBuckets(samples))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("le", bound);
+            json.WriteNumber("count", count);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    private static void WriteSeconds(Utf8JsonWriter json, string name, IEnumerable<double> seconds)
+    {
+        json.WriteStartArray(name);
+        foreach (var s in seconds)
+        {
+            json.WriteNumberValue(Math.Round(s, 6));
+        }
+
+        json.WriteEndArray();
     }
 }

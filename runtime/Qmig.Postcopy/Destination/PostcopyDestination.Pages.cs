@@ -154,7 +154,9 @@ public sealed partial class PostcopyDestination
         var ahead = _requestedAhead.TryRemove(key, out _);
         if (_requestedAt.TryRemove(key, out var faultedAt))
         {
-            Stats.FaultToPlacedMicroseconds.Add(Stopwatch.GetElapsedTime(faultedAt).TotalMicroseconds);
+            var placedAt = Stopwatch.GetTimestamp();
+            Stats.FaultToPlacedMicroseconds.Add(Stopwatch.GetElapsedTime(faultedAt, placedAt).TotalMicroseconds);
+            Stats.RequestedPageTimes.Add((Stopwatch.GetElapsedTime(Stats.Started, faultedAt).TotalSeconds, Stopwatch.GetElapsedTime(Stats.Started, placedAt).TotalSeconds));
             Stats.PostcopyRequestedPages++;
             return;
         }

@@ -11,14 +11,20 @@ public static class DumpCommand
     {
         var input = CommonOptions.Input();
         var format = CommonOptions.Format("text", "json", "jsonl");
-        var hex = new Option<bool>("--hex") { Description = "Add the bytes of every record (hexdump -C rows in text)" };
+        var hex = new Option<bool>("--hex") { Description = "Add the bytes of every record (hexdump -C rows in text); shows every record" };
+        var records = new Option<string>("--records")
+        {
+            Description = "Text only: 'runs' (default) folds consecutive page records of one kind and block into one line; 'all' prints every record",
+            DefaultValueFactory = _ => "runs",
+        };
+        records.AcceptOnlyFromAmong("runs", "all");
         var returnPath = new Option<bool>("--return-path") { Description = "The input is a captured return-path stream (MIG_RP_MSG messages)" };
         var vmdesc = CommonOptions.VmDesc();
         var pageSize = CommonOptions.PageSize();
         var offset = CommonOptions.Offset();
         var preempt = PreemptChannel.Flag();
         var blocksFrom = PreemptChannel.BlocksFrom();
-        var command = new Command("dump", "Print every record of a migration stream") { input, format, hex, returnPath, preempt, blocksFrom, vmdesc, pageSize, offset };
+        var command = new Command("dump", "Print the records of a migration stream (page records folded into runs unless --records all)") { input, format, hex, records, returnPath, preempt, blocksFrom, vmdesc, pageSize, offset };
         command.SetAction(result =>
         {
             var name = result.GetValue(input)!;
@@ -43,8 +49,11 @@ public static class DumpCommand
                     return failed;
                 }
 
-                var visitor = new DumpVisitor(renderer, result.GetValue(hex));
+                // JSON keeps every record: scripts read the records, people read the text.
+                var fold = formatName == "text" && !result.GetValue(hex) && result.GetValue(records) == "runs";
+                var visitor = new DumpVisitor(renderer, result.GetValue(hex), fold);
                 var code = StreamRun.Execute(file, options, ref visitor, out var reader, console.Error);
+                visitor.Flush();
                 renderer.Finish(reader.Error?.Format(file.Name));
                 return code;
             });

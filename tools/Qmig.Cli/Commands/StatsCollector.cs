@@ -1,4 +1,5 @@
 using Qmig.Wire;
+using Qmig.Wire.Analysis;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli.Commands;
@@ -17,6 +18,7 @@ public sealed class StatsCollector
     public long[] PagesPerBlock = new long[16];
     public long RamRecords;
     public readonly List<MappedRamBlockStats> MappedRam = [];
+    public readonly RamRoundCounter Rounds = new();
 
     /// <summary>Blocks announced elsewhere (the main stream, for a preempt channel), so their pages are counted.</summary>
     public void UseBlocks(IEnumerable<RamBlock> blocks)
@@ -50,6 +52,7 @@ public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
     public void OnSectionHeader(in RecordInfo record, SectionInfo section)
     {
         stats.CountRecord(record.Kind);
+        stats.Rounds.OnSectionHeader(record, section);
         if (record.Kind is RecordKind.SectionStart or RecordKind.SectionFull)
         {
             stats.Sections.Add(section);
@@ -73,6 +76,7 @@ public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
     public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
     {
         stats.RamRecords++;
+        stats.Rounds.OnRamRecord(record, ram);
         var flags = (uint)ram.Flags;
         while (flags != 0)
         {
@@ -86,8 +90,11 @@ public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
         }
     }
 
-    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
+    public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
+    {
         stats.MappedRam.Add(new MappedRamBlockStats(block, header.BitmapOffset, header.PagesOffset));
+        stats.Rounds.OnMappedRamHeader(header);
+    }
 
     public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
     {
@@ -96,8 +103,11 @@ public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
         entry.PagesPresent = MappedRamBitmap.CountPresent(bitmap);
     }
 
-    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) =>
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
+    {
         stats.MappedRam[^1].BytesRead += pages.Length;
+        stats.Rounds.OnRamPages(pages.Length);
+    }
 
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body)
     {
@@ -108,6 +118,7 @@ public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
     public void OnCommand(in RecordInfo record, in Command command)
     {
         stats.CountRecord(record.Kind);
+        stats.Rounds.OnCommand(command);
         var name = Output.RecordDescriber.CommandName(command.Cmd);
         stats.Commands[name] = stats.Commands.GetValueOrDefault(name) + 1;
     }

@@ -3,6 +3,7 @@ using Command = System.CommandLine.Command;
 using System.Text.Json;
 using Qmig.Cli.Output;
 using Qmig.Wire;
+using Qmig.Wire.Analysis;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli.Commands;
@@ -135,6 +136,7 @@ public static class StatsCommand
 
         writer.WriteEndObject();
         writer.WriteEndObject();
+        WriteRounds(writer, stats.Rounds);
         if (stats.MappedRam.Count > 0)
         {
             // Same shape as tests/data/*/expected-counts.json's mapped_ram.
@@ -158,6 +160,37 @@ public static class StatsCommand
         output.WriteByte((byte)'\n');
     }
 
+    private static void WriteRounds(Utf8JsonWriter writer, RamRoundCounter rounds)
+    {
+        writer.WriteNumber("iterations", rounds.Iterations);
+        writer.WriteStartArray("rounds");
+        foreach (var round in rounds.Rounds)
+        {
+            RoundJson.Write(writer, round);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteRoundTable(TextWriter o, RamRoundCounter rounds)
+    {
+        if (rounds.Rounds.Count == 0)
+        {
+            return;
+        }
+
+        var compressed = rounds.Rounds.Any(r => r.CompressedPages > 0);
+        var mapped = rounds.Rounds.Any(r => r.MappedPages > 0);
+        o.WriteLine($"rounds:   {rounds.Iterations} precopy rounds (a SECTION_PART each, up to its EOS); setup is the SECTION_START, final the SECTION_END");
+        var header = $"  {"round",-6} {"phase",-8} {"offset",-12} {"pages",9} {"zero",9} {"normal",9} {"xbzrle",9} {"xbzrle_bytes",13}";
+        o.WriteLine(header + (compressed ? $" {"compressed",10}" : "") + (mapped ? $" {"mapped",9}" : ""));
+        foreach (var r in rounds.Rounds)
+        {
+            var line = $"  {r.Label,-6} {(r.Postcopy ? "postcopy" : "precopy"),-8} {"0x" + r.StartOffset.ToString("x"),-12} {r.Pages,9} {r.ZeroPages,9} {r.NormalPages,9} {r.XbzrlePages,9} {r.XbzrleBytes,13}";
+            o.WriteLine(line + (compressed ? $" {r.CompressedPages,10}" : "") + (mapped ? $" {r.MappedPages,9}" : "") + (r.EndsAtEos ? "" : "  (no EOS: the stream ends inside)"));
+        }
+    }
+
     private static void WriteText(TextWriter o, InputFile file, MigrationStreamReader reader, StatsCollector stats)
     {
         o.WriteLine($"{file.Name}: {reader.Position} bytes read{(file.Length is long size ? $" of {size}" : "")}, {(reader.IsCompleted ? "complete" : "incomplete")}");
@@ -178,5 +211,7 @@ public static class StatsCommand
         {
             o.WriteLine($"  mapped-ram {m.Block.Name,-17} bitmap 0x{m.BitmapOffset:x} ({m.BitmapBytes} bytes), pages 0x{m.PagesOffset:x}, {m.PagesPresent} present, {m.BytesRead / reader.TargetPageSize} read");
         }
+
+        WriteRoundTable(o, stats.Rounds);
     }
 }

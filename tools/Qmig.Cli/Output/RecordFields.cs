@@ -27,6 +27,9 @@ public sealed class RecordFields(string type, long offset, int length, int depth
 
     public List<KeyValuePair<string, object>> Fields { get; } = [];
 
+    /// <summary>Free text that the text tree shows after the type, before any fields (a folded run of pages).</summary>
+    public string? Summary { get; init; }
+
     public RecordFields Add(string key, object value)
     {
         Fields.Add(new(key, value));

@@ -15,6 +15,12 @@ public sealed class TextRenderer(TextWriter output) : IRecordRenderer
         {
             line.Append(" id=").Append(record.SectionId);
         }
+
+        if (record.Summary is not null)
+        {
+            line.Append(' ').Append(record.Summary);
+        }
+
         foreach (var (key, value) in record.Fields)
         {
             line.Append(' ').Append(key).Append('=').Append(Format(value));
