@@ -50,7 +50,9 @@ public sealed class StreamExtraction
     /// whole main stream: each page goes once in postcopy, on one channel or the other, and after the
     /// precopy pages it replaces, so the order within the two channels is all that matters.
     /// </param>
-    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory, InputFile? preemptChannel = null)
+    /// <param name="shape">Whose analyze-migration.py state.json imitates; null chooses by the vmdesc.</param>
+    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory, InputFile? preemptChannel = null,
+        AnalyzerShape? shape = null)
     {
         var given = file.FindVmDescription(vmdescPath);
         var options = new MigrationReaderOptions
@@ -91,7 +93,7 @@ public sealed class StreamExtraction
             }
         }
 
-        var state = extracted.State.Build(description);
+        var state = extracted.State.Build(description, shape: shape);
         return new StreamExtraction(code, description, json, state, problem, images, options.TargetPageSize);
     }
 }
