@@ -64,16 +64,19 @@ public sealed class StreamExtraction
         var extracted = new ExtractResult();
         int code;
         List<(RamBlock, string)> images;
-        using (var set = new RamImageSet(ramDirectory, options.TargetPageSize))
+        // Read in chunks, not mapped: pages go from the read buffer straight into the images'
+        // files (pwritev), and the buffer is reused only after they have.
+        using (var set = new RamImageSet(ramDirectory, options.TargetPageSize, borrowPages: true))
         {
             var visitor = new ExtractVisitor(set, extracted);
-            code = StreamRun.Execute(file, options, ref visitor, out var reader);
+            code = StreamRun.Execute(file, options, ref visitor, out var reader, set.Flush);
             if (preemptChannel is not null && code == ExitCodes.Ok)
             {
                 var preemptVisitor = new ExtractVisitor(set, new ExtractResult());
-                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _);
+                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _, set.Flush);
             }
 
+            set.Flush();
             images = set.Files.ToList();
         }
 
