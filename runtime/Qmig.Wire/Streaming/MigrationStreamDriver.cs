@@ -17,17 +17,34 @@ public static class MigrationStreamDriver
         where TVisitor : IMigrationVisitor, allows ref struct
     {
         var chunks = new ChunkedInput(input, chunkSize);
-        while (true)
+        var released = false;
+        try
         {
-            var sequence = chunks.Fill();
-            var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
-            releasing?.Invoke();
-            chunks.Advance(sequence);
-            progress?.Invoke(reader.Position);
-            if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
+            while (true)
             {
-                return reader.Error;
+                var sequence = chunks.Fill();
+                var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
+                released = true;
+                releasing?.Invoke();
+                chunks.Advance(sequence);
+                progress?.Invoke(reader.Position);
+                if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
+                {
+                    return reader.Error;
+                }
+
+                released = false;
             }
+        }
+        finally
+        {
+            // A visitor that threw may still hold bytes of the buffer, which is unreachable after this.
+            if (!released)
+            {
+                releasing?.Invoke();
+            }
+
+            GC.KeepAlive(chunks);
         }
     }
 
