@@ -50,7 +50,9 @@ public sealed class StreamExtraction
     /// whole main stream: each page goes once in postcopy, on one channel or the other, and after the
     /// precopy pages it replaces, so the order within the two channels is all that matters.
     /// </param>
-    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory, TextWriter errors, InputFile? preemptChannel = null)
+    /// <param name="shape">Whose analyze-migration.py state.json imitates; null chooses by the vmdesc.</param>
+    public static StreamExtraction Run(InputFile file, string? vmdescPath, int defaultPageSize, string ramDirectory, TextWriter errors, InputFile? preemptChannel = null,
+        AnalyzerShape? shape = null)
     {
         var given = file.FindVmDescription(vmdescPath, out var undecodable);
         var options = new MigrationReaderOptions
@@ -63,10 +65,12 @@ public sealed class StreamExtraction
         var extracted = new ExtractResult();
         int code;
         List<(RamBlock, string)> images;
-        using (var set = new RamImageSet(ramDirectory, options.TargetPageSize))
+        // Read in chunks, not mapped: pages go from the read buffer straight into the images'
+        // files (pwritev), and the buffer is reused only after they have.
+        using (var set = new RamImageSet(ramDirectory, options.TargetPageSize, borrowPages: true))
         {
             var visitor = new ExtractVisitor(set, extracted);
-            code = StreamRun.Execute(file, options, ref visitor, out var reader, errors);
+            code = StreamRun.Execute(file, options, ref visitor, out var reader, errors, set.Flush);
             if (vmdescPath is null && reader.Error?.Rule == MigrationRules.VmDescriptionUndecodable)
             {
                 undecodable = reader.Error;
@@ -75,9 +79,10 @@ public sealed class StreamExtraction
             if (preemptChannel is not null && code == ExitCodes.Ok)
             {
                 var preemptVisitor = new ExtractVisitor(set, new ExtractResult());
-                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _, errors);
+                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _, errors, set.Flush);
             }
 
+            set.Flush();
             images = set.Files.ToList();
         }
 
@@ -97,7 +102,7 @@ public sealed class StreamExtraction
             }
         }
 
-        var state = extracted.State.Build(description);
+        var state = extracted.State.Build(description, shape: shape);
         return new StreamExtraction(code, description, json, state, undecodable, images, options.TargetPageSize);
     }
 }

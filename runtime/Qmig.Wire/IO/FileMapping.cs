@@ -4,10 +4,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Qmig.Wire.IO;
 
 /// <summary>
-/// A file mapped with mmap(2), Linux only. Reading a large stream in place saves copying every
-/// byte through read(2), and unmapping a written image does not msync it: .NET's
-/// MemoryMappedViewAccessor flushes synchronously on Dispose, which made extraction wait for the
-/// disk; the kernel writes the pages back in its own time, as it does after write(2).
+/// A file mapped with mmap(2), Linux only. A walk that looks at record headers only (stats,
+/// dump) reads a large stream in place without copying every byte through read(2); a writable
+/// mapping is unmapped without msync (.NET's MemoryMappedViewAccessor flushes synchronously on
+/// Dispose), so the kernel writes its pages back in its own time, as it does after write(2).
 /// </summary>
 public sealed unsafe partial class FileMapping : IDisposable
 {

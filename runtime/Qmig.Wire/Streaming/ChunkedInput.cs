@@ -5,12 +5,13 @@ namespace Qmig.Wire.Streaming;
 /// <summary>
 /// Large reads from a <see cref="System.IO.Stream"/> into one reusable buffer, presented as a
 /// sequence; only the unread tail is kept, and the buffer grows only when a single record needs it.
+/// The buffer is pinned, so bytes handed out stay at their address until <see cref="Advance"/>.
 /// </summary>
 public sealed class ChunkedInput(System.IO.Stream input, int chunkSize = ChunkedInput.DefaultChunkSize)
 {
     public const int DefaultChunkSize = 1 << 20;
 
-    private byte[] _buffer = new byte[chunkSize];
+    private byte[] _buffer = GC.AllocateUninitializedArray<byte>(chunkSize, pinned: true);
     private int _start;
     private int _count;
 
@@ -43,7 +44,9 @@ public sealed class ChunkedInput(System.IO.Stream input, int chunkSize = Chunked
 
         if (_start == 0)
         {
-            Array.Resize(ref _buffer, _buffer.Length * 2);
+            var larger = GC.AllocateUninitializedArray<byte>(_buffer.Length * 2, pinned: true);
+            _buffer.AsSpan(0, _count).CopyTo(larger);
+            _buffer = larger;
         }
         else
         {

@@ -7,21 +7,44 @@ namespace Qmig.Wire.Streaming;
 public static class MigrationStreamDriver
 {
     /// <summary>Reads a whole main stream; returns null on success or the error that stopped it.</summary>
+    /// <param name="releasing">
+    /// Called after each pass of the reader, before the bytes it handed to the visitor are moved
+    /// or overwritten: a visitor that kept pointers to them (a <see cref="Extraction.RamImageSet"/>
+    /// borrowing pages) is done with them when it returns. Until then they stay at their address.
+    /// </param>
     public static MigrationError? Read<TVisitor>(System.IO.Stream input, MigrationStreamReader reader, ref TVisitor visitor,
-        int chunkSize = ChunkedInput.DefaultChunkSize, Action<long>? progress = null)
+        int chunkSize = ChunkedInput.DefaultChunkSize, Action<long>? progress = null, Action? releasing = null)
         where TVisitor : IMigrationVisitor, allows ref struct
     {
         var chunks = new ChunkedInput(input, chunkSize);
-        while (true)
+        var released = false;
+        try
         {
-            var sequence = chunks.Fill();
-            var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
-            chunks.Advance(sequence);
-            progress?.Invoke(reader.Position);
-            if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
+            while (true)
             {
-                return reader.Error;
+                var sequence = chunks.Fill();
+                var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
+                released = true;
+                releasing?.Invoke();
+                chunks.Advance(sequence);
+                progress?.Invoke(reader.Position);
+                if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
+                {
+                    return reader.Error;
+                }
+
+                released = false;
             }
+        }
+        finally
+        {
+            // A visitor that threw may still hold bytes of the buffer, which is unreachable after this.
+            if (!released)
+            {
+                releasing?.Invoke();
+            }
+
+            GC.KeepAlive(chunks);
         }
     }
 

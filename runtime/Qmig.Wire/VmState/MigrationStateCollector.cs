@@ -51,8 +51,10 @@ public sealed class MigrationStateCollector
     /// delimiting the body, otherwise the next unused entry with the same idstr and instance (the
     /// vmdesc lists devices in stream order), otherwise any entry with them.
     /// </summary>
-    public MigrationState Build(VmDescriptionDocument? vmdesc, VmStateLimits? limits = null)
+    /// <param name="shape">Whose analyze-migration.py to imitate; by default the one of the QEMU that wrote <paramref name="vmdesc"/> (<see cref="AnalyzerShapes.For"/>).</param>
+    public MigrationState Build(VmDescriptionDocument? vmdesc, VmStateLimits? limits = null, AnalyzerShape? shape = null)
     {
+        var chosen = shape ?? (vmdesc is null ? AnalyzerShape.Qemu72 : AnalyzerShapes.For(vmdesc));
         var root = new PyObject();
         var sections = new List<SectionState>(_sections.Count);
         var problems = new List<MigrationError>();
@@ -88,7 +90,7 @@ public sealed class MigrationStateCollector
                 }
                 else
                 {
-                    var result = VmStateDecoder.Decode(entry.Body, description.Description, section.Idstr, limits);
+                    var result = VmStateDecoder.Decode(entry.Body, description.Description, section.Idstr, limits, chosen);
                     if (result.Error is { } error)
                     {
                         problems.Add(new MigrationError(entry.BodyOffset + error.Offset, section.Idstr, MigrationRules.DeviceStateMismatch,
@@ -103,7 +105,7 @@ public sealed class MigrationStateCollector
             sections.Add(state);
         }
 
-        return new MigrationState(root, sections, problems);
+        return new MigrationState(root, sections, problems, chosen);
     }
 
     private static VmDescriptionDevice? Match(VmDescriptionDocument vmdesc, SectionInfo section, ref int next)

@@ -7,25 +7,31 @@ using Qmig.Wire.PythonJson;
 namespace Qmig.Wire.VmState;
 
 /// <summary>
-/// Decodes a vmstate device body with its vmdesc entry into the tree analyze-migration.py (QEMU
-/// 7.2, with Debian's unsigned reads) prints for it: fields in order, array_len arrays unfolded
-/// into lists, index entries appended to the list of their name, structs as objects, each
-/// subsection after the fields as an object under the name read from the wire. Unlike the script
-/// it reads only inside the body and never throws: the first byte that does not fit the
-/// description stops decoding with its offset and field path, and the tree so far is kept.
+/// Decodes a vmstate device body with its vmdesc entry into the tree analyze-migration.py prints
+/// for it (QEMU 7.2's or 10.0's, see <see cref="AnalyzerShape"/>): fields in order, array_len
+/// arrays unfolded into lists, array elements gathered into the list of their name, structs as
+/// objects, each subsection after the fields as an object under the name read from the wire.
+/// Unlike the script it reads only inside the body and never throws: the first byte that does not
+/// fit the description stops decoding with its offset and field path, and the tree so far is kept.
 /// </summary>
 public static class VmStateDecoder
 {
     private const byte SubsectionMarker = 0x05;
+    private static readonly PyString NullPointer = new("nullptr");
+
+    private static ReadOnlySpan<byte> NullPointerMarker => "0"u8;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <param name="body">The device body, without its section header and footer.</param>
     /// <param name="device">The vmdesc device object (name, instance_id, fields, subsections).</param>
     /// <param name="name">The first segment of error paths, usually the section idstr.</param>
-    public static VmStateResult Decode(ReadOnlySpan<byte> body, JsonElement device, string name, VmStateLimits? limits = null)
+    /// <param name="limits">Bounds on the work a hostile vmdesc can ask for.</param>
+    /// <param name="shape">Whose script's tree to build; <see cref="AnalyzerShapes.For"/> chooses it for a vmdesc.</param>
+    public static VmStateResult Decode(ReadOnlySpan<byte> body, JsonElement device, string name, VmStateLimits? limits = null,
+        AnalyzerShape shape = AnalyzerShape.Qemu72)
     {
         limits ??= VmStateLimits.Default;
-        var walker = new Walker(body, name, (long)body.Length + limits.ExtraValues, limits.MaxDepth);
+        var walker = new Walker(body, name, (long)body.Length + limits.ExtraValues, limits.MaxDepth, shape);
         var state = new PyObject();
         if (walker.DecodeVmsd(device, state, 0) && walker.Offset < body.Length)
         {
@@ -35,7 +41,7 @@ public static class VmStateDecoder
         return new VmStateResult(state, walker.Offset, walker.Error);
     }
 
-    private ref struct Walker(ReadOnlySpan<byte> body, string root, long maxValues, int maxDepth)
+    private ref struct Walker(ReadOnlySpan<byte> body, string root, long maxValues, int maxDepth, AnalyzerShape shape)
     {
         private readonly ReadOnlySpan<byte> _body = body;
         private readonly List<string> _path = [root];
@@ -102,7 +108,7 @@ public static class VmStateDecoder
 
         /// <summary>
         /// One field object. array_len n reads n elements (at least one, as the script's unfolding
-        /// always keeps element 0); index k appends to the list of that name.
+        /// always keeps element 0), each with its index; index k is element k of that name.
         /// </summary>
         private bool DecodeFieldEntry(JsonElement field, PyObject into, int depth)
         {
@@ -156,6 +162,12 @@ public static class VmStateDecoder
 
         private bool DecodeElement(JsonElement field, string name, long? index, PyObject into, int depth)
         {
+            if (index is null && shape == AnalyzerShape.Qemu10 && into.TryGetValue(name, out var earlier))
+            {
+                // QEMU 10.0 writes no index for an array's last element: name it by its position.
+                index = earlier is PyList gathered ? gathered.Items.Count : 1;
+            }
+
             _path.Add(index is long i ? $".{name}[{i}]" : "." + name);
             if (++_values > maxValues)
             {
@@ -165,26 +177,13 @@ public static class VmStateDecoder
             var ok = DecodeValue(field, depth, out var value);
             if (value is not null)
             {
-                if (index is null)
+                if (shape == AnalyzerShape.Qemu10)
                 {
-                    into[name] = value;
-                }
-                else if (!into.TryGetValue(name, out var existing))
-                {
-                    var list = new PyList();
-                    list.Items.Add(value);
-                    into[name] = list;
-                }
-                else if (existing is PyList list)
-                {
-                    // The script insists that entry k lands at position k of its list; QEMU 7.2
-                    // always lists them in order, and 10.x splits arrays of pointers into runs
-                    // of the same name, which belong together, so a run simply continues the list.
-                    list.Items.Add(value);
+                    GatherByName(into, name, value);
                 }
                 else
                 {
-                    ok = ok && Fail("an indexed field has the name of an earlier plain field");
+                    ok = GatherByIndex(into, name, index, value) && ok;
                 }
             }
 
@@ -196,10 +195,70 @@ public static class VmStateDecoder
             return ok;
         }
 
+        /// <summary>
+        /// QEMU 7.2's rule: an entry with an index joins the list of its name, any other replaces
+        /// the value of its name.
+        /// </summary>
+        private bool GatherByIndex(PyObject into, string name, long? index, PyValue value)
+        {
+            if (index is null)
+            {
+                into[name] = value;
+            }
+            else if (!into.TryGetValue(name, out var existing))
+            {
+                var list = new PyList();
+                list.Items.Add(value);
+                into[name] = list;
+            }
+            else if (existing is PyList list)
+            {
+                // The script insists that entry k lands at position k of its list; QEMU 7.2
+                // always lists them in order, and 10.x splits arrays of pointers into runs
+                // of the same name, which belong together, so a run simply continues the list.
+                list.Items.Add(value);
+            }
+            else
+            {
+                return Fail("an indexed field has the name of an earlier plain field");
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// QEMU 10.0's rule: the first entry with a name is its value, the second makes a list of
+        /// both, later ones join it. Decoded values are never lists, so a list here is one this
+        /// rule made.
+        /// </summary>
+        private static void GatherByName(PyObject into, string name, PyValue value)
+        {
+            if (!into.TryGetValue(name, out var existing))
+            {
+                into[name] = value;
+            }
+            else if (existing is PyList list)
+            {
+                list.Items.Add(value);
+            }
+            else
+            {
+                var pair = new PyList();
+                pair.Items.Add(existing);
+                pair.Items.Add(value);
+                into[name] = pair;
+            }
+        }
+
         private bool DecodeValue(JsonElement field, int depth, out PyValue? value)
         {
             value = null;
-            var kind = VmStateFieldKinds.Of(field);
+            var kind = VmStateFieldKinds.Of(field, shape);
+            if (kind == VmStateFieldKind.Capability)
+            {
+                return DecodeCapability(out value);
+            }
+
             if (kind == VmStateFieldKind.Struct)
             {
                 if (!field.TryGetProperty("struct", out var vmsd))
@@ -240,8 +299,52 @@ public static class VmStateDecoder
                 VmStateFieldKind.Bool => PyBool.Of(bytes[0] != 0),
                 VmStateFieldKind.Signed => new PyString(VmStateFormat.Integer(bytes, signed: true)),
                 VmStateFieldKind.Unsigned => new PyString(VmStateFormat.Integer(bytes, signed: false)),
+                VmStateFieldKind.Nullptr => NullPointer,
                 _ => new PyString(VmStateFormat.HexBytes(bytes)),
             };
+            if (kind == VmStateFieldKind.Nullptr && !bytes.SequenceEqual(NullPointerMarker))
+            {
+                value = null;
+                Offset -= (int)size;
+                return Fail($"a nullptr field must hold the single byte '0' (0x30), found {VmStateFormat.HexBytes(bytes)}");
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// A length byte (signed, as the script reads it) and that many bytes of UTF-8; the vmdesc
+        /// size is not used, as the script does not use it.
+        /// </summary>
+        private bool DecodeCapability(out PyValue? value)
+        {
+            value = null;
+            if (Remaining < 1)
+            {
+                return Fail("the body ends where a capability's length byte belongs");
+            }
+
+            var length = (sbyte)_body[Offset];
+            if (length <= 0)
+            {
+                return Fail($"a capability has name length {length} (the script reads it as a signed byte and cannot show an empty name)");
+            }
+
+            if (Remaining < 1 + length)
+            {
+                return Fail($"the body ends inside a {length}-byte capability name");
+            }
+
+            try
+            {
+                value = new PyString(StrictUtf8.GetString(_body.Slice(Offset + 1, length)));
+            }
+            catch (DecoderFallbackException)
+            {
+                return Fail("a capability name is not UTF-8");
+            }
+
+            Offset += 1 + length;
             return true;
         }
 

@@ -1,17 +1,21 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Qmig.Cli.Commands;
+using Qmig.Wire.VmState;
 using Xunit;
 
 namespace Qmig.Cli.Tests.State;
 
 /// <summary>
-/// <c>qmig extract</c> against what QEMU 7.2's analyze-migration.py -x wrote from the same
-/// streams: state.json and desc.json byte for byte, every RAM image's size and sha256.
+/// <c>qmig extract</c> against what analyze-migration.py -x of the QEMU that made each stream
+/// (7.2 or 10.0) wrote from it: state.json and desc.json byte for byte, every RAM image's size
+/// and sha256.
 /// </summary>
 public class ExtractConformanceTests(ExtractedStreams extracted) : IClassFixture<ExtractedStreams>
 {
-    public static TheoryData<string> Streams => new(Fixtures.Qemu72);
+    public static TheoryData<string> Streams => new([.. Fixtures.Qemu72, .. Fixtures.Qemu10]);
+
+    public static TheoryData<string> Qemu72Streams => new(Fixtures.Qemu72);
 
     [Theory]
     [MemberData(nameof(Streams))]
@@ -47,24 +51,43 @@ public class ExtractConformanceTests(ExtractedStreams extracted) : IClassFixture
         Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), actual.OrderBy(e => e.Key, StringComparer.Ordinal));
     }
 
-    [Fact]
-    public void Qemu10_state_json_parses_and_has_one_key_per_full_section_besides_ram()
+    [Theory]
+    [MemberData(nameof(Streams))]
+    public void The_shape_follows_the_qemu_that_wrote_the_vmdesc(string name)
     {
         using var temp = new TempDirectory();
-        using var errors = new StringWriter();
-        var code = ExtractCommand.Run(Fixtures.Qemu10Stream, temp.Path, null, 4096, errors);
-        Assert.True(code == 0, errors.ToString());
+        using var file = InputFile.Open(Fixtures.Stream(name));
+        var extraction = StreamExtraction.Run(file, null, 4096, temp.Combine("ram"), TextWriter.Null);
+        Assert.Equal(Fixtures.Qemu10.Contains(name) ? AnalyzerShape.Qemu10 : AnalyzerShape.Qemu72, extraction.State.Shape);
+    }
 
+    [Theory]
+    [MemberData(nameof(Qemu72Streams))]
+    public void On_a_qemu_72_vmdesc_the_10_shape_is_the_same_state_json(string name)
+    {
+        using var temp = new TempDirectory();
+        var code = Program.Run(["extract", Fixtures.Stream(name), "-o", temp.Path, "--analyzer-shape", "10"], new StringWriter(), new StringWriter());
+        Assert.Equal(0, code);
+        AssertSameBytes(Fixtures.Reference(name, "state.json"), temp.Combine("state.json"));
+    }
+
+    /// <summary>
+    /// QEMU 7.2's script keeps only the last element of an array whose last entry has no index,
+    /// as QEMU 10.0 writes them: the floppy controller's two drives become the second drive.
+    /// </summary>
+    [Fact]
+    public void The_72_shape_of_a_qemu_10_stream_keeps_the_last_element_of_an_array_of_structs()
+    {
+        using var temp = new TempDirectory();
+        var code = Program.Run(["extract", Fixtures.Stream("pc-32m-paused-qemu10"), "-o", temp.Path, "--analyzer-shape", "7.2"], new StringWriter(), new StringWriter());
+        Assert.Equal(0, code);
+
+        using var reference = JsonDocument.Parse(File.ReadAllBytes(Fixtures.Reference("pc-32m-paused-qemu10", "state.json")));
         using var state = JsonDocument.Parse(File.ReadAllBytes(temp.Combine("state.json")));
-        var keys = state.RootElement.EnumerateObject().Select(p => p.Name).ToList();
-        var catalog = StreamCatalog.Read(Fixtures.Qemu10Stream);
-        Assert.True(catalog.FullSections > 20);
-        Assert.Equal(catalog.FullKeys.Order(StringComparer.Ordinal), keys.Where(k => !k.StartsWith("ram (", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
-        Assert.Single(keys, k => k.StartsWith("ram (", StringComparison.Ordinal));
-        Assert.All(state.RootElement.EnumerateObject().Where(p => !p.Name.StartsWith("ram (", StringComparison.Ordinal)),
-            p => Assert.Equal(JsonValueKind.Object, p.Value.ValueKind));
-        using var desc = JsonDocument.Parse(File.ReadAllBytes(temp.Combine("desc.json")));
-        Assert.Equal("configuration", desc.RootElement.EnumerateObject().First().Name);
+        var drives = reference.RootElement.GetProperty("fdc (26)").GetProperty("state").GetProperty("drives");
+        Assert.Equal(2, drives.GetArrayLength());
+        Assert.False(JsonElement.DeepEquals(drives[0], drives[1]));
+        Assert.True(JsonElement.DeepEquals(drives[1], state.RootElement.GetProperty("fdc (26)").GetProperty("state").GetProperty("drives")));
     }
 
     [Fact]

@@ -6,17 +6,25 @@ using Xunit;
 namespace Qmig.Cli.Tests.State;
 
 /// <summary>
-/// Each field type as analyze-migration.py (7.2, unsigned 16/32/64-bit reads) shows it, and
+/// Each field type as analyze-migration.py (7.2 with unsigned 16/32/64-bit reads, and 10.0) shows it, and
 /// hostile bodies and descriptions, which must give an error with an offset and a path, never
 /// an exception or a read outside the body.
 /// </summary>
 public class VmStateDecoderTests
 {
-    private static VmStateResult Decode(string fieldsJson, byte[] body, string subsections = "")
+    private static VmStateResult Decode(string fieldsJson, byte[] body, string subsections = "", AnalyzerShape shape = AnalyzerShape.Qemu72)
     {
         var json = $"{{\"name\": \"dev\", \"instance_id\": 0, \"vmsd_name\": \"dev\", \"version\": 1, \"fields\": [{fieldsJson}]{subsections}}}";
         using var document = JsonDocument.Parse(json);
-        return VmStateDecoder.Decode(body, document.RootElement, "dev");
+        return VmStateDecoder.Decode(body, document.RootElement, "dev", shape: shape);
+    }
+
+    private static VmStateResult Ok10(string fieldsJson, params byte[] body)
+    {
+        var result = Decode(fieldsJson, body, shape: AnalyzerShape.Qemu10);
+        Assert.Null(result.Error);
+        Assert.Equal(body.Length, result.Consumed);
+        return result;
     }
 
     private static string Field(string name, string type, int size, string extra = "") =>
@@ -249,5 +257,76 @@ public class VmStateDecoderTests
         var result = VmStateDecoder.Decode([1], document.RootElement, "dev");
         Assert.NotNull(result.Error);
         Assert.Equal("dev", result.Error!.Path);
+    }
+
+    /// <summary>QEMU 10.0 writes an array of structs as entries of one name, all but the last with an index.</summary>
+    [Fact]
+    public void In_the_10_shape_entries_of_one_name_gather_into_a_list_with_or_without_an_index()
+    {
+        var inner = "{\"vmsd_name\": \"s\", \"version\": 0, \"fields\": [" + Field("a", "uint8", 1) + "]}";
+        var fields = "{\"name\": \"drives\", \"index\": 0, \"type\": \"struct\", \"struct\": " + inner + ", \"size\": 1}," +
+            "{\"name\": \"drives\", \"index\": 1, \"type\": \"struct\", \"struct\": " + inner + ", \"size\": 1}," +
+            "{\"name\": \"drives\", \"type\": \"struct\", \"struct\": " + inner + ", \"size\": 1}," + Field("after", "uint8", 1);
+
+        var ten = Ok10(fields, 1, 2, 3, 4);
+        var drives = Assert.IsType<PyList>(ten.State["drives"]);
+        Assert.Equal(["0x01", "0x02", "0x03"], drives.Items.Select(d => Text(((PyObject)d)["a"])));
+        Assert.Equal(["drives", "after"], ten.State.Items.Select(i => i.Key));
+
+        // QEMU 7.2's script lists the indexed entries, then the last entry replaces the list.
+        var seven = Ok(fields, 1, 2, 3, 4);
+        Assert.Equal("0x03", Text(Assert.IsType<PyObject>(seven.State["drives"])["a"]));
+    }
+
+    [Fact]
+    public void In_the_10_shape_a_second_plain_entry_makes_a_list_and_a_lone_indexed_one_stays_a_value()
+    {
+        var result = Ok10(Field("a", "uint8", 1) + "," + Field("b", "uint8", 1, ", \"index\": 0") + "," + Field("a", "uint8", 1) + "," + Field("c", "uint8", 1, ", \"array_len\": 1"), 1, 2, 3, 4);
+        Assert.Equal("[\n    \"0x01\",\n    \"0x03\"\n]", Text(result.State["a"]));
+        Assert.Equal("0x02", Text(result.State["b"]));
+        Assert.Equal("0x04", Text(result.State["c"]));
+        Assert.Equal(["a", "b", "c"], result.State.Items.Select(i => i.Key));
+    }
+
+    [Fact]
+    public void In_the_10_shape_a_null_pointer_is_nullptr_and_in_the_72_shape_raw_bytes()
+    {
+        // An array of pointers with a NULL in the middle: QEMU 10.0 splits it into runs of one name.
+        var fields = Field("p", "uint8", 1, ", \"index\": 0") + "," + Field("p", "nullptr", 1, ", \"index\": 1") + "," + Field("p", "uint8", 1);
+        Assert.Equal("[\n    \"0x07\",\n    \"nullptr\",\n    \"0x09\"\n]", Text(Ok10(fields, 7, (byte)'0', 9).State["p"]));
+        Assert.Equal("0x09", Text(Ok(fields, 7, (byte)'0', 9).State["p"]));
+        Assert.Equal("30", Text(Ok(Field("p", "nullptr", 1), (byte)'0').State["p"]));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x31 }, 1)]
+    [InlineData(new byte[] { 0x30, 0x30 }, 2)]
+    public void A_nullptr_field_that_is_not_the_byte_0_is_an_error(byte[] body, int size)
+    {
+        var result = Decode(Field("x", "uint8", 1) + "," + Field("p", "nullptr", size), [5, .. body], shape: AnalyzerShape.Qemu10);
+        Assert.Equal(1, result.Error!.Offset);
+        Assert.Equal("dev.p", result.Error.Path);
+        Assert.Contains("nullptr", result.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void In_the_10_shape_a_capability_is_its_name()
+    {
+        byte[] body = [10, .. "mapped-ram"u8];
+        Assert.Equal("mapped-ram", Text(Ok10(Field("cap", "capability", 11), body).State["cap"]));
+        Assert.Equal("0a 6d 61 70 70 65 64 2d 72 61 6d", Text(Ok(Field("cap", "capability", 11), body).State["cap"]));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { }, "length byte")]
+    [InlineData(new byte[] { 0 }, "name length 0")]
+    [InlineData(new byte[] { 0x80 }, "name length -128")]
+    [InlineData(new byte[] { 3, (byte)'a' }, "inside a 3-byte")]
+    [InlineData(new byte[] { 2, 0xc3, 0x28 }, "not UTF-8")]
+    public void Broken_capabilities_are_errors(byte[] body, string message)
+    {
+        var result = Decode(Field("cap", "capability", 11), body, shape: AnalyzerShape.Qemu10);
+        Assert.Equal(0, result.Error!.Offset);
+        Assert.Contains(message, result.Error.Message, StringComparison.Ordinal);
     }
 }

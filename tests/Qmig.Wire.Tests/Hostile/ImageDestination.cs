@@ -32,7 +32,7 @@ public sealed class ImageDestination : IDisposable
         return Reader.Read(ref sequence, isFinalBlock, ref visitor);
     }
 
-    /// <summary>SHA-256 of every image file, by name (the images are flushed first: they are memory-mapped).</summary>
+    /// <summary>SHA-256 of every image file, by name (the images are closed first: RamImageSet writes the pages it still holds then).</summary>
     public SortedDictionary<string, string> Hashes()
     {
         Close();

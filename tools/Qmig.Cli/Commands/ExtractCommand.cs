@@ -1,13 +1,15 @@
 using System.CommandLine;
 using Qmig.Wire.PythonJson;
 using Qmig.Wire.Streaming;
+using Qmig.Wire.VmState;
 
 namespace Qmig.Cli.Commands;
 
 /// <summary>
-/// <c>qmig extract FILE -o DIR</c>: DIR/desc.json and DIR/state.json byte for byte as QEMU 7.2's
-/// analyze-migration.py -x writes them, and DIR/ram/&lt;block&gt;, one image per RAM block named as
-/// the script names them.
+/// <c>qmig extract FILE -o DIR</c>: DIR/desc.json and DIR/state.json byte for byte as
+/// analyze-migration.py -x of the QEMU that wrote the vmdesc writes them (7.2 or 10.0, or as
+/// <c>--analyzer-shape</c> says), and DIR/ram/&lt;block&gt;, one image per RAM block named as the
+/// script names them.
 /// </summary>
 public static class ExtractCommand
 {
@@ -22,17 +24,26 @@ public static class ExtractCommand
         {
             Description = "The postcopy-preempt channel captured beside FILE (bare RAM records): its pages are applied after the main stream's",
         };
+        var shape = new Option<string?>("--analyzer-shape")
+        {
+            Description = "Write state.json as QEMU 7.2's or 10.0's analyze-migration.py does (they differ in arrays of structs and NULL pointers); " +
+                "default: 10 when the vmdesc describes the configuration section (QEMU 10.0 does, 7.2 does not), else 7.2",
+        };
+        shape.AcceptOnlyFromAmong("7.2", "10");
         var command = new Command("extract",
             "Write the RAM images, desc.json and state.json (as analyze-migration.py -x does) of a stream. " +
             "Without a vmdesc (none in the stream, no --vmdesc) only the RAM images are written and the exit code is 2; " +
             "with one that cannot be decoded, only the RAM images are written and the exit code is 1.")
         {
-            input, output, vmdesc, pageSize, offset, preempt,
+            input, output, vmdesc, pageSize, offset, preempt, shape,
         };
         command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () =>
-            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error, result.GetValue(preempt), result.GetValue(offset))));
+            Run(result.GetValue(input)!, result.GetValue(output)!, result.GetValue(vmdesc), result.GetValue(pageSize), result.InvocationConfiguration.Error,
+                result.GetValue(preempt), result.GetValue(offset), ParseShape(result.GetValue(shape)))));
         return command;
     }
+
+    private static AnalyzerShape? ParseShape(string? name) => AnalyzerShapes.TryParse(name, out var shape) ? shape : null;
 
     /// <summary>
     /// Exit code: the stream's own error if it has one (1 invalid, 3 unsupported; a vmdesc that
@@ -40,12 +51,13 @@ public static class ExtractCommand
     /// its vmdesc (state.json is still written, that device partly); else 2 when there is no
     /// vmdesc at all (RAM images only); else 0.
     /// </summary>
-    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null, long? startOffset = null)
+    public static int Run(string inputPath, string directory, string? vmdescPath, int pageSize, TextWriter errors, string? preemptPath = null, long? startOffset = null,
+        AnalyzerShape? shape = null)
     {
         using var file = InputFile.Open(inputPath, startOffset);
         using var preempt = preemptPath is null ? null : InputFile.Open(preemptPath);
         Directory.CreateDirectory(directory);
-        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"), errors, preempt);
+        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"), errors, preempt, shape);
         var code = extraction.ReaderExitCode;
         if (extraction.DescriptionError is { } undecodable)
         {
