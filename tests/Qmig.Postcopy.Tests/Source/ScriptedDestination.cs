@@ -34,6 +34,8 @@ internal sealed class ScriptedDestination : IDisposable
 
     public bool SendShut { get; init; } = true;
 
+    public bool AnswerPings { get; init; } = true;
+
     /// <summary>Called once after RUN is read, to inject return-path messages mid-postcopy.</summary>
     public Action<ScriptedDestination>? AfterRun { get; init; }
 
@@ -74,6 +76,9 @@ internal sealed class ScriptedDestination : IDisposable
             _socket!.Send(bytes);
         }
     }
+
+    /// <summary>Ends the return path (the source reads its end) while the stream is still read.</summary>
+    public void CloseReturnPath() => _socket!.Shutdown(SocketShutdown.Send);
 
     public void Dispose()
     {
@@ -133,7 +138,10 @@ internal sealed class ScriptedDestination : IDisposable
             if (command.Cmd == MigCmd.Ping)
             {
                 name += " " + BinaryPrimitives.ReadUInt32BigEndian(command.Payload);
-                destination.Send(MigRpMsg.Pong, command.Payload);
+                if (destination.AnswerPings)
+                {
+                    destination.Send(MigRpMsg.Pong, command.Payload);
+                }
             }
 
             destination.Events.Add(name);
