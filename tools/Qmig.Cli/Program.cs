@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(MachineCommand.Create());
         root.Subcommands.Add(ReceiveCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 
