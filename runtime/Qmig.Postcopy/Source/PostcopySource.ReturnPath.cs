@@ -74,7 +74,7 @@ public sealed partial class PostcopySource
 
                 if (read == 0)
                 {
-                    Fail(Failure($"the destination closed the connection{LastStepReached()} without SHUT (return path at offset 0x{reader.Position:x})"));
+                    Fail(Failure($"the destination closed the connection without SHUT (return path at offset 0x{reader.Position:x}){LastStepReached()}"));
                     return;
                 }
             }
@@ -151,10 +151,12 @@ public sealed partial class PostcopySource
     }
 
     private PostcopySourceException ReturnPathFailure(MigrationError error) =>
-        new($"{error.Format("return path")}", Status, Stats.PagesSent, error);
+        new($"{error.Format("return path")}", Status, Stats.PagesSent, GuestLoaded, error);
 
     private PostcopySourceException Failure(string message, Exception? inner = null) =>
-        new(message, Status, Stats.PagesSent, inner: inner);
+        new(message, Status, Stats.PagesSent, GuestLoaded, inner: inner);
+
+    private bool GuestLoaded => Stats.PackageLoadedAfter is not null;
 
     /// <summary>What the destination accepted before it closed, told by its last PONG, and so what it most likely refused.</summary>
     private string LastStepReached()
@@ -182,15 +184,15 @@ public sealed partial class PostcopySource
         return failure switch
         {
             PostcopySourceException known => new PostcopySourceException(
-                $"{known.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, known.ReturnPathError, known.InnerException),
+                $"{known.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, known.ReturnPathError, known.InnerException),
             TimeoutException => new PostcopySourceException(
-                $"no SHUT from the destination within {_options.ShutTimeout.TotalSeconds:0} s after the end of the stream (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, inner: failure),
+                $"no SHUT from the destination within {_options.ShutTimeout.TotalSeconds:0} s after the end of the stream (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, inner: failure),
             IOException or SocketException or ObjectDisposedException => new PostcopySourceException(
-                $"writing to the destination failed{LastStepReached()}: {failure.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, inner: failure),
+                $"writing to the destination failed{LastStepReached()}: {failure.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, inner: failure),
             OperationCanceledException => new PostcopySourceException(
-                $"the migration was cancelled (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, inner: failure),
+                $"the migration was cancelled (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, inner: failure),
             _ => new PostcopySourceException(
-                $"{failure.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, inner: failure),
+                $"{failure.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, inner: failure),
         };
     }
 

@@ -10,11 +10,12 @@ namespace Qmig.Postcopy.Source;
 /// </summary>
 public sealed class PostcopySourceException : Exception
 {
-    public PostcopySourceException(string message, MigrationStatusSourceMachine.State status, long pagesSent, MigrationError? returnPathError = null, Exception? inner = null)
+    public PostcopySourceException(string message, MigrationStatusSourceMachine.State status, long pagesSent, bool guestLoaded, MigrationError? returnPathError = null, Exception? inner = null)
         : base(message, inner)
     {
         Status = status;
         PagesSent = pagesSent;
+        GuestLoaded = guestLoaded;
         ReturnPathError = returnPathError;
     }
 
@@ -41,6 +42,10 @@ public sealed class PostcopySourceException : Exception
     /// <summary>The return-path rule that was broken, when that is why it failed.</summary>
     public MigrationError? ReturnPathError { get; }
 
-    /// <summary>True when the destination was still at its first steps (before the package), so a mismatch of machine or RAM blocks is the likely cause.</summary>
-    public bool BeforePackage => Status is MigrationStatusSourceMachine.State.Setup or MigrationStatusSourceMachine.State.Active;
+    /// <summary>
+    /// True once the destination had loaded the guest's device state (it answered the PING inside the
+    /// package). Before that a mismatch of machine, RAM blocks or devices is the likely cause of a failure;
+    /// after it the guest may already have run there.
+    /// </summary>
+    public bool GuestLoaded { get; }
 }

@@ -89,11 +89,11 @@ public static class ServeCommand
             catch (PostcopySourceException e)
             {
                 progress.Dispose();
-                Console.Error.WriteLine($"qmig: the migration failed in status {MigrationStatusSourceMachine.GetQemuName(e.Status)} after {e.PagesSent} pages: {e.Message}");
+                Console.Error.WriteLine($"qmig: the migration failed: {e.Message}");
                 Console.Error.WriteLine("qmig: the destination's own log (its stderr, or error-desc in its query-migrate) has its reason");
-                if (e.BeforePackage)
+                if (!e.GuestLoaded)
                 {
-                    Console.Error.Write("qmig: the destination closed before it loaded the guest; check that it matches:\n" + requirements);
+                    Console.Error.Write("qmig: the destination stopped before it loaded the guest; check that it matches:\n" + requirements);
                 }
 
                 return ExitCodes.MigrationFailed;
