@@ -329,6 +329,7 @@ public sealed partial class PostcopySource
         var phaseStartBytes = Stats.MainChannelBytes;
         var phaseStart = Stopwatch.GetTimestamp();
         var rounds = 0;
+        var pagesBeforeRound = 0L;
         int block = 0;
         long page = 0;
         channel.Writer.SectionPart(_ramSectionId);
@@ -343,7 +344,14 @@ public sealed partial class PostcopySource
                     break;
                 }
 
+                if (Stats.PrecopyPages == pagesBeforeRound)
+                {
+                    // Nothing was dirty: give the guest time to write before syncing again, rather than spin on syncs.
+                    await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+                }
+
                 SyncDirtyPages();
+                pagesBeforeRound = Stats.PrecopyPages;
                 (block, page) = (0, 0);
                 continue;
             }
@@ -379,19 +387,17 @@ public sealed partial class PostcopySource
     }
 
     /// <summary>
-    /// POSTCOPY_RAM_DISCARD for every page sent and dirtied since (widened to host pages). A destination
-    /// that gets none before LISTEN refuses RUN, so with nothing stale the pages never sent are discarded
-    /// instead (every block whole when no page was sent), and with every page sent and clean, the first.
+    /// POSTCOPY_RAM_DISCARD for every page the destination may not keep: sent and dirtied since (widened to
+    /// host pages), and never sent. A page never sent can still be present there: a precopy write to one
+    /// page of an anonymous-memory region can populate the whole transparent huge page around it, and a
+    /// page placed after LISTEN onto a present one fails the migration. A destination that gets no discard
+    /// before LISTEN refuses RUN, so with every page sent and clean the first one is discarded and sent again.
     /// </summary>
     private void SendDiscards(MigrationStreamWriter writer)
     {
         var sink = new StateCheckingDiscardSink(this, new DiscardCommandWriter(writer.Output));
         var summary = PostcopyDiscard.Send(_blocks, (ulong)_targetPageSize, sink);
-        if (summary.Commands == 0)
-        {
-            summary = DiscardNeverSent(sink);
-        }
-
+        summary += DiscardNeverSent(sink);
         if (summary.Commands == 0)
         {
             var first = Array.FindIndex(_blocks, b => b.PageCount > 0);
