@@ -12,7 +12,7 @@ public sealed unsafe partial class SavedStream
     /// reader accepts but a saved guest cannot be made of (other iterable devices, a recorded
     /// postcopy migration, x-ignore-shared) stops the pass with an error naming the record.
     /// </summary>
-    private sealed class Indexer(FileMapping mapping, long maxRamBytes)
+    private sealed class Indexer(FileMapping mapping, long maxRamBytes, long maxDecodedPageBytes)
     {
         private readonly byte* _base = mapping.Pointer;
         private byte[] _scratch = [];
@@ -248,6 +248,10 @@ public sealed unsafe partial class SavedStream
 
                 Replace(index, page, previous, BlockPageIndex.CompressedPage | (ulong)(payloadAt - ram.LenCompressed));
             }
+            else if (!DecodedPageFits(record, previous))
+            {
+                return;
+            }
             else if (ram.IsZero)
             {
                 Decoded.Page(Decode(index, page, previous)).Fill(ram.Fill);
@@ -266,6 +270,18 @@ public sealed unsafe partial class SavedStream
                     Fail(record.Offset, "ram_record", MigrationRules.BadXbzrle, $"XBZRLE delta for page 0x{page * PageSize:x} of block {block}: {problem}");
                 }
             }
+        }
+
+        private bool DecodedPageFits(in RecordInfo record, ulong previous)
+        {
+            if ((previous & BlockPageIndex.KindMask) == BlockPageIndex.DecodedPage || Decoded.BytesAfterOneMore <= maxDecodedPageBytes)
+            {
+                return true;
+            }
+
+            Fail(record.Offset, "ram_record", MigrationRules.RecordTooLarge,
+                $"more pages to decode (XBZRLE, fill bytes) than fit in {maxDecodedPageBytes} bytes (SavedStreamOptions.MaxDecodedPageBytes)");
+            return false;
         }
 
         /// <summary>Points the page at its new copy; a decoded slot it had is free again.</summary>

@@ -182,7 +182,7 @@ public sealed unsafe partial class SavedStream : IDisposable
         var description = options.VmDescription ?? TrailingVmDescription(file);
         var mapping = FileMapping.TryMap(file.SafeFileHandle, length, writable: false)
             ?? throw new IOException($"{path}: cannot be mapped into memory (mmap, Linux 64-bit only)");
-        var indexer = new Indexer(mapping, options.MaxRamBytes);
+        var indexer = new Indexer(mapping, options.MaxRamBytes, options.MaxDecodedPageBytes);
         try
         {
             var reader = new MigrationStreamReader(new MigrationReaderOptions
