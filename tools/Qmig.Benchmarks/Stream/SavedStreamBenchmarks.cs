@@ -9,7 +9,8 @@ namespace Qmig.Benchmarks.Stream;
 /// against the least any opener that looks at the whole file must do: read(2) it once, in 1 MiB
 /// chunks, into one reused buffer. The file is in the page cache after the first iteration of
 /// each, so both measure memory and CPU, not the disk. <see cref="ReadEveryPage"/> adds serving
-/// every page once through <see cref="SavedStream.ReadPage"/>, touching one byte of each.
+/// every page once through <see cref="SavedStream.ReadPage"/>, touching one byte of each (each
+/// page then enters the mapping with a minor fault).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
