@@ -13,7 +13,6 @@ namespace Qmig.Benchmarks.Stream;
 /// page then enters the mapping with a minor fault).
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
 public class SavedStreamBenchmarks
 {
     private string _path = "";
