@@ -22,6 +22,9 @@ internal sealed unsafe class DecodedPageStore(int pageSize) : IDisposable
     /// <summary>Slots in use: pages whose final content lives here.</summary>
     public long LivePages => _next - _free.Count;
 
+    /// <summary>Bytes the store would hold after one more page, which may mean one more chunk.</summary>
+    public long BytesAfterOneMore => _free.Count > 0 || _next < _chunks.Count * (long)PagesPerChunk ? Bytes : Bytes + (PagesPerChunk * (long)pageSize);
+
     /// <summary>A slot for one page; its content is whatever the slot held last (the caller fills it).</summary>
     public long Allocate()
     {

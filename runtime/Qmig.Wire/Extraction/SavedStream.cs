@@ -11,7 +11,7 @@ namespace Qmig.Wire.Extraction;
 /// each exactly as in the file. The file is mapped; one pass over the record headers builds a
 /// <see cref="BlockPageIndex"/> per block, so a page is then found in constant time and returned
 /// as a span over the mapping (no copy). A mapped-ram file needs no pass over its pages: its
-/// bitmaps are the index. Pages whose final content is in no one place of the file (XBZRLE deltas,
+/// bitmaps are the index, and its pages regions are not read at open. Pages whose final content is in no one place of the file (XBZRLE deltas,
 /// 7.2 fill bytes) are decoded once, at open, into anonymous memory; 7.2 compressed pages are
 /// checked at open and inflated on each read into the caller's scratch. Any fault in the stream
 /// therefore shows at <see cref="Open"/>, never while pages are read.
@@ -156,7 +156,7 @@ public sealed unsafe partial class SavedStream : IDisposable
     public static SavedStream Open(string path, SavedStreamOptions? options = null)
     {
         options ??= new SavedStreamOptions();
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         var length = file.Length;
         var start = options.StartOffset ?? 0;
         LibvirtSaveImage? libvirt = null;
@@ -182,7 +182,7 @@ public sealed unsafe partial class SavedStream : IDisposable
         var description = options.VmDescription ?? TrailingVmDescription(file);
         var mapping = FileMapping.TryMap(file.SafeFileHandle, length, writable: false)
             ?? throw new IOException($"{path}: cannot be mapped into memory (mmap, Linux 64-bit only)");
-        var indexer = new Indexer(mapping, options.MaxRamBytes);
+        var indexer = new Indexer(mapping, options.MaxRamBytes, options.MaxDecodedPageBytes);
         try
         {
             var reader = new MigrationStreamReader(new MigrationReaderOptions
@@ -191,7 +191,7 @@ public sealed unsafe partial class SavedStream : IDisposable
                 TargetPageSize = options.TargetPageSize,
                 VmDescription = description,
             });
-            indexer.Run(reader, start);
+            indexer.Run(reader, file, start);
             mapping.AdviseRandomReads();
             return new SavedStream(mapping, indexer, start, libvirt);
         }

@@ -26,4 +26,11 @@ public sealed record SavedStreamOptions
     /// hostile length field can make it reserve. 16 TiB by default (a 32 GiB index).
     /// </summary>
     public long MaxRamBytes { get; init; } = 16L << 40;
+
+    /// <summary>
+    /// The most memory that pages decoded at open (XBZRLE deltas, 7.2 fill bytes) may take: a
+    /// delta of a few bytes makes a whole page, so a hostile stream could otherwise grow it 300-fold
+    /// over its own size. 4 GiB by default.
+    /// </summary>
+    public long MaxDecodedPageBytes { get; init; } = 4L << 30;
 }

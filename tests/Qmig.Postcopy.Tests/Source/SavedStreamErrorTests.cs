@@ -57,6 +57,18 @@ public sealed class SavedStreamErrorTests : IDisposable
     }
 
     [Fact]
+    public void MoreDecodedPagesThanTheCapAreRefusedAtTheRecordThatWouldPassIt()
+    {
+        var path = SavedStreamGuestTests.Data("pc-32m-xbzrle/pc-32m-xbzrle.mig");
+        var refused = Assert.Throws<MigrationFormatException>(() => SavedStreamGuest.Open(path, new SavedStreamOptions { MaxDecodedPageBytes = 0 }));
+        Assert.Equal(MigrationRules.RecordTooLarge, refused.Error.Rule);
+        Assert.Contains("MaxDecodedPageBytes", refused.Error.Message, StringComparison.Ordinal);
+        // The record is an XBZRLE one: its flags word has 0x40.
+        var word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(File.ReadAllBytes(path).AsSpan((int)refused.Error.Offset));
+        Assert.Equal(0x40UL, word & 0x40);
+    }
+
+    [Fact]
     public void ACompressedPageThatDoesNotInflateIsRefusedAtItsRecord()
     {
         var path = SavedStreamGuestTests.Data("pc-32m-compress/pc-32m-compress.mig");

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Qmig.Postcopy.Source;
 using Qmig.Wire.Extraction;
 using Qmig.Wire.Streaming;
+using Xunit.Abstractions;
 
 namespace Qmig.Postcopy.Tests.Source;
 
@@ -10,7 +11,7 @@ namespace Qmig.Postcopy.Tests.Source;
 /// final RAM that <c>qmig extract</c> (<see cref="RamImageSet"/>) writes for it, block by block; its
 /// configuration record and device sections are the file's own bytes.
 /// </summary>
-public sealed class SavedStreamGuestTests : IDisposable
+public sealed class SavedStreamGuestTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("qmig-guest-").FullName;
 
@@ -47,6 +48,7 @@ public sealed class SavedStreamGuestTests : IDisposable
         using var reference = ReferenceReading.Of(path);
         Assert.True(reference.PagesEndingDecoded > 0, "the XBZRLE stream has no page whose last copy is a delta");
         Assert.Equal(reference.PagesEndingDecoded, guest.Stream.DecodedPages);
+        output.WriteLine($"{guest.Stream.DecodedPages} pages decoded in {guest.Stream.DecodedPageBytes} bytes; index {guest.Stream.IndexBytes} bytes for {guest.RamBlocks.Sum(b => b.UsedLength)} bytes of RAM");
         AssertSameGuest(guest, reference, path);
     }
 
