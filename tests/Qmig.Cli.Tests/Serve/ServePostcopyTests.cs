@@ -20,24 +20,28 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>With -S on the destination, its RAM afterwards is the saved stream's, byte for byte.</summary>
     [Theory]
-    [InlineData("7.2", false, "tcp")]
-    [InlineData("10.0", false, "tcp")]
-    [InlineData("7.2", true, "tcp")]
-    [InlineData("10.0", true, "tcp")]
-    [InlineData("7.2", false, "unix")]
-    public void APausedDestinationEndsWithTheSavedRam(string version, bool preempt, string transport)
+    [InlineData("7.2", false, "tcp", 0)]
+    [InlineData("10.0", false, "tcp", 0)]
+    [InlineData("7.2", true, "tcp", 0)]
+    [InlineData("10.0", true, "tcp", 0)]
+    [InlineData("7.2", false, "unix", 0)]
+    [InlineData("10.0", false, "tcp", 1)]
+    public void APausedDestinationEndsWithTheSavedRam(string version, bool preempt, string transport, int precopySeconds)
     {
         var qemu = QemuBuild.ByVersion(version);
         var (saved, _) = SaveDirtyGuest(qemu);
         using var destination = StartDestination(qemu, paused: true, preempt, transport, out var address);
 
-        var (exit, stderr, stats) = Serve(saved, address, preempt ? ["--postcopy-preempt"] : []);
+        // 256 KiB/s with precopy: the second of precopy ends with pages still unsent.
+        string[] precopy = precopySeconds > 0 ? ["--precopy-seconds", precopySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-bandwidth", "256K"] : [];
+        var (exit, stderr, stats) = Serve(saved, address, [.. precopy, .. (string[])(preempt ? ["--postcopy-preempt"] : [])]);
 
         Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
         destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
         Assert.Equal("paused", destination.Qmp.Execute("query-status")!["status"]!.GetValue<string>());
         Assert.Equal(0, stats["shut"]!.GetValue<int>());
         Assert.True(stats["discards"]!["commands"]!.GetValue<long>() >= 1, "no discard before LISTEN");
+        Assert.True(precopySeconds == 0 ? stats["pages"]!["precopy"]!.GetValue<long>() == 0 : stats["pages"]!["precopy"]!.GetValue<long>() > 0, "precopy pages: " + stats.ToJsonString());
 
         var extracted = Path.Combine(_work, "extract");
         var (extractExit, _, extractError) = QmigProcess.Run("extract", saved, "-o", extracted);
