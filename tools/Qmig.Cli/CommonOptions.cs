@@ -36,9 +36,13 @@ public static class CommonOptions
     /// <c>--offset N</c>: where the stream begins in the file, as QEMU's <c>file:PATH,offset=N</c>
     /// takes it (decimal, 0x hex, or with a K/M/G suffix).
     /// </summary>
-    public static Option<long?> Offset() => new("--offset")
+    public static Option<long?> Offset() => Size("--offset",
+        "Where the migration stream begins in the file (QEMU's file:PATH,offset=N): decimal, 0x hex or K/M/G; a libvirt save image is recognised without it");
+
+    /// <summary>An option that takes a byte count: decimal, 0x hex, or with a K/M/G suffix.</summary>
+    public static Option<long?> Size(string name, string description) => new(name)
     {
-        Description = "Where the migration stream begins in the file (QEMU's file:PATH,offset=N): decimal, 0x hex or K/M/G; a libvirt save image is recognised without it",
+        Description = description,
         CustomParser = result =>
         {
             var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
@@ -47,7 +51,7 @@ public static class CommonOptions
                 return value;
             }
 
-            result.AddError($"--offset wants a byte count such as 65536, 0x10000 or 64K, not '{text}'");
+            result.AddError($"{name} wants a byte count such as 65536, 0x10000 or 64K, not '{text}'");
             return null;
         },
     };

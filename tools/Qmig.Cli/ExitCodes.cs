@@ -14,6 +14,6 @@ public static class ExitCodes
     /// <summary>A valid stream that uses a feature qmig does not support yet.</summary>
     public const int Unsupported = 3;
 
-    /// <summary>An incoming migration (receive) failed: the connection dropped, or the source sent what the destination refuses.</summary>
+    /// <summary>A migration failed: for receive, the connection dropped or the source sent what the destination refuses; for serve, the destination refused or went away.</summary>
     public const int MigrationFailed = 4;
 }

@@ -1,3 +1,4 @@
+using Qmig.Wire.IO;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli;
@@ -51,7 +52,7 @@ public sealed class InputFile : IDisposable
 
     private static long StreamOffsetIn(string name, LibvirtSaveImage image, FileStream stream)
     {
-        if (image.Format != 0)
+        if (image.IsCompressed)
         {
             stream.Dispose();
             throw new UnsupportedInputException(

@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(MachineCommand.Create());
         root.Subcommands.Add(ReceiveCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 

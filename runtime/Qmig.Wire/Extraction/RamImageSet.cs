@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
@@ -220,18 +219,9 @@ public sealed unsafe class RamImageSet : IDisposable
 
     private static void Inflate(ReadOnlySpan<byte> compressed, Span<byte> page, RamBlock block, ulong offset)
     {
-        using var input = new MemoryStream(compressed.ToArray());
-        using var zlib = new ZLibStream(input, CompressionMode.Decompress);
-        var filled = 0;
-        int read;
-        while (filled < page.Length && (read = zlib.Read(page.Slice(filled))) > 0)
+        if (!CompressedPage.TryInflate(compressed, page, out var problem))
         {
-            filled += read;
-        }
-
-        if (filled != page.Length || zlib.ReadByte() >= 0)
-        {
-            throw new InvalidDataException($"compressed page at 0x{offset:x} of {block} does not inflate to exactly {page.Length} bytes");
+            throw new InvalidDataException($"compressed page at 0x{offset:x} of {block} {problem}");
         }
     }
 

@@ -14,6 +14,7 @@ public sealed unsafe partial class FileMapping : IDisposable
     private const int ProtRead = 1;
     private const int ProtWrite = 2;
     private const int MapShared = 1;
+    private const int MadvNormal = 0;
     private const int MadvSequential = 2;
     private const int MadvPopulateRead = 22;
     private const int MadvPopulateWrite = 23;
@@ -64,6 +65,13 @@ public sealed unsafe partial class FileMapping : IDisposable
         var page = offset & ~4095L;
         _ = Madvise(Pointer + page, (nuint)(length + offset - page), forWriting ? MadvPopulateWrite : MadvPopulateRead);
     }
+
+    /// <summary>
+    /// Gives a read-only mapping the kernel's ordinary read-around back after the sequential
+    /// read-ahead it was mapped with: for a reader that jumps from page to page once a first pass is
+    /// over (a page server), read-ahead would fetch what nobody asked for. Failure only costs speed.
+    /// </summary>
+    public void AdviseRandomReads() => _ = Madvise(Pointer, (nuint)Length, MadvNormal);
 
     public void Dispose()
     {

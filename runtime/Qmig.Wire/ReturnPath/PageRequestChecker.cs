@@ -10,6 +10,9 @@ namespace Qmig.Wire.ReturnPath;
 /// </summary>
 public sealed class PageRequestChecker(IReadOnlyList<RamBlock> blocks, int pageSize)
 {
+    /// <summary>A page request that passed the checks: byte range <c>[Start, Start + Length)</c> of <c>Block</c>.</summary>
+    public readonly record struct PageRequest(RamBlock Block, ulong Start, uint Length);
+
     private RamBlock? _last;
 
     /// <summary>The first request that breaks a rule, once one has.</summary>
@@ -17,11 +20,18 @@ public sealed class PageRequestChecker(IReadOnlyList<RamBlock> blocks, int pageS
 
     public int Requests { get; private set; }
 
-    public void Check(in RecordInfo record, in RpMessage message)
+    public void Check(in RecordInfo record, in RpMessage message) => TryCheck(record, message, out _);
+
+    /// <summary>
+    /// Checks one message; for a page request that keeps every rule, returns true with the block and range it
+    /// asks for (a source serves it from there). False for other messages and once <see cref="Error"/> is set.
+    /// </summary>
+    public bool TryCheck(in RecordInfo record, in RpMessage message, out PageRequest request)
     {
+        request = default;
         if (Error is not null || message.MsgType is not (MigRpMsg.ReqPages or MigRpMsg.ReqPagesId))
         {
-            return;
+            return false;
         }
 
         Requests++;
@@ -32,14 +42,14 @@ public sealed class PageRequestChecker(IReadOnlyList<RamBlock> blocks, int pageS
             if (ReqPagesId.TryRead(message.Payload, out var named, out _) != System.Buffers.OperationStatus.Done)
             {
                 Fail(record, "REQ_PAGES_ID payload does not hold start, length and a block name");
-                return;
+                return false;
             }
 
             _last = Find(named.BlockName);
             if (_last is null)
             {
                 Fail(record, $"REQ_PAGES_ID names block '{System.Text.Encoding.ASCII.GetString(named.BlockName)}', which the main stream did not announce");
-                return;
+                return false;
             }
 
             (start, length) = (named.Start, named.Length);
@@ -49,13 +59,13 @@ public sealed class PageRequestChecker(IReadOnlyList<RamBlock> blocks, int pageS
             if (ReqPages.TryRead(message.Payload, out var unnamed, out _) != System.Buffers.OperationStatus.Done)
             {
                 Fail(record, "REQ_PAGES payload is not start and length");
-                return;
+                return false;
             }
 
             if (_last is null)
             {
                 Fail(record, "REQ_PAGES before any REQ_PAGES_ID named a block");
-                return;
+                return false;
             }
 
             (start, length) = (unnamed.Start, unnamed.Length);
@@ -64,11 +74,17 @@ public sealed class PageRequestChecker(IReadOnlyList<RamBlock> blocks, int pageS
         if (start % (ulong)pageSize != 0 || length == 0 || length % (uint)pageSize != 0)
         {
             Fail(record, $"request 0x{start:x}+0x{length:x} in {_last} is not whole {pageSize}-byte pages");
+            return false;
         }
-        else if (start >= _last.UsedLength || _last.UsedLength - start < length)
+
+        if (start >= _last.UsedLength || _last.UsedLength - start < length)
         {
             Fail(record, $"request 0x{start:x}+0x{length:x} ends beyond the used length 0x{_last.UsedLength:x} of {_last}");
+            return false;
         }
+
+        request = new PageRequest(_last, start, length);
+        return true;
     }
 
     private RamBlock? Find(ReadOnlySpan<byte> name)

@@ -60,7 +60,7 @@ public static class MigrationStreamDriver
     }
 
     /// <summary>As <see cref="ReadFile{TVisitor}(string, MigrationStreamReader, ref TVisitor, Action{long}?)"/>, from the current position of an open file to its end.</summary>
-    public static unsafe MigrationError? ReadFile<TVisitor>(FileStream file, MigrationStreamReader reader, ref TVisitor visitor, Action<long>? progress = null)
+    public static MigrationError? ReadFile<TVisitor>(FileStream file, MigrationStreamReader reader, ref TVisitor visitor, Action<long>? progress = null)
         where TVisitor : IMigrationVisitor, allows ref struct
     {
         var start = file.Position;
@@ -70,14 +70,38 @@ public static class MigrationStreamDriver
             return Read(file, reader, ref visitor, progress: progress);
         }
 
+        return ReadMapped(mapping, start, reader, ref visitor, populateMappedRamPages: true, progress);
+    }
+
+    /// <summary>
+    /// Reads a whole main stream from a mapped file, from <paramref name="start"/> to the mapping's
+    /// end, parsing in place: the visitor's spans point into the mapping. Each window is populated
+    /// before it is read (one call instead of a fault per page), except, when
+    /// <paramref name="populateMappedRamPages"/> is false, in a mapped-ram stream, whose pages
+    /// regions a visitor that does not read the pages then never brings into memory.
+    /// </summary>
+    public static unsafe MigrationError? ReadMapped<TVisitor>(IO.FileMapping mapping, long start, MigrationStreamReader reader, ref TVisitor visitor,
+        bool populateMappedRamPages = true, Action<long>? progress = null)
+        where TVisitor : IMigrationVisitor, allows ref struct
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, mapping.Length);
+
         // Windows bound what one sequence (and one populate call) covers; a record longer than a
-        // window grows it, up to what the reader itself accepts.
-        long window = 64 << 20;
+        // window grows it, up to what the reader itself accepts. Whether the stream is mapped-ram
+        // shows in its configuration, so a caller that keeps pages unread starts with a window
+        // that holds the configuration but few pages.
+        const long FullWindow = 64 << 20;
+        var window = populateMappedRamPages ? FullWindow : 64 << 10;
         var position = start;
         while (true)
         {
             var end = Math.Min(mapping.Length, position + window);
-            mapping.Populate(position, end - position, forWriting: false);
+            if (populateMappedRamPages || !reader.ValidatedCapabilities.Contains(MappedRamCapability))
+            {
+                mapping.Populate(position, end - position, forWriting: false);
+            }
+
             var memory = new IO.UnmanagedMemory(mapping.Pointer + position, (int)(end - position));
             var sequence = new ReadOnlySequence<byte>(memory.Memory);
             var isFinal = end == mapping.Length;
@@ -93,10 +117,16 @@ public static class MigrationStreamDriver
             {
                 window *= 2;
             }
+            else
+            {
+                window = Math.Max(window, FullWindow);
+            }
 
             position = next;
         }
     }
+
+    private const string MappedRamCapability = "mapped-ram";
 
     /// <summary>Reads a whole captured return path; returns null on success or the error that stopped it.</summary>
     public static MigrationError? Read<TVisitor>(System.IO.Stream input, ReturnPathReader reader, ref TVisitor visitor,

@@ -37,7 +37,14 @@ public sealed class MigrationStreamWriter(IBufferWriter<byte> output, int target
     public void Footer(uint sectionId) => SectionFooter.Write(Output, sectionId);
 
     /// <summary>The MEM_SIZE record and the block list; the total is derived from the blocks.</summary>
-    public void RamBlockList(IReadOnlyList<(string Name, ulong UsedLength)> blocks)
+    public void RamBlockList(IReadOnlyList<(string Name, ulong UsedLength)> blocks) =>
+        RamBlockList(blocks.Select(b => (b.Name, b.UsedLength, (ulong?)null)).ToArray());
+
+    /// <summary>
+    /// The MEM_SIZE record and the block list, with a page size after each block that has one: a postcopy
+    /// destination reads it for every block whose page size differs from its host page size.
+    /// </summary>
+    public void RamBlockList(IReadOnlyList<(string Name, ulong UsedLength, ulong? PageSize)> blocks)
     {
         ulong total = 0;
         foreach (var block in blocks)
@@ -48,7 +55,7 @@ public sealed class MigrationStreamWriter(IBufferWriter<byte> output, int target
         RamRecord.Write(Output, (uint)TargetPageSize, total | (ulong)RamSaveFlag.MemSize, default, 0, default, 1, default, default);
         foreach (var block in blocks)
         {
-            RamBlockEntry.Write(Output, false, false, Encoding.ASCII.GetBytes(block.Name), block.UsedLength, 0, 0);
+            RamBlockEntry.Write(Output, block.PageSize is not null, false, Encoding.UTF8.GetBytes(block.Name), block.UsedLength, block.PageSize ?? 0, 0);
         }
     }
 

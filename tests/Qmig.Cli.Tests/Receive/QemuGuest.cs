@@ -123,6 +123,17 @@ internal sealed class QemuGuest : IDisposable
 
     public void Kill() => _process.Kill();
 
+    /// <summary>Kills QEMU and returns what it wrote to stderr, which holds the reason a migration failed on its side.</summary>
+    public string KillAndReadErrors()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+
+        return _stderr.Wait(TimeSpan.FromSeconds(10)) ? _stderr.Result : "(QEMU's stderr did not close)";
+    }
+
     public void Dispose()
     {
         Qmp.Dispose();

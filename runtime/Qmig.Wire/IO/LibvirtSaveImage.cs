@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Qmig.Cli;
+namespace Qmig.Wire.IO;
 
 /// <summary>
 /// A libvirt save image (<c>virsh save</c>, <c>managedsave</c>): a 92-byte header, the domain XML
@@ -8,12 +8,19 @@ namespace Qmig.Cli;
 /// <c>format</c> says so. The header, as libvirt's src/qemu/qemu_saveimage.h declares it: the magic
 /// "LibvirtQemudSave" ("LibvirtQemudPart" while libvirt is still writing), then native-endian
 /// uint32 version (2; 1 before compression), data_len, was_running, format (0 raw, 1 gzip, 2 bzip2,
-/// 3 xz, 4 lzop), cookieOffset and 14 unused. qmig reads such a file as the stream it holds.
+/// 3 xz, 4 lzop), cookieOffset and 14 unused. A raw image is read as the stream it holds, from <see cref="StreamOffset"/>.
 /// </summary>
-internal readonly record struct LibvirtSaveImage(long StreamOffset, bool Partial, uint Format)
+/// <param name="StreamOffset">Where QEMU's stream begins in the file: after the header and <c>data_len</c> bytes of XML.</param>
+/// <param name="Partial">The magic says libvirt had not finished writing the image.</param>
+/// <param name="Format">How the QEMU stream is compressed: 0 raw (readable in place), else see <see cref="FormatName"/>.</param>
+public readonly record struct LibvirtSaveImage(long StreamOffset, bool Partial, uint Format)
 {
     public const int HeaderSize = 92;
 
+    /// <summary>The QEMU stream is compressed, so it cannot be read in place.</summary>
+    public bool IsCompressed => Format != 0;
+
+    /// <summary>The compressor's name as its command is called (gzip, bzip2, xz, lzop), or "raw".</summary>
     public string FormatName => Format switch
     {
         0 => "raw",

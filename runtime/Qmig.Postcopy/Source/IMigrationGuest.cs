@@ -1,0 +1,49 @@
+namespace Qmig.Postcopy.Source;
+
+/// <summary>
+/// The guest a postcopy source migrates, as a VMM (or a saved migration stream) exposes it: its RAM blocks
+/// and their current page contents, the configuration record, and the device state that goes into the
+/// PACKAGED blob. The source engine only reads through this interface, so it never needs to know whether
+/// the pages live in a running VMM's memory or in a mapped file.
+/// </summary>
+public interface IMigrationGuest
+{
+    /// <summary>The stream's target page size (QEMU's TARGET_PAGE_SIZE, 4096 on x86).</summary>
+    int TargetPageSize { get; }
+
+    /// <summary>The RAM blocks in the order they go into the MEM_SIZE block list.</summary>
+    IReadOnlyList<GuestRamBlock> RamBlocks { get; }
+
+    /// <summary>The machine type the destination must be started with (from the configuration record), or null when unknown.</summary>
+    string? MachineType { get; }
+
+    /// <summary>
+    /// The QEMU_VM_CONFIGURATION record exactly as it goes on the wire after the file header (its 0x07 type
+    /// byte included), or empty when the source sends none.
+    /// </summary>
+    ReadOnlyMemory<byte> ConfigurationRecord { get; }
+
+    /// <summary>
+    /// Complete sections (header, body and footer when the stream uses footers) that a QEMU 8.0+ destination
+    /// loads before RAM (early_setup devices such as virtio-mem); empty for most guests.
+    /// </summary>
+    IReadOnlyList<ReadOnlyMemory<byte>> EarlySetupSections { get; }
+
+    /// <summary>
+    /// The non-iterable device sections, each complete (QEMU_VM_SECTION_FULL header, body, footer when the
+    /// stream uses footers), in the order they go into the PACKAGED blob between LISTEN and RUN.
+    /// </summary>
+    IReadOnlyList<ReadOnlyMemory<byte>> DeviceSections { get; }
+
+    /// <summary>
+    /// The current bytes of one target page. Returns an empty span when the page is all zero (it then goes
+    /// as a ZERO record); otherwise exactly <see cref="TargetPageSize"/> bytes, either the guest's own memory
+    /// (a mapped file, a VMM's RAM: no copy) or <paramref name="scratch"/> filled by the guest (a page it had
+    /// to decode). <paramref name="scratch"/> is at least <see cref="TargetPageSize"/> bytes and belongs to
+    /// the caller, so two threads may read pages at once with scratches of their own.
+    /// </summary>
+    ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch);
+
+    /// <summary>For a guest that runs while it is migrated, where its writes are tracked; null for one that never changes (a saved stream).</summary>
+    IDirtyPageSource? DirtyPages { get; }
+}

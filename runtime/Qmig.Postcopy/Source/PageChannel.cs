@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Diagnostics;
+using Qmig.Wire.Writing;
+
+namespace Qmig.Postcopy.Source;
+
+/// <summary>
+/// One connection of the source: records are encoded by the generated writers into a buffer that goes to
+/// the socket in large writes. A page is copied once, from the guest's memory into that buffer (the record
+/// header and the page then leave in the same send). A gather write of header and page would save that copy
+/// but needs the page pinned until the send completes and, for a 4 KiB page, a segment list per 4 KiB.
+/// </summary>
+internal sealed class PageChannel
+{
+    /// <summary>Past this many buffered bytes the channel is flushed.</summary>
+    public const int FlushThreshold = 256 << 10;
+
+    private readonly Stream _stream;
+    private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold + (64 << 10));
+    private readonly byte[] _scratch;
+    private readonly IMigrationGuest _guest;
+    private readonly PostcopySourceStats _stats;
+    private readonly List<long> _pendingRequestTimestamps = [];
+
+    public PageChannel(Stream stream, IMigrationGuest guest, PostcopySourceStats stats, bool isPreempt)
+    {
+        _stream = stream;
+        _guest = guest;
+        _stats = stats;
+        IsPreempt = isPreempt;
+        _scratch = new byte[guest.TargetPageSize];
+        Writer = new MigrationStreamWriter(_buffer, guest.TargetPageSize);
+    }
+
+    public bool IsPreempt { get; }
+
+    public MigrationStreamWriter Writer { get; }
+
+    public int Buffered => _buffer.WrittenCount;
+
+    /// <summary>Writes the target pages <c>[firstTargetPage, firstTargetPage + count)</c> of one block, consecutively.</summary>
+    public void WritePages(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
+    {
+        var pageSize = (ulong)_guest.TargetPageSize;
+        for (var i = 0; i < count; i++)
+        {
+            var page = firstTargetPage + i;
+            var bytes = _guest.ReadPage(blockIndex, page, _scratch);
+            if (bytes.IsEmpty)
+            {
+                Writer.RamZero(block.Name, (ulong)page * pageSize);
+            }
+            else
+            {
+                if (bytes.Length != _guest.TargetPageSize)
+                {
+                    throw new InvalidOperationException($"the guest returned {bytes.Length} bytes for page {page} of '{block.NameText}', not {_guest.TargetPageSize}");
+                }
+
+                Writer.RamPage(block.Name, (ulong)page * pageSize, bytes);
+            }
+
+            _stats.CountPage(phase, bytes.IsEmpty);
+        }
+    }
+
+    /// <summary>Notes that a request's last page is now in the buffer: its latency ends when the buffer reaches the socket.</summary>
+    public void RequestServed(long requestTimestamp) => _pendingRequestTimestamps.Add(requestTimestamp);
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_buffer.WrittenCount > 0)
+        {
+            await _stream.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            _stats.CountBytes(IsPreempt, _buffer.WrittenCount);
+            _buffer.ResetWrittenCount();
+        }
+
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (_pendingRequestTimestamps.Count > 0)
+        {
+            var now = Stopwatch.GetTimestamp();
+            foreach (var timestamp in _pendingRequestTimestamps)
+            {
+                _stats.AddLatency(now - timestamp);
+            }
+
+            _pendingRequestTimestamps.Clear();
+        }
+    }
+}

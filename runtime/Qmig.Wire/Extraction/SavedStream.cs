@@ -1,0 +1,247 @@
+using System.Buffers.Binary;
+using Qmig.Wire.IO;
+using Qmig.Wire.Streaming;
+
+namespace Qmig.Wire.Extraction;
+
+/// <summary>
+/// A saved migration stream (QEMU <c>migrate file:</c> or <c>exec:</c>, mapped-ram, a libvirt save
+/// image, <c>qmig receive</c>'s OUT.mig) opened for random access to the guest it holds: the RAM
+/// blocks with the final content of every page, the configuration record and the device sections,
+/// each exactly as in the file. The file is mapped; one pass over the record headers builds a
+/// <see cref="BlockPageIndex"/> per block, so a page is then found in constant time and returned
+/// as a span over the mapping (no copy). A mapped-ram file needs no pass over its pages: its
+/// bitmaps are the index, and its pages regions are not read at open. Pages whose final content is in no one place of the file (XBZRLE deltas,
+/// 7.2 fill bytes) are decoded once, at open, into anonymous memory; 7.2 compressed pages are
+/// checked at open and inflated on each read into the caller's scratch. Any fault in the stream
+/// therefore shows at <see cref="Open"/>, never while pages are read.
+/// </summary>
+/// <remarks>
+/// <see cref="ReadPage"/> may be called from several threads at once. The file must not change
+/// while it is open: the pages are read from the mapping, not from a copy.
+/// </remarks>
+public sealed unsafe partial class SavedStream : IDisposable
+{
+    private readonly FileMapping _mapping;
+    private readonly BlockPageIndex[] _index;
+    private readonly DecodedPageStore _decoded;
+    private byte* _base;
+
+    private SavedStream(FileMapping mapping, Indexer indexed, long startOffset, LibvirtSaveImage? libvirt)
+    {
+        _mapping = mapping;
+        _base = mapping.Pointer;
+        _index = [.. indexed.Blocks];
+        _decoded = indexed.Decoded;
+        StartOffset = startOffset;
+        LibvirtImage = libvirt;
+        TargetPageSize = indexed.PageSize;
+        Blocks = [.. _index.Select(i => i.Block)];
+        MachineType = indexed.MachineType;
+        ConfigurationRecord = indexed.Copy(indexed.Configuration);
+        EarlySetupSections = indexed.CopyAll(indexed.EarlySetupSections);
+        DeviceSections = indexed.CopyAll(indexed.DeviceSections);
+        IsMappedRam = indexed.MappedRam;
+    }
+
+    /// <summary>Where the stream begins in the file (the libvirt header's end, or the offset given).</summary>
+    public long StartOffset { get; }
+
+    /// <summary>The libvirt save-image header the stream was found behind, if any.</summary>
+    public LibvirtSaveImage? LibvirtImage { get; }
+
+    /// <summary>The stream's target page size; every page <see cref="ReadPage"/> returns has this many bytes.</summary>
+    public int TargetPageSize { get; }
+
+    /// <summary>The RAM blocks of the MEM_SIZE list, in its order (idstr, used length, page size when the list carried one).</summary>
+    public IReadOnlyList<RamBlock> Blocks { get; }
+
+    /// <summary>The machine type from the configuration record, or null when the stream has none.</summary>
+    public string? MachineType { get; }
+
+    /// <summary>The QEMU_VM_CONFIGURATION record with its subsections, from its 0x07 byte, exactly as in the file; empty when there is none.</summary>
+    public ReadOnlyMemory<byte> ConfigurationRecord { get; }
+
+    /// <summary>
+    /// FULL sections of the set-up phase (QEMU 8.0+ <c>early_setup</c> devices such as virtio-mem):
+    /// those before the first SECTION_PART, SECTION_END or RAM page record, each from its header
+    /// through its footer (when the stream has footers) exactly as in the file. The stream does not
+    /// mark early_setup devices; QEMU saves them, and only them, in its set-up phase.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> EarlySetupSections { get; }
+
+    /// <summary>
+    /// The device sections: every FULL section after the set-up phase (in a QEMU stream, what follows the RAM END),
+    /// each from its header through its footer exactly as in the file, in file order.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> DeviceSections { get; }
+
+    /// <summary>The stream is mapped-ram (QEMU 9.0+ <c>file:</c>): the block bitmaps are the index.</summary>
+    public bool IsMappedRam { get; }
+
+    /// <summary>Bytes of page index reserved: 8 per target page of every non-mapped-ram block (backed by memory only where written).</summary>
+    public long IndexBytes => _index.Sum(i => i.EntryBytes);
+
+    /// <summary>Bytes of anonymous memory holding decoded pages (XBZRLE, fill bytes).</summary>
+    public long DecodedPageBytes => _decoded.Bytes;
+
+    /// <summary>Pages whose final content is held decoded.</summary>
+    public long DecodedPages => _decoded.LivePages;
+
+    /// <summary>Pages the stream holds for block <paramref name="blockIndex"/>: its used length in target pages.</summary>
+    public long PageCount(int blockIndex) => Block(blockIndex).PageCount;
+
+    /// <summary>
+    /// The final content of target page <paramref name="targetPage"/> of block
+    /// <paramref name="blockIndex"/>: empty when the page is zero (a ZERO record, a page no record
+    /// wrote, a clear mapped-ram bit); otherwise <see cref="TargetPageSize"/> bytes, over the mapped
+    /// file or the decoded-page memory, or inflated into <paramref name="scratch"/> (7.2 compressed
+    /// pages). A page the stream carried as data is returned as data even if its bytes are all zero.
+    /// </summary>
+    public ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch)
+    {
+        var block = Block(blockIndex);
+        ArgumentOutOfRangeException.ThrowIfNegative(targetPage);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(targetPage, block.PageCount);
+        var pageBytes = TargetPageSize;
+        if (block.IsMappedRam)
+        {
+            return block.IsPresent(targetPage) ? new ReadOnlySpan<byte>(_base + block.PagesOffset + (targetPage * pageBytes), pageBytes) : default;
+        }
+
+        var entry = block[targetPage];
+        var value = entry & BlockPageIndex.ValueMask;
+        switch (entry & BlockPageIndex.KindMask)
+        {
+            case BlockPageIndex.FilePage:
+                return new ReadOnlySpan<byte>(_base + (long)value, pageBytes);
+            case BlockPageIndex.DecodedPage:
+                return _decoded.Page((long)value);
+            case BlockPageIndex.CompressedPage:
+                ArgumentOutOfRangeException.ThrowIfLessThan(scratch.Length, pageBytes, nameof(scratch));
+                var page = scratch.Slice(0, pageBytes);
+                InflateAt((long)value, page);
+                return page;
+            default:
+                return default;
+        }
+    }
+
+    private BlockPageIndex Block(int blockIndex)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(blockIndex, _index.Length);
+        return _index[blockIndex];
+    }
+
+    /// <summary>Inflates the zlib payload at <paramref name="offset"/> (its big-endian length is the 4 bytes before it).</summary>
+    private void InflateAt(long offset, Span<byte> page)
+    {
+        var length = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(_base + offset - 4, 4));
+        if (!CompressedPage.TryInflate(new ReadOnlySpan<byte>(_base + offset, (int)length), page, out var problem))
+        {
+            // Open inflated every compressed page once; only a file changed since can fail here.
+            throw new InvalidDataException($"the compressed page at 0x{offset:x} {problem}: the file changed after it was opened");
+        }
+    }
+
+    /// <summary>
+    /// Maps <paramref name="path"/> and indexes the stream in it. Throws
+    /// <see cref="MigrationFormatException"/> for a stream that cannot be served as a guest (its
+    /// error names the byte offset, the record and the QMIG rule; <see cref="MigrationRules.Unsupported"/>
+    /// for a valid stream this type does not take, such as a recorded postcopy migration or an
+    /// x-ignore-shared stream), and <see cref="IOException"/> when the file cannot be read or mapped.
+    /// </summary>
+    public static SavedStream Open(string path, SavedStreamOptions? options = null)
+    {
+        options ??= new SavedStreamOptions();
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var length = file.Length;
+        var start = options.StartOffset ?? 0;
+        LibvirtSaveImage? libvirt = null;
+        if (options.StartOffset is null && LibvirtSaveImage.TryRead(file) is { } image)
+        {
+            if (image.IsCompressed)
+            {
+                throw Invalid(0, "libvirt save image", MigrationRules.Unsupported,
+                    $"a libvirt save image whose QEMU stream is {image.FormatName}-compressed: pages cannot be read in place; decompress it into a file first " +
+                    $"(tail -c +{image.StreamOffset + 1} FILE | {image.FormatName} -dc > STREAM)");
+            }
+
+            libvirt = image;
+            start = image.StreamOffset;
+        }
+
+        if (start < 0 || start >= length)
+        {
+            throw Invalid(Math.Max(0, start), "file", MigrationRules.Truncated,
+                $"the stream would begin at 0x{start:x}, but the file has 0x{length:x} bytes");
+        }
+
+        var description = options.VmDescription ?? TrailingVmDescription(file);
+        var mapping = FileMapping.TryMap(file.SafeFileHandle, length, writable: false)
+            ?? throw new IOException($"{path}: cannot be mapped into memory (mmap, Linux 64-bit only)");
+        var indexer = new Indexer(mapping, options.MaxRamBytes, options.MaxDecodedPageBytes);
+        try
+        {
+            var reader = new MigrationStreamReader(new MigrationReaderOptions
+            {
+                StartOffset = start,
+                TargetPageSize = options.TargetPageSize,
+                VmDescription = description,
+            });
+            indexer.Run(reader, file, start);
+            mapping.AdviseRandomReads();
+            return new SavedStream(mapping, indexer, start, libvirt);
+        }
+        catch
+        {
+            indexer.DisposeBlocks();
+            mapping.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The vmdesc a complete stream ends with; null when it has none or it is not JSON (footers then delimit bodies).</summary>
+    private static VmDescriptionDocument? TrailingVmDescription(FileStream file)
+    {
+        const int MaxSize = 64 << 20;
+        if (VmDescriptionDocument.LocateInFile(file, MaxSize) is not long at)
+        {
+            return null;
+        }
+
+        var json = new byte[file.Length - (at + 6)];
+        file.Seek(at + 6, SeekOrigin.Begin);
+        file.ReadExactly(json);
+        try
+        {
+            return VmDescriptionDocument.Parse(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static MigrationFormatException Invalid(long offset, string record, MigrationRule rule, string message) =>
+        new(new MigrationError(offset, record, rule, message));
+
+    public void Dispose()
+    {
+        if (_base == null)
+        {
+            return;
+        }
+
+        _base = null;
+        foreach (var block in _index)
+        {
+            block.Dispose();
+        }
+
+        _decoded.Dispose();
+        _mapping.Dispose();
+    }
+}

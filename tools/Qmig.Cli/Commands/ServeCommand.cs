@@ -1,0 +1,291 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Qmig.Postcopy.Source;
+using Qmig.Wire.Extraction;
+using Qmig.Wire.Machines;
+using Qmig.Wire.Streaming;
+using Command = System.CommandLine.Command;
+
+namespace Qmig.Cli.Commands;
+
+/// <summary>
+/// <c>qmig serve SNAPSHOT --to tcp:HOST:PORT|unix:PATH</c>: migrates a saved guest into a waiting QEMU
+/// (<c>-incoming</c>, postcopy-ram on) with postcopy, so the guest runs there as soon as its devices are
+/// loaded and its pages follow on demand. The engine is <see cref="PostcopySource"/>; this only parses
+/// options and renders what happens.
+/// </summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var snapshot = new Argument<FileInfo>("SNAPSHOT") { Description = "A saved migration stream: a QEMU file: or exec: save, a mapped-ram file, a libvirt save image, or receive's OUT.mig" };
+        var to = new Option<string>("--to") { Description = "The waiting destination: tcp:HOST:PORT or unix:PATH (its -incoming address)", Required = true };
+        var precopySeconds = new Option<double>("--precopy-seconds") { Description = "Send pages for S seconds before switching to postcopy (default 0: switch at once)", DefaultValueFactory = _ => 0 };
+        precopySeconds.Validators.Add(r =>
+        {
+            if (r.GetValue(precopySeconds) is < 0 or > 3600)
+            {
+                r.AddError("--precopy-seconds must be between 0 and 3600");
+            }
+        });
+        var preempt = new Option<bool>("--postcopy-preempt") { Description = "Send requested pages on a second connection (postcopy-preempt must be on at the destination too)" };
+        var bandwidth = CommonOptions.Size("--max-bandwidth", "Bytes per second for background pages (K/M/G suffixes); requested pages are never held back. Default: no limit");
+        var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, requests, request-to-sent latency and time in each status as JSON" };
+        var offset = CommonOptions.Offset();
+        var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset };
+        command.SetAction(result => Cli.Guard(() => Run(
+            result.GetValue(snapshot)!,
+            result.GetValue(to)!,
+            result.GetValue(precopySeconds),
+            result.GetValue(preempt),
+            result.GetValue(bandwidth) ?? 0,
+            result.GetValue(stats),
+            result.GetValue(offset))));
+        return command;
+    }
+
+    private static int Run(FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset)
+    {
+        if (!TryParseAddress(to, out var address))
+        {
+            Console.Error.WriteLine($"qmig: --to wants tcp:HOST:PORT or unix:PATH, got '{to}'");
+            return ExitCodes.UsageOrIo;
+        }
+
+        SavedStreamGuest guest;
+        try
+        {
+            guest = SavedStreamGuest.Open(snapshot.FullName, new SavedStreamOptions { StartOffset = offset });
+        }
+        catch (MigrationFormatException e)
+        {
+            Console.Error.WriteLine(e.Error.Format(snapshot.Name));
+            return e.Error.IsUnsupported ? ExitCodes.Unsupported : ExitCodes.Invalid;
+        }
+
+        using (guest)
+        {
+            var requirements = DestinationRequirements(guest);
+            Console.Error.Write(requirements);
+            var source = new PostcopySource(guest, new PostcopySourceOptions
+            {
+                PrecopyDuration = TimeSpan.FromSeconds(precopySeconds),
+                MaxBandwidth = bandwidth,
+                Preempt = preempt,
+            });
+            using var socket = Connect(address);
+            Console.Error.WriteLine($"qmig: connected to {to}");
+            using var progress = new ServeProgress(source.Stats);
+            try
+            {
+                var result = source.MigrateAsync(socket, preempt ? _ => ValueTask.FromResult<Stream>(new NetworkStream(Connect(address), ownsSocket: true)) : null)
+                    .GetAwaiter().GetResult();
+                progress.Dispose();
+                Console.Error.WriteLine($"qmig: completed: {result.PagesSent} pages ({result.PrecopyPages} precopy, {result.RequestedPages} requested, {result.BackgroundPages} background), {result.Requests} requests; the destination said SHUT 0");
+                return ExitCodes.Ok;
+            }
+            catch (PostcopySourceException e)
+            {
+                progress.Dispose();
+                Console.Error.WriteLine($"qmig: the migration failed: {e.Message}");
+                Console.Error.WriteLine("qmig: the destination's own log (its stderr, or error-desc in its query-migrate) has its reason");
+                if (!e.GuestLoaded)
+                {
+                    Console.Error.Write("qmig: the destination stopped before it loaded the guest; check that it matches:\n" + requirements);
+                }
+
+                return ExitCodes.MigrationFailed;
+            }
+            finally
+            {
+                if (statsFile is not null)
+                {
+                    File.WriteAllText(statsFile.FullName, StatsJson(source.Stats));
+                }
+            }
+        }
+    }
+
+    /// <summary>What the destination QEMU must be started with for this guest.</summary>
+    private static string DestinationRequirements(SavedStreamGuest guest)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append($"qmig: the destination must run machine type {guest.MachineType ?? "(not recorded in the stream)"} with these RAM blocks:\n");
+        foreach (var block in guest.RamBlocks)
+        {
+            var pageSize = block.PageSize == guest.TargetPageSize ? string.Empty : $", {block.PageSize >> 10} KiB pages";
+            text.Append($"  {block.IdStr}: {FormatSize(block.UsedLength)} (0x{block.UsedLength:x} bytes{pageSize})\n");
+        }
+
+        text.Append("  and postcopy-ram on (migrate-set-capabilities) before it accepts the connection\n");
+        return text.ToString();
+    }
+
+    private static string FormatSize(long bytes) => bytes switch
+    {
+        >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30} GiB",
+        >= 1L << 20 when bytes % (1L << 20) == 0 => $"{bytes >> 20} MiB",
+        >= 1L << 10 when bytes % (1L << 10) == 0 => $"{bytes >> 10} KiB",
+        _ => $"{bytes} bytes",
+    };
+
+    private static Socket Connect(EndPoint address)
+    {
+        var socket = address is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Connect(address);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new IOException($"cannot connect to the destination at {address}: {e.Message} (is QEMU waiting with -incoming there?)", e);
+        }
+    }
+
+    private static bool TryParseAddress(string text, out EndPoint address)
+    {
+        address = new IPEndPoint(IPAddress.Loopback, 0);
+        if (text.StartsWith("unix:", StringComparison.Ordinal) && text.Length > "unix:".Length)
+        {
+            address = new UnixDomainSocketEndPoint(text["unix:".Length..]);
+            return true;
+        }
+
+        if (!text.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = text["tcp:".Length..];
+        var colon = rest.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+        {
+            return false;
+        }
+
+        var host = rest[..colon].Trim('[', ']');
+        if (!IPAddress.TryParse(host, out var ip))
+        {
+            var resolved = Dns.GetHostAddresses(host);
+            ip = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault();
+            if (ip is null)
+            {
+                return false;
+            }
+        }
+
+        address = new IPEndPoint(ip, port);
+        return true;
+    }
+
+    private static string StatsJson(PostcopySourceStats stats)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("status", MigrationStatusSourceMachine.GetQemuName(stats.Status));
+            json.WriteStartObject("pages");
+            json.WriteNumber("total", stats.TotalPages);
+            json.WriteNumber("precopy", stats.PrecopyPages);
+            json.WriteNumber("background", stats.BackgroundPages);
+            json.WriteNumber("requested", stats.RequestedPages);
+            json.WriteNumber("zero", stats.ZeroPages);
+            json.WriteEndObject();
+            json.WriteNumber("requests", stats.Requests);
+            json.WriteNumber("requests_for_sent_pages", stats.RequestsForSentPages);
+            json.WriteStartObject("request_latency_us");
+            foreach (var (name, quantile) in new[] { ("p50", 0.5), ("p99", 0.99) })
+            {
+                if (stats.RequestLatency(quantile) is { } latency)
+                {
+                    json.WriteNumber(name, Math.Round(latency.TotalMicroseconds));
+                }
+                else
+                {
+                    json.WriteNull(name);
+                }
+            }
+
+            json.WriteEndObject();
+            json.WriteStartObject("discards");
+            json.WriteNumber("commands", stats.Discards.Commands);
+            json.WriteNumber("ranges", stats.Discards.Ranges);
+            json.WriteNumber("pages", stats.Discards.Pages);
+            json.WriteEndObject();
+            json.WriteStartObject("bytes");
+            json.WriteNumber("main", stats.MainChannelBytes);
+            json.WriteNumber("preempt", stats.PreemptChannelBytes);
+            json.WriteNumber("package", stats.PackageBytes);
+            json.WriteEndObject();
+            if (stats.PackageLoadedAfter is { } loaded)
+            {
+                json.WriteNumber("package_loaded_ms", Math.Round(loaded.TotalMilliseconds, 1));
+            }
+            else
+            {
+                json.WriteNull("package_loaded_ms");
+            }
+
+            json.WriteStartObject("time_in_status_ms");
+            foreach (var (status, time) in stats.TimeInStatus.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                json.WriteNumber(status, Math.Round(time.TotalMilliseconds, 1));
+            }
+
+            json.WriteEndObject();
+            if (stats.ShutStatus is { } shut)
+            {
+                json.WriteNumber("shut", shut);
+            }
+            else
+            {
+                json.WriteNull("shut");
+            }
+
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>A progress line while serving, only on a terminal.</summary>
+    private sealed class ServeProgress : IDisposable
+    {
+        private readonly Timer? _timer;
+        private int _drawn;
+
+        public ServeProgress(PostcopySourceStats stats)
+        {
+            if (Console.IsErrorRedirected)
+            {
+                return;
+            }
+
+            _timer = new Timer(_ =>
+            {
+                var line = $"\r{MigrationStatusSourceMachine.GetQemuName(stats.Status)}: {stats.PagesSent} / {stats.TotalPages} pages, {stats.Requests} requests   ";
+                Console.Error.Write(line);
+                Interlocked.Exchange(ref _drawn, 1);
+            }, null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+        }
+
+        public void Dispose()
+        {
+            if (_timer is not null)
+            {
+                _timer.Dispose();
+                if (Interlocked.Exchange(ref _drawn, 0) == 1)
+                {
+                    Console.Error.Write("\r" + new string(' ', 70) + "\r");
+                }
+            }
+        }
+    }
+}
