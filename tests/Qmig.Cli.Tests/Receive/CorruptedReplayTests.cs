@@ -1,3 +1,4 @@
+using Qmig.TestSupport;
 using Qmig.Postcopy.Destination;
 using Xunit;
 
@@ -37,7 +38,7 @@ public sealed class CorruptedReplayTests
     public void ADamagedStreamCompletesOrFailsWithADestinationError(int seed, TouchWorkload touch)
     {
         var damaged = File.ReadAllBytes(Recording);
-        var what = Damage(damaged, new Random(seed), out var length);
+        var what = StreamDamage.Apply(damaged, new Random(seed), out var length);
         var stream = damaged.AsSpan(0, length).ToArray();
 
         AssertCompletesOrFailsWithAnOffset(touch, what, stream);
@@ -62,7 +63,7 @@ public sealed class CorruptedReplayTests
         const string folder = "data/pc-32m-postcopy-preempt";
         var main = File.ReadAllBytes(Path.Combine(folder, "postcopy-forward.mig"));
         var damaged = File.ReadAllBytes(Path.Combine(folder, "postcopy-preempt.mig"));
-        var what = Damage(damaged, new Random(seed), out var length);
+        var what = StreamDamage.Apply(damaged, new Random(seed), out var length);
 
         AssertCompletesOrFailsWithAnOffset(TouchWorkload.Random, what, main, damaged.AsSpan(0, length).ToArray());
     }
@@ -82,44 +83,6 @@ public sealed class CorruptedReplayTests
             var failure = Assert.IsType<DestinationException>(error);
             Assert.True(failure.Message.Contains("offset", StringComparison.Ordinal), $"{what}: the error names no offset: {failure.Message}");
             Assert.Throws<InvalidOperationException>(() => destination.WritePrecopyStream(Stream.Null));
-        }
-    }
-
-    /// <summary>Damages <paramref name="stream"/> in place (or shortens it); says what it did, for the failure message.</summary>
-    private static string Damage(byte[] stream, Random random, out int length)
-    {
-        length = stream.Length;
-        switch (random.Next(4))
-        {
-            case 0:
-                {
-                    // The first 64 KiB: header, configuration, block list, the first records.
-                    var at = random.Next(65536);
-                    stream[at] ^= (byte)(1 << random.Next(8));
-                    return $"bit flipped at {at}";
-                }
-
-            case 1:
-                {
-                    // Eight bytes anywhere, 8-aligned: often a RAM record's offset-and-flags word.
-                    var at = random.Next(stream.Length / 8) * 8;
-                    random.NextBytes(stream.AsSpan(at, 8));
-                    return $"8 random bytes at {at}";
-                }
-
-            case 2:
-                {
-                    // A block of the stream taken out: records lost, the next one read from the middle.
-                    var at = random.Next(stream.Length - 8192);
-                    var cut = 1 + random.Next(8192);
-                    Array.Copy(stream, at + cut, stream, at, stream.Length - at - cut);
-                    length -= cut;
-                    return $"{cut} bytes taken out at {at}";
-                }
-
-            default:
-                length = random.Next(stream.Length);
-                return $"cut to {length} bytes";
         }
     }
 }

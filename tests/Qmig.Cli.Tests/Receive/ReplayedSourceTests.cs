@@ -1,3 +1,4 @@
+using Qmig.TestSupport;
 using System.Net;
 using System.Net.Sockets;
 using Qmig.Postcopy.Destination;

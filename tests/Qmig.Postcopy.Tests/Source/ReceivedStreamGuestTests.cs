@@ -1,4 +1,4 @@
-using Qmig.Cli.Tests.Receive;
+using Qmig.TestSupport;
 using Qmig.Postcopy.Destination;
 using Qmig.Postcopy.Source;
 

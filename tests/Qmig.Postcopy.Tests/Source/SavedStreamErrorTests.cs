@@ -1,3 +1,4 @@
+using Qmig.TestSupport;
 using Qmig.Postcopy.Source;
 using Qmig.Wire.Extraction;
 using Qmig.Wire.Streaming;
@@ -106,7 +107,7 @@ public sealed class SavedStreamErrorTests : IDisposable
     public void ADamagedStreamIsRefusedWithAnOffsetOrServedFromInsideItsBlocks(string name, int seed)
     {
         var stream = File.ReadAllBytes(SavedStreamGuestTests.Data(name));
-        var what = Damage(stream, new Random(seed), out var length);
+        var what = StreamDamage.Apply(stream, new Random(seed), out var length);
         var path = Write($"damaged-{seed}.mig", stream.AsSpan(0, length).ToArray());
 
         SavedStreamGuest guest;
@@ -132,42 +133,6 @@ public sealed class SavedStreamErrorTests : IDisposable
                     Assert.True(bytes.IsEmpty || bytes.Length == guest.TargetPageSize, $"{what}: block {block} page {page} has {bytes.Length} bytes");
                 }
             }
-        }
-    }
-
-    private static string Damage(byte[] stream, Random random, out int length)
-    {
-        length = stream.Length;
-        switch (random.Next(4))
-        {
-            case 0:
-                {
-                    // The first 64 KiB: header, configuration, block list (and mapped-ram headers), the first records.
-                    var at = random.Next(Math.Min(stream.Length, 65536));
-                    stream[at] ^= (byte)(1 << random.Next(8));
-                    return $"bit flipped at {at}";
-                }
-
-            case 1:
-                {
-                    // Eight bytes anywhere, 8-aligned: often a RAM record's offset-and-flags word.
-                    var at = random.Next(stream.Length / 8) * 8;
-                    random.NextBytes(stream.AsSpan(at, 8));
-                    return $"8 random bytes at {at}";
-                }
-
-            case 2:
-                {
-                    var at = random.Next(stream.Length - 8192);
-                    var cut = 1 + random.Next(8192);
-                    Array.Copy(stream, at + cut, stream, at, stream.Length - at - cut);
-                    length -= cut;
-                    return $"{cut} bytes taken out at {at}";
-                }
-
-            default:
-                length = random.Next(stream.Length);
-                return $"cut to {length} bytes";
         }
     }
 

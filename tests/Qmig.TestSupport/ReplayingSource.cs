@@ -3,10 +3,10 @@ using System.Net.Sockets;
 using Qmig.Postcopy.Destination;
 using Xunit;
 
-namespace Qmig.Cli.Tests.Receive;
+namespace Qmig.TestSupport;
 
 /// <summary>A recorded migration played into a <see cref="PostcopyDestination"/> over loopback TCP, as its source.</summary>
-internal static class ReplayingSource
+public static class ReplayingSource
 {
     /// <summary>How long a destination may take over a replay before the test calls it hung.</summary>
     private static readonly TimeSpan ReceiveLimit = TimeSpan.FromSeconds(60);
