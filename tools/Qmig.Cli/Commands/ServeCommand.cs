@@ -35,7 +35,7 @@ public static class ServeCommand
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, requests, request-to-sent latency and time in each status as JSON" };
         var offset = CommonOptions.Offset();
         var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset };
-        command.SetAction(result => Cli.Guard(() => Run(
+        command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () => Run(
             result.GetValue(snapshot)!,
             result.GetValue(to)!,
             result.GetValue(precopySeconds),
