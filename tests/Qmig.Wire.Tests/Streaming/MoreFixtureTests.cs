@@ -20,7 +20,7 @@ public class MoreFixtureTests(ITestOutputHelper output)
 {
     private static readonly string DataDir = Path.Combine(AppContext.BaseDirectory, "data");
 
-    /// <summary>The fixtures of issue 7 that must be present (a missing copy must not shrink the theory silently).</summary>
+    /// <summary>The feature fixtures that must be present (a missing copy must not shrink the theory silently).</summary>
     private static readonly string[] RequiredFixtures =
     [
         "pc-32m-xbzrle", "pc-32m-compress", "pc-32m-ignore-shared-uuid", "pc-32m-no-vmdesc", "pc-32m-no-footer",
@@ -48,7 +48,7 @@ public class MoreFixtureTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void EveryIssue7FixtureHasExpectedCounts()
+    public void EveryFeatureFixtureHasExpectedCounts()
     {
         var missing = RequiredFixtures.Where(f => !File.Exists(Path.Combine(DataDir, f, "expected-counts.json"))).ToList();
         Assert.True(missing.Count == 0, $"tests/data is missing expected-counts.json for: {string.Join(", ", missing)}");

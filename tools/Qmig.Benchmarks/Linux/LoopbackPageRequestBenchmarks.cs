@@ -8,7 +8,7 @@ namespace Qmig.Benchmarks.Linux;
 /// The network half of a postcopy fault: a 16-byte page request to a peer on loopback TCP and its
 /// 4 KiB page (plus a 16-byte record header) back, as REQ_PAGES and the source's reply. Together with
 /// <see cref="UffdRoundTripBenchmarks"/> it is the floor under <c>qmig receive</c>'s fault-to-placed
-/// latency (issue 5's target: p50 at most 1.2× the sum of the two).
+/// latency (the target: p50 at most 1.2× the sum of the two).
 /// </summary>
 [MinColumn, MedianColumn]
 public class LoopbackPageRequestBenchmarks

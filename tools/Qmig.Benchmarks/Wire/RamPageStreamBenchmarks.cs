@@ -7,7 +7,7 @@ using Qmig.Wire;
 namespace Qmig.Benchmarks.Wire;
 
 /// <summary>
-/// Issue 2's throughput targets on a synthetic RAM section body: <see cref="Pages"/> PAGE records
+/// The reader's and writer's throughput against a plain copy, on a synthetic RAM section body: <see cref="Pages"/> PAGE records
 /// of 4 KiB (the first names block "pc.ram", the rest have CONTINUE), about 64 MiB, made by our
 /// writer. The baseline copies the same bytes with Span.CopyTo into a buffer of the same size;
 /// the reader must walk the records at least as fast (it only touches headers and slices the
@@ -115,7 +115,7 @@ public class RamPageStreamBenchmarks
     /// <summary>
     /// Diagnostic, not a target: what <see cref="Write"/> does without our writer, by hand — the
     /// 8-byte header, then one Span.CopyTo per page into the same places. It separates the cost of
-    /// the generated writer from the cost of copying 4 KiB at a time (see the report on issue 2).
+    /// the generated writer from the cost of copying 4 KiB at a time.
     /// </summary>
     [Benchmark]
     public int CopyPageByPage()
