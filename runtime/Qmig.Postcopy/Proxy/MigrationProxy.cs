@@ -255,12 +255,14 @@ public sealed partial class MigrationProxy : IDisposable
                 Log($"the source resumed the migration: main connection {connection.Generation}");
             }
 
-            var firstEnd = RunConnection(connection, forward, back, isMain: true);
+            var (firstEnd, secondEnd) = RunConnection(connection, forward, back, isMain: true);
             bool completed;
             string state;
             lock (_tally.Sync)
             {
-                completed = forward.IsCompleted;
+                // A stream that stopped decoding cannot be judged complete: then the sides judge,
+                // and both closing in order is what they do after a migration.
+                completed = forward.IsCompleted || (forward.Error is not null && firstEnd.Failure is null && secondEnd.Failure is null);
                 if (completed && _tally.PostcopyState == PostcopyMachine.State.Running)
                 {
                     PostcopyMachine.TryFire(ref _tally.PostcopyState, PostcopyMachine.Trigger.End);
@@ -277,7 +279,9 @@ public sealed partial class MigrationProxy : IDisposable
             var file = ProxyRecorder.FileName(ProxyChannel.Main, forward: true, connection.Generation);
             if (completed)
             {
-                Log($"the migration stream is complete: {connection.ForwardBytes} bytes forward, {connection.ReturnBytes} bytes back on main connection {connection.Generation}");
+                Log(forward.IsCompleted
+                    ? $"the migration stream is complete: {connection.ForwardBytes} bytes forward, {connection.ReturnBytes} bytes back on main connection {connection.Generation}"
+                    : $"both sides closed main connection {connection.Generation} in order after {connection.ForwardBytes} bytes forward, {connection.ReturnBytes} bytes back; the stream did not decode, so whether it was complete is not known");
                 Finish(ProxyOutcome.Completed, null);
             }
             else if (_paused && firstEnd.ClosedBy == ProxySide.Source && _outcome is null)
@@ -310,7 +314,7 @@ public sealed partial class MigrationProxy : IDisposable
         }
 
         Register(connection);
-        var end = RunConnection(connection, forward, null, isMain: false);
+        var (end, _) = RunConnection(connection, forward, null, isMain: false);
         if (_outcome is null)
         {
             Log($"the {Name(end.ClosedBy)} {end.How} preempt channel {connection.Generation} at offset 0x{connection.ForwardBytes:x}");
@@ -326,11 +330,11 @@ public sealed partial class MigrationProxy : IDisposable
     }
 
     /// <summary>
-    /// Forwards both directions until both have ended; returns how the first one ended. Once one
+    /// Forwards both directions until both have ended; returns how they ended, the first first. Once one
     /// has, the other gets <see cref="ProxyOptions.CloseGrace"/> to end by itself (a side closing in
     /// reply), or <see cref="ProxyOptions.CompletionGrace"/> once the main stream is complete.
     /// </summary>
-    private PumpEnd RunConnection(ProxyConnection connection, ChannelDecoder? forward, ChannelDecoder? back, bool isMain)
+    private (PumpEnd First, PumpEnd Second) RunConnection(ProxyConnection connection, ChannelDecoder? forward, ChannelDecoder? back, bool isMain)
     {
         var forwardFile = ProxyRecorder.FileName(connection.Channel, forward: true, connection.Generation);
         var returnFile = ProxyRecorder.FileName(connection.Channel, forward: false, connection.Generation);
@@ -372,7 +376,7 @@ public sealed partial class MigrationProxy : IDisposable
 
         Task.WaitAll(pumps);
         var ends = pumps.Select(p => p.Result).OrderBy(e => e.Timestamp).ToArray();
-        return ends[0];
+        return (ends[0], ends[1]);
     }
 
     private void Finish(ProxyOutcome outcome, string? failure)

@@ -95,6 +95,11 @@ public static class ProxyCommand
         {
             Console.CancelKeyPress -= cancel;
             status?.Dispose();
+            if (listenAddress is UnixDomainSocketEndPoint)
+            {
+                // The socket file is the proxy's own; left behind, it would make the next --listen there fail.
+                File.Delete(listen["unix:".Length..]);
+            }
         }
 
         var figures = proxy.Figures;
