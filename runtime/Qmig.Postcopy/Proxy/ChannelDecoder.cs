@@ -20,6 +20,9 @@ internal abstract class ChannelDecoder
     /// <summary>The reader's offset of this connection's first byte: a resumed main connection reads on with the offsets of the last.</summary>
     public virtual long StartOffset => 0;
 
+    /// <summary>Decoding stopped at an invalid record while the bytes went on being forwarded.</summary>
+    public bool Abandoned { get; set; }
+
     /// <summary>The stream so far is a whole migration stream (checked after the input ended).</summary>
     public abstract bool IsCompleted { get; }
 }

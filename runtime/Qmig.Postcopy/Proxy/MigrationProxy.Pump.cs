@@ -69,6 +69,7 @@ public sealed partial class MigrationProxy
                 count += read;
                 if (!Decode(decoder, buffer, ref start, ref count, timestamp, fileName, isFinal: false))
                 {
+                    decoder.Abandoned = true;
                     decoder = null;
                     if (_options.Strict)
                     {

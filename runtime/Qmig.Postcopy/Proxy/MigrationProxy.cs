@@ -45,7 +45,8 @@ public sealed partial class MigrationProxy : IDisposable
     private int _mainGeneration = -1;
     private int _preemptGeneration = -1;
     private int _otherCount;
-    private bool _paused;
+    private volatile bool _paused;
+    private volatile bool _over;
     private ProxyOutcome? _outcome;
 
     /// <summary>Starts nothing yet: <paramref name="listener"/> is a bound, listening socket (see <see cref="Listen"/>) that <see cref="Run"/> accepts on.</summary>
@@ -105,7 +106,6 @@ public sealed partial class MigrationProxy : IDisposable
         }
 
         _listener.Dispose();
-        accepting.Join();
         Thread[] threads;
         lock (_lifecycle)
         {
@@ -123,14 +123,22 @@ public sealed partial class MigrationProxy : IDisposable
         }
 
         AbortAll();
-        foreach (var thread in threads)
+        foreach (var thread in threads.Append(accepting))
         {
-            thread.Join();
+            // Every socket is shut down by now, so each thread returns at once; one that does not
+            // is named rather than left to hold the run open.
+            if (!thread.Join(ShutdownLimit))
+            {
+                var phase = _connections.FirstOrDefault(c => c.Thread == thread)?.Phase ?? "accepting";
+                Log($"{thread.Name} did not stop within {ShutdownLimit.TotalSeconds} s of the end ({phase})");
+            }
         }
 
         _recorder?.Dispose();
         return _outcome!.Value;
     }
+
+    private static readonly TimeSpan ShutdownLimit = TimeSpan.FromSeconds(5);
 
     private void Accept()
     {
@@ -170,7 +178,8 @@ public sealed partial class MigrationProxy : IDisposable
             }
 
             var connection = new ProxyConnection(source, destination);
-            var thread = new Thread(() => Serve(connection, first)) { IsBackground = true, Name = "proxy connection" };
+            var thread = new Thread(() => Serve(connection, first)) { IsBackground = true, Name = $"connection {_accepted - 1}" };
+            connection.Phase = "classifying";
             lock (_lifecycle)
             {
                 if (_outcome is not null)
@@ -179,6 +188,7 @@ public sealed partial class MigrationProxy : IDisposable
                     return;
                 }
 
+                connection.Thread = thread;
                 _connections.Add(connection);
                 _threads.Add(thread);
             }
@@ -228,6 +238,7 @@ public sealed partial class MigrationProxy : IDisposable
     private void ServeMain(ProxyConnection connection, bool resumed)
     {
         // One main connection at a time: a resumed one reads on with the reader the last one left.
+        connection.Phase = "waiting for the previous main connection to end";
         _mainFree.Wait();
         try
         {
@@ -262,7 +273,7 @@ public sealed partial class MigrationProxy : IDisposable
             {
                 // A stream that stopped decoding cannot be judged complete: then the sides judge,
                 // and both closing in order is what they do after a migration.
-                completed = forward.IsCompleted || (forward.Error is not null && firstEnd.Failure is null && secondEnd.Failure is null);
+                completed = forward.IsCompleted || (forward.Abandoned && firstEnd.Failure is null && secondEnd.Failure is null);
                 if (completed && _tally.PostcopyState == PostcopyMachine.State.Running)
                 {
                     PostcopyMachine.TryFire(ref _tally.PostcopyState, PostcopyMachine.Trigger.End);
@@ -270,7 +281,7 @@ public sealed partial class MigrationProxy : IDisposable
 
                 _tally.Completed = completed;
                 state = _tally.Describe();
-                if (!completed && firstEnd.ClosedBy == ProxySide.Source && _tally.InPostcopy && _outcome is null)
+                if (!completed && firstEnd.ClosedBy == ProxySide.Source && _tally.InPostcopy && !_over)
                 {
                     _paused = true;
                 }
@@ -284,7 +295,7 @@ public sealed partial class MigrationProxy : IDisposable
                     : $"both sides closed main connection {connection.Generation} in order after {connection.ForwardBytes} bytes forward, {connection.ReturnBytes} bytes back; the stream did not decode, so whether it was complete is not known");
                 Finish(ProxyOutcome.Completed, null);
             }
-            else if (_paused && firstEnd.ClosedBy == ProxySide.Source && _outcome is null)
+            else if (_paused && firstEnd.ClosedBy == ProxySide.Source && !_over)
             {
                 Log($"the source {firstEnd.How} the main channel in {state} at offset 0x{connection.ForwardBytes:x} of {file}: postcopy is paused, waiting for the source to resume");
             }
@@ -315,7 +326,7 @@ public sealed partial class MigrationProxy : IDisposable
 
         Register(connection);
         var (end, _) = RunConnection(connection, forward, null, isMain: false);
-        if (_outcome is null)
+        if (!_over)
         {
             Log($"the {Name(end.ClosedBy)} {end.How} preempt channel {connection.Generation} at offset 0x{connection.ForwardBytes:x}");
         }
@@ -336,6 +347,7 @@ public sealed partial class MigrationProxy : IDisposable
     /// </summary>
     private (PumpEnd First, PumpEnd Second) RunConnection(ProxyConnection connection, ChannelDecoder? forward, ChannelDecoder? back, bool isMain)
     {
+        connection.Phase = $"forwarding {connection.Channel} {connection.Generation}";
         var forwardFile = ProxyRecorder.FileName(connection.Channel, forward: true, connection.Generation);
         var returnFile = ProxyRecorder.FileName(connection.Channel, forward: false, connection.Generation);
         var pumps = new[]
@@ -367,14 +379,16 @@ public sealed partial class MigrationProxy : IDisposable
             // channel may be silent for long); once the migration is over, nothing more can pass.
             while (!other.Wait(TimeSpan.FromMilliseconds(100)))
             {
-                if (_outcome is not null)
+                if (_over)
                 {
                     connection.Abort();
                 }
             }
         }
 
+        connection.Phase = $"closing {connection.Channel} {connection.Generation}";
         Task.WaitAll(pumps);
+        connection.Phase = "done";
         var ends = pumps.Select(p => p.Result).OrderBy(e => e.Timestamp).ToArray();
         return (ends[0], ends[1]);
     }
@@ -390,6 +404,7 @@ public sealed partial class MigrationProxy : IDisposable
 
             _outcome = outcome;
             FailureMessage = failure;
+            _over = true;
         }
 
         if (outcome != ProxyOutcome.Completed)

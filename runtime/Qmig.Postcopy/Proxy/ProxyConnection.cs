@@ -8,6 +8,7 @@ internal sealed class ProxyConnection(Socket source, Socket destination) : IDisp
     private long _forwardBytes;
     private long _returnBytes;
     private int _open = 1;
+    private string _phase = "accepted";
 
     public Socket Source { get; } = source;
 
@@ -16,6 +17,11 @@ internal sealed class ProxyConnection(Socket source, Socket destination) : IDisp
     public ProxyChannel Channel { get; set; } = ProxyChannel.Other;
 
     public int Generation { get; set; }
+
+    /// <summary>What the connection's thread is doing, for a message when it does not stop.</summary>
+    public string Phase { get => Volatile.Read(ref _phase); set => Volatile.Write(ref _phase, value); }
+
+    public Thread? Thread { get; set; }
 
     public long ForwardBytes => Interlocked.Read(ref _forwardBytes);
 

@@ -10,8 +10,7 @@ public sealed record ProxyOptions
 
     /// <summary>
     /// Where a resumed source's connections go after a postcopy pause (the destination's
-    /// <c>migrate-recover</c> address); null: <see cref="Destination"/>, which QEMU can reuse
-    /// because it closes its listener once every channel has connected.
+    /// <c>migrate-recover</c> address); null: <see cref="Destination"/>.
     /// </summary>
     public EndPoint? RecoverDestination { get; init; }
 

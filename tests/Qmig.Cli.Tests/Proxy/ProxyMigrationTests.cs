@@ -120,9 +120,27 @@ public sealed class ProxyMigrationTests(ITestOutputHelper output) : IDisposable
         var recorded = JsonNode.Parse(statsOut)!;
         Assert.True(recorded["complete"]!.GetValue<bool>(), "the recorded main stream is not complete");
         Assert.Equal(stats["commands"]!.ToJsonString(), recorded["commands"]!.ToJsonString());
+        long offlinePages = Flag(recorded, "PAGE"), offlineZero = Flag(recorded, "ZERO");
+        if (mode == Mode.PostcopyPreempt)
+        {
+            string[] preemptArgs = [Path.Combine(record, "preempt-forward.mig"), "--preempt-channel", "--blocks-from", Path.Combine(record, "main-forward.mig")];
+            var (preemptExit, preemptOut, preemptErr) = QmigProcess.Run(["stats", .. preemptArgs, "--format", "json"]);
+            Assert.True(preemptExit == 0, $"qmig stats preempt-forward.mig: {preemptExit} {preemptErr}");
+            var preempt = JsonNode.Parse(preemptOut)!;
+            offlinePages += Flag(preempt, "PAGE");
+            offlineZero += Flag(preempt, "ZERO");
+            var (dumpExit, _, dumpErr) = QmigProcess.Run(["dump", .. preemptArgs]);
+            Assert.True(dumpExit == 0, $"qmig dump preempt-forward.mig: {dumpExit} {dumpErr}");
+        }
+
+        // Read again offline, the recorded channels hold the pages the proxy counted as they passed.
+        Assert.Equal(stats["pages"]!["normal"]!.GetValue<long>(), offlinePages);
+        Assert.Equal(stats["pages"]!["zero"]!.GetValue<long>(), offlineZero);
         var (rpExit, _, rpErr) = QmigProcess.Run("check", Path.Combine(record, "main-return.bin"), "--return-path");
         Assert.True(rpExit == 0, $"qmig check --return-path main-return.bin: {rpExit} {rpErr}");
     }
+
+    private static long Flag(JsonNode stats, string name) => stats["ram"]!["flags"]![name]?.GetValue<long>() ?? 0;
 
     /// <summary>chunks.jsonl lists the file's chunks back to back, from 0 to its length.</summary>
     private static void AssertChunksCoverFile(string record, string name)
