@@ -34,9 +34,10 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
         using (var source = new QemuGuest(qemu, _work, "source", Copy(disk, "source")))
         {
             source.WaitGuestRunning();
-            // Postcopy at 256 KiB/s: the running destination faults on the dirty guest's pages before
-            // the background sender brings them, so they come on the preempt channel.
-            source.StartPostcopyMigration(proxy.Uri, preempt: true, postcopyBandwidth: 256 << 10);
+            // Postcopy at once and at 256 KiB/s: the running destination faults on the dirty guest's
+            // pages before the background sender brings them, so they come on the preempt channel.
+            // Waiting for precopy rounds first would let a loaded machine send most pages before the switch.
+            source.StartPostcopyMigration(proxy.Uri, preempt: true, postcopyBandwidth: 256 << 10, precopyRounds: 0);
             var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
             output.WriteLine("source query-migrate: " + final.ToJsonString());
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
