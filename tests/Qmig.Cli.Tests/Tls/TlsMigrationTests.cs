@@ -71,6 +71,53 @@ public sealed class TlsMigrationTests(ITestOutputHelper output) : IDisposable
         GuestMemory.AssertSame(sourceRam, ourRam, "qmig extract of OUT.mig received over TLS (pc.ram)", GuestMemory.VgaWindow);
     }
 
+    /// <summary>After <c>migrate-pause</c> the source resumes with new TLS sessions: the main channel, then a new preempt channel.</summary>
+    [Theory]
+    [InlineData("7.2")]
+    [InlineData("10.0")]
+    public void ATlsPostcopyPausedAndResumedCompletesWithTheSourcesRam(string version)
+    {
+        var qemu = QemuBuild.ByVersion(version);
+        var credentials = _ca.WriteCredentials(Path.Combine(_work, "creds"), ["localhost", "127.0.0.1"]);
+        var outMig = Path.Combine(_work, "out.mig");
+        var statsPath = Path.Combine(_work, "stats.json");
+        using var receiver = new ReceiverProcess(["-o", outMig, "--recover", "--postcopy-preempt", "--stats", statsPath, "--touch", "none", "--tls-creds", credentials]);
+        byte[] sourceRam;
+        using (var source = TlsSource(qemu, credentials))
+        {
+            source.WaitGuestRunning();
+            // 64 KiB/s: postcopy is far from done when the link is cut.
+            source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt: true, postcopyBandwidth: 64 << 10, precopyRounds: 0);
+            source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
+            Thread.Sleep(200);
+            source.Qmp.Execute("migrate-pause");
+            source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-paused", TimeSpan.FromSeconds(30), "postcopy-paused");
+            source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-postcopy-bandwidth"] = 1 << 20 });
+            source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{receiver.Port}", resume = true });
+            try
+            {
+                source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion after the resume");
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                throw new InvalidOperationException($"{e.Message}; qmig receive said: {receiver.Stderr}", e);
+            }
+
+            sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
+        }
+
+        var exit = receiver.WaitForExit(TimeSpan.FromSeconds(60));
+        output.WriteLine(receiver.Stderr);
+        Assert.True(exit == 0, $"qmig receive exited with {exit?.ToString() ?? "nothing (still running)"}: {receiver.Stderr}");
+        var stats = JsonNode.Parse(File.ReadAllText(statsPath))!;
+        Assert.Equal(1, stats["recovery"]!["pauses"]!.GetValue<int>());
+        Assert.Contains("postcopy-recover", receiver.Stderr, StringComparison.Ordinal);
+        var extracted = Path.Combine(_work, "extract");
+        QmigProcess.Run("extract", outMig, "-o", extracted);
+        var ourRam = File.ReadAllBytes(Directory.GetFiles(extracted, "pc.ram*", SearchOption.AllDirectories).Single());
+        GuestMemory.AssertSame(sourceRam, ourRam, "qmig extract of OUT.mig after a TLS recovery (pc.ram)", GuestMemory.VgaWindow);
+    }
+
     [Theory]
     [InlineData("7.2", false)]
     [InlineData("7.2", true)]
