@@ -44,6 +44,7 @@ internal static class Program
         };
 
         using var output = new StreamWriter(report) { AutoFlush = true };
+        IReadOnlyList<string>? descriptorsAfterWarmUp = null;
         var samples = new List<Sample>();
         var failures = new List<string>();
         for (var run = 1; run <= runs; run++)
@@ -67,11 +68,23 @@ internal static class Program
                 failures.Add($"run {run} ({scenario.Name}): {failure}");
             }
 
+            if (run == Cycle.Length + 1)
+            {
+                descriptorsAfterWarmUp = OpenDescriptors();
+            }
+
             output.WriteLine(JsonSerializer.Serialize(sample));
-            Console.WriteLine($"{run,3} {(failure is null ? "completed" : "FAILED   ")} {sample.Seconds,6:F1} s  fds {sample.Fds,4}  threads {sample.Threads,3}  rss {sample.RssMiB,6:F1} MiB  heap {sample.HeapMiB,6:F1} MiB  {scenario.Name}{(failure is null ? "" : ": " + failure)}");
+            Console.WriteLine($"{run,3} {(failure is null ? "completed" : "FAILED   ")} {sample.Seconds,6:F1} s  fds {sample.Fds,4}  threads {sample.Threads,3}  rss {sample.RssMiB,6:F1} MiB  committed {sample.CommittedMiB,6:F1} MiB  heap {sample.HeapMiB,6:F1} MiB  {scenario.Name}{(failure is null ? "" : ": " + failure)}");
         }
 
         Directory.Delete(work, recursive: true);
+        if (descriptorsAfterWarmUp is not null)
+        {
+            // What a reader needs to tell a leak from a handle opened once, late.
+            var now = OpenDescriptors();
+            Console.WriteLine($"descriptors opened since run {Cycle.Length + 1}: {string.Join(", ", now.Except(descriptorsAfterWarmUp).DefaultIfEmpty("none"))}; closed: {string.Join(", ", descriptorsAfterWarmUp.Except(now).DefaultIfEmpty("none"))}");
+        }
+
         return Summarize(samples, failures);
     }
 
@@ -94,9 +107,14 @@ internal static class Program
 
         var first = warm[0];
         var last = warm[^1];
-        Console.WriteLine($"after run {first.Run} (the first cycle is warm-up) to run {last.Run}: fds {first.Fds} -> {last.Fds} (max {warm.Max(s => s.Fds)}), threads {first.Threads} -> {last.Threads} (max {warm.Max(s => s.Threads)}), RSS {first.RssMiB:F1} -> {last.RssMiB:F1} MiB (max {warm.Max(s => s.RssMiB):F1}), managed heap {first.HeapMiB:F1} -> {last.HeapMiB:F1} MiB");
-        var fdsGrew = last.Fds > first.Fds;
-        var threadsGrew = last.Threads > first.Threads + 2;
+        Console.WriteLine($"after run {first.Run} (the first cycle is warm-up) to run {last.Run}: fds {first.Fds} -> {last.Fds} (max {warm.Max(s => s.Fds)}), threads {first.Threads} -> {last.Threads} (max {warm.Max(s => s.Threads)}), RSS {first.RssMiB:F1} -> {last.RssMiB:F1} MiB (max {warm.Max(s => s.RssMiB):F1}), GC committed {first.CommittedMiB:F1} -> {last.CommittedMiB:F1} MiB, managed heap {first.HeapMiB:F1} -> {last.HeapMiB:F1} MiB");
+
+        // A descriptor or thread that a run leaks is still there in every later run, so the last
+        // cycle's fewest exceed the first measured cycle's most; one closing a moment late does not.
+        var firstCycle = warm.Take(Cycle.Length).ToList();
+        var lastCycle = warm.TakeLast(Cycle.Length).ToList();
+        var fdsGrew = lastCycle.Min(s => s.Fds) > firstCycle.Max(s => s.Fds);
+        var threadsGrew = lastCycle.Min(s => s.Threads) > firstCycle.Max(s => s.Threads);
         if (fdsGrew || threadsGrew)
         {
             Console.WriteLine("growth: " + (fdsGrew ? "descriptors " : "") + (threadsGrew ? "threads" : ""));
@@ -226,6 +244,23 @@ internal static class Program
         return path;
     }
 
+    /// <summary>Each open descriptor as "number: target" (a file, socket:[inode], anon_inode:[eventfd], ...).</summary>
+    private static List<string> OpenDescriptors() =>
+        Directory.GetFiles("/proc/self/fd")
+            .Select(path =>
+            {
+                try
+                {
+                    return $"{Path.GetFileName(path)}: {new FileInfo(path).LinkTarget}";
+                }
+                catch (IOException)
+                {
+                    return null;
+                }
+            })
+            .OfType<string>()
+            .ToList();
+
     /// <summary>Waits until the port is listening, read from /proc/net/tcp so that no probe connection reaches qmig.</summary>
     private static void WaitListening(int port, Task<int> receiving)
     {
@@ -269,7 +304,7 @@ internal static class Program
     private sealed record Scenario(string Name, Role Role, string Version, bool Preempt = false, bool Recover = false, bool Tls = false);
 
     /// <summary>This process after one run, once the garbage collector has finalized what the run dropped.</summary>
-    private sealed record Sample(int Run, string Scenario, string? Failure, double Seconds, int Fds, int Threads, double RssMiB, double HeapMiB)
+    private sealed record Sample(int Run, string Scenario, string? Failure, double Seconds, int Fds, int Threads, double RssMiB, double CommittedMiB, double HeapMiB)
     {
         public static Sample Take(int run, string scenario, string? failure, double seconds)
         {
@@ -279,7 +314,8 @@ internal static class Program
             var status = File.ReadAllLines("/proc/self/status");
             double Field(string name) => double.Parse(status.Single(line => line.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             return new Sample(run, scenario, failure, Math.Round(seconds, 2), Directory.GetFiles("/proc/self/fd").Length, (int)Field("Threads"),
-                Math.Round(Field("VmRSS") / 1024, 1), Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 1));
+                Math.Round(Field("VmRSS") / 1024, 1), Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, 1),
+                Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 1));
         }
     }
 }
