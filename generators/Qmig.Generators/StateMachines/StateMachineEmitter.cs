@@ -38,6 +38,7 @@ public static class StateMachineEmitter
             ? "this machine has no guards."
             : "guarded ones are taken only by <see cref=\"TryFire(ref State, Trigger, GuardSet)\"/> when their guard is satisfied."));
         w.Line("/// </remarks>");
+        w.Line(GeneratedCodeAttribute.Line("Qmig.Generators.StateMachines"));
         w.Open("public static partial class " + machine.ClassName);
 
         w.Line("/// <summary>The machine's id in the spec (<c>qmig machine " + Xml(machine.Id) + "</c>).</summary>");

@@ -111,6 +111,7 @@ public sealed class StateMachineGenerator : IIncrementalGenerator
         w.Line("namespace " + targetNamespace + ";");
         w.Line();
         w.Line("/// <summary>Every machine generated into this assembly, for tools that list or draw machines by name.</summary>");
+        w.Line(GeneratedCodeAttribute.Line("Qmig.Generators.StateMachines"));
         w.Open("public static class MachineCatalog");
         w.Line("/// <summary>Every generated machine, ordered by spec id.</summary>");
         w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::Qmig.Wire.Machines.MachineDescription> All { get; } = new global::Qmig.Wire.Machines.MachineDescription[]");

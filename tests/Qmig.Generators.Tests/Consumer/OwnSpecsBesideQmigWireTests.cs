@@ -87,10 +87,10 @@ public sealed class OwnSpecsBesideQmigWireTests(ITestOutputHelper output) : IDis
                     var read = TimerState.TryRead(bytes, out var back, out _, out Qmig.Wire.WireError _) == System.Buffers.OperationStatus.Done
                         && back.DeadlineNs == 5 && back.PeriodNs == 1;
                     var door = Machines.DoorMachine.Fire(Machines.DoorMachine.Initial, Machines.DoorMachine.Trigger.Push);
-                    var page = Qmig.Linux.Machines.PageMachine.Initial;
+                    var postcopy = Qmig.Wire.Machines.PostcopyMachine.Initial;
                     return wrote && read && door == Machines.DoorMachine.State.Open
-                        && Machines.MachineCatalog.Find("door") is not null && Qmig.Wire.Machines.MachineCatalog.Find("page") is not null
-                        && page == Qmig.Linux.Machines.PageMachine.State.Missing;
+                        && Machines.MachineCatalog.Find("door") is not null && Qmig.Wire.Machines.MachineCatalog.Find("postcopy") is not null
+                        && postcopy == Qmig.Wire.Machines.PostcopyMachine.State.None;
                 }
             }
             """);
