@@ -23,7 +23,8 @@ public static class GeneratorHarness
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Preview);
 
     public static CSharpCompilation NewCompilation(string code = "class Consumer { }") => CSharpCompilation.Create(
-        "GeneratorTest",
+        // Named as the real project: specs without a namespace of their own generate into the assembly's.
+        "Qmig.Wire",
         [CSharpSyntaxTree.ParseText(code, ParseOptions)],
         References.Value,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));

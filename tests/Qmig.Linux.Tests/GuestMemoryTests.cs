@@ -1,6 +1,6 @@
 using Qmig.Linux.Memory;
 using Qmig.Linux.Pages;
-using State = Qmig.Wire.Machines.PageMachine.State;
+using State = Qmig.Linux.Machines.PageMachine.State;
 
 namespace Qmig.Linux.Tests;
 
@@ -40,7 +40,7 @@ public class GuestMemoryTests
             block.PlacePage((ulong)(p * PageSize), Patterns.Page(p));
         }
 
-        block.States.TryApply(7, Qmig.Wire.Machines.PageMachine.Trigger.Discard);
+        block.States.TryApply(7, Qmig.Linux.Machines.PageMachine.Trigger.Discard);
         PageRangeDiscardResult result = block.Discard(2UL * (ulong)PageSize, 6UL * (ulong)PageSize);
         Assert.Equal(new PageRangeDiscardResult(5, 1, 0, 7), result);
         Assert.Equal(new PageStateCounts(6, 0, 2), block.States.CountByState());

@@ -1,6 +1,6 @@
 using Qmig.Linux.Memory;
 using Qmig.Linux.Pages;
-using Trigger = Qmig.Wire.Machines.PageMachine.Trigger;
+using Trigger = Qmig.Linux.Machines.PageMachine.Trigger;
 
 namespace Qmig.Linux.Tests;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Qmig.Linux.Pages;
-using Qmig.Wire.Machines;
+using Qmig.Linux.Machines;
 using Xunit.Abstractions;
-using State = Qmig.Wire.Machines.PageMachine.State;
-using Trigger = Qmig.Wire.Machines.PageMachine.Trigger;
+using State = Qmig.Linux.Machines.PageMachine.State;
+using Trigger = Qmig.Linux.Machines.PageMachine.Trigger;
 
 namespace Qmig.Linux.Tests;
 

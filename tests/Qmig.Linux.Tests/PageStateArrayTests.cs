@@ -1,7 +1,7 @@
 using Qmig.Linux.Pages;
-using Qmig.Wire.Machines;
-using State = Qmig.Wire.Machines.PageMachine.State;
-using Trigger = Qmig.Wire.Machines.PageMachine.Trigger;
+using Qmig.Linux.Machines;
+using State = Qmig.Linux.Machines.PageMachine.State;
+using Trigger = Qmig.Linux.Machines.PageMachine.Trigger;
 
 namespace Qmig.Linux.Tests;
 

@@ -3,7 +3,7 @@ using Qmig.Linux.Interop;
 using Qmig.Linux.Memory;
 using Qmig.Linux.Pages;
 using Xunit.Abstractions;
-using State = Qmig.Wire.Machines.PageMachine.State;
+using State = Qmig.Linux.Machines.PageMachine.State;
 
 namespace Qmig.Linux.Tests;
 

@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
-using Qmig.Wire.Machines;
+using Qmig.Linux.Machines;
 using Stateless;
-using State = Qmig.Wire.Machines.PageMachine.State;
-using Trigger = Qmig.Wire.Machines.PageMachine.Trigger;
+using State = Qmig.Linux.Machines.PageMachine.State;
+using Trigger = Qmig.Linux.Machines.PageMachine.Trigger;
 
 namespace Qmig.Benchmarks;
 

@@ -15,18 +15,22 @@ internal enum ValueKind
     Record,
 }
 
-/// <summary>A C# expression and what it is; <see cref="Code"/> is in the value's natural C# type.</summary>
-internal readonly record struct Typed(string Code, ValueKind Kind, string? EnumName = null, bool Signed = false);
+/// <summary>
+/// A C# expression and what it is; <see cref="Code"/> is in the value's natural C# type.
+/// <see cref="IsUlong"/>: the code is already a <c>ulong</c>, so it needs no cast to take part in arithmetic.
+/// </summary>
+internal readonly record struct Typed(string Code, ValueKind Kind, string? EnumName = null, bool Signed = false, bool IsUlong = false);
 
 /// <summary>A spec expression that C# cannot express as written (wrong kinds of operands).</summary>
 internal sealed class ExprTypeException(string message) : Exception(message);
 
 /// <summary>
 /// Turns spec expressions into C#. Integer arithmetic happens in <c>ulong</c>, unchecked, as on the
-/// wire; comparisons of two enum values stay enum comparisons; instances are inlined where used,
-/// so a reader can evaluate them before the record exists.
+/// wire; comparisons of two enum values stay enum comparisons. Instances are inlined where used, so
+/// a reader can evaluate them before the record exists; on a record, where they are properties,
+/// <paramref name="instanceProperty"/> names the property instead, so each reads as its spec does.
 /// </summary>
-internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictionary<string, WireInstance> instances, Func<string, string> enumType)
+internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictionary<string, WireInstance> instances, Func<string, string> enumType, Func<string, string>? instanceProperty = null)
 {
     private readonly HashSet<string> _expanding = [];
 
@@ -37,7 +41,7 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
         switch (expr)
         {
             case IntLiteral i:
-                return new Typed("0x" + i.Value.ToString("X", CultureInfo.InvariantCulture) + "UL", ValueKind.Int);
+                return new Typed("0x" + i.Value.ToString("X", CultureInfo.InvariantCulture) + "UL", ValueKind.Int, IsUlong: true);
             case BoolLiteral b:
                 return new Typed(b.Value ? "true" : "false", ValueKind.Bool);
             case NameRef { Name: "_" } when Underscore is Typed underscore:
@@ -53,7 +57,7 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
                     throw new ExprTypeException("'.length' applies to byte arrays only");
                 }
 
-                return new Typed($"((ulong)({target.Code}).Length)", ValueKind.Int);
+                return new Typed($"((ulong)({target.Code}).Length)", ValueKind.Int, IsUlong: true);
             case Unary u:
                 return CompileUnary(u);
             case Binary b:
@@ -67,7 +71,7 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
 
     public string AsInt(Typed t) => t.Kind switch
     {
-        ValueKind.Int when t.Code.EndsWith("UL", StringComparison.Ordinal) && t.Code.StartsWith("0x", StringComparison.Ordinal) => t.Code,
+        ValueKind.Int when t.IsUlong => t.Code,
         ValueKind.Int => t.Signed ? $"unchecked((ulong)(long)({t.Code}))" : $"((ulong)({t.Code}))",
         ValueKind.Enum => $"((ulong)({t.Code}))",
         _ => throw new ExprTypeException($"'{t.Code}' is not an integer"),
@@ -91,10 +95,15 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
                 var value = Compile(instance.Value);
                 if (instance.EnumName is not null)
                 {
-                    return new Typed($"(({enumType(instance.EnumName)})({AsInt(value)}))", ValueKind.Enum, instance.EnumName);
+                    value = new Typed($"(({enumType(instance.EnumName)})({AsInt(value)}))", ValueKind.Enum, instance.EnumName);
+                }
+                else if (value.Kind == ValueKind.Int)
+                {
+                    value = new Typed(AsInt(value), ValueKind.Int, IsUlong: true);
                 }
 
-                return value.Kind == ValueKind.Int ? new Typed(AsInt(value), ValueKind.Int) : value;
+                // Compiled in full all the same: that checks it and gives its kind.
+                return instanceProperty is null ? value : value with { Code = instanceProperty(name) };
             }
             finally
             {
@@ -117,8 +126,8 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
         return u.Op switch
         {
             "not" => new Typed($"(!{AsBool(operand)})", ValueKind.Bool),
-            "-" => new Typed($"unchecked(0UL - {AsInt(operand)})", ValueKind.Int),
-            "~" => new Typed($"(~{AsInt(operand)})", ValueKind.Int),
+            "-" => new Typed($"unchecked(0UL - {AsInt(operand)})", ValueKind.Int, IsUlong: true),
+            "~" => new Typed($"(~{AsInt(operand)})", ValueKind.Int, IsUlong: true),
             _ => throw new ExprTypeException($"unknown operator {u.Op}"),
         };
     }
@@ -148,20 +157,20 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
             case "<" or ">" or "<=" or ">=":
                 return new Typed($"({AsInt(left)} {b.Op} {AsInt(right)})", ValueKind.Bool);
             case "+" or "-" or "*":
-                return new Typed($"unchecked({AsInt(left)} {b.Op} {AsInt(right)})", ValueKind.Int);
+                return new Typed($"unchecked({AsInt(left)} {b.Op} {AsInt(right)})", ValueKind.Int, IsUlong: true);
             case "/":
-                return new Typed($"global::Qmig.Wire.WireMath.Div({AsInt(left)}, {AsInt(right)})", ValueKind.Int);
+                return new Typed($"global::Qmig.Wire.WireMath.Div({AsInt(left)}, {AsInt(right)})", ValueKind.Int, IsUlong: true);
             case "%":
-                return new Typed($"global::Qmig.Wire.WireMath.Mod({AsInt(left)}, {AsInt(right)})", ValueKind.Int);
+                return new Typed($"global::Qmig.Wire.WireMath.Mod({AsInt(left)}, {AsInt(right)})", ValueKind.Int, IsUlong: true);
             case "&" or "|" or "^":
                 if (left.Kind == ValueKind.Bool && right.Kind == ValueKind.Bool)
                 {
                     return new Typed($"({left.Code} {b.Op} {right.Code})", ValueKind.Bool);
                 }
 
-                return new Typed($"({AsInt(left)} {b.Op} {AsInt(right)})", ValueKind.Int);
+                return new Typed($"({AsInt(left)} {b.Op} {AsInt(right)})", ValueKind.Int, IsUlong: true);
             case "<<" or ">>":
-                return new Typed($"unchecked({AsInt(left)} {b.Op} (int)({AsInt(right)} & 63UL))", ValueKind.Int);
+                return new Typed($"unchecked({AsInt(left)} {b.Op} (int)({AsInt(right)} & 63UL))", ValueKind.Int, IsUlong: true);
             default:
                 throw new ExprTypeException($"unknown operator {b.Op}");
         }
@@ -182,6 +191,6 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
             return new Typed($"({condition} ? {whenTrue.Code} : {whenFalse.Code})", ValueKind.Enum, whenTrue.EnumName);
         }
 
-        return new Typed($"({condition} ? {AsInt(whenTrue)} : {AsInt(whenFalse)})", ValueKind.Int);
+        return new Typed($"({condition} ? {AsInt(whenTrue)} : {AsInt(whenFalse)})", ValueKind.Int, IsUlong: true);
     }
 }

@@ -49,13 +49,14 @@ public sealed class KsyParser
         var root = YamlSpecLoader.Load(_path, text, out var loadError);
         if (root is null)
         {
-            return new WireSpec(_path, "", "Qmig.Wire", EquatableArray<WireType>.Empty, EquatableArray<WireEnum>.Empty,
+            return new WireSpec(_path, "", "", EquatableArray<WireType>.Empty, EquatableArray<WireEnum>.Empty,
                 new[] { loadError! }.ToEquatableArray());
         }
 
         CheckKeys(root, FileKeys, "file");
         var fileId = "";
-        var ns = "Qmig.Wire";
+        // Empty: the consuming project's root namespace, filled in by the generator.
+        var ns = "";
         if (Child(root, "meta") is YamlMappingNode meta)
         {
             CheckKeys(meta, MetaKeys, "meta");

@@ -22,6 +22,7 @@ public sealed partial class WireEmitter
             w.Line("[global::System.Flags]");
         }
 
+        w.Line(GeneratedCodeAttribute.Line("Qmig.Generators.WireFormat"));
         w.Open($"public enum {name} : {storage}");
         foreach (var value in e.Values)
         {

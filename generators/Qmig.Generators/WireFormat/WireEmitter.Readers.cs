@@ -107,6 +107,11 @@ public sealed partial class WireEmitter
         }
 
         var conditional = f.Condition is not null;
+        if (conditional)
+        {
+            w.Line($"// {f.Name} if: {Describe(f.Condition!)}");
+        }
+
         w.Open(conditional ? $"if ({Bool(compiler, f.Condition!, f, type)})" : "");
         switch (f.Kind)
         {

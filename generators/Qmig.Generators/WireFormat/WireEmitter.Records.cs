@@ -27,6 +27,7 @@ public sealed partial class WireEmitter
         w.Line();
         Doc(w, type.Doc, $"The '{type.Name}' record of {System.IO.Path.GetFileName(_spec.Path)}.");
         var contract = type.Params.Count == 0 ? $" : global::Qmig.Wire.IWireRecord<{name}, {(plain ? name : name + ".Sequenced")}>" : "";
+        w.Line(GeneratedCodeAttribute.Line("Qmig.Generators.WireFormat"));
         w.Open((plain ? $"public readonly partial struct {name}" : $"public readonly ref partial struct {name}") + contract);
         w.Line($"/// <summary>The record's id in the spec, as errors name it.</summary>");
         w.Line($"public const string RecordName = {Literal(type.Name)};");
@@ -112,8 +113,8 @@ public sealed partial class WireEmitter
             w.Line($"public {m.Type} {m.Property} {{ get; }}");
         }
 
-        // Instances and presence tests read the stored properties.
-        var compiler = NewCompiler(type, n => NameAs(type, n, field => "this." + PropertyName(type, field), _ => true));
+        // Instances and presence tests read the stored properties, and each other's.
+        var compiler = NewCompiler(type, n => NameAs(type, n, field => "this." + PropertyName(type, field), _ => true), instance => "this." + PropertyName(type, instance));
         foreach (var instance in type.Instances)
         {
             var value = CompileOrReport(compiler, instance.Value, null, type);
@@ -131,6 +132,7 @@ public sealed partial class WireEmitter
             };
             w.Line();
             Doc(w, instance.Doc, $"The spec's computed value '{instance.Name}'.");
+            w.Line($"// {instance.Name}: {Describe(instance.Value)}");
             w.Line($"public {propertyType} {PropertyName(type, instance.Name)} => {code};");
         }
 
@@ -138,6 +140,7 @@ public sealed partial class WireEmitter
         {
             w.Line();
             w.Line($"/// <summary>Whether '{f.Name}' is present (its spec condition holds).</summary>");
+            w.Line($"// if: {Describe(f.Condition!)}");
             w.Line($"public bool Is{PropertyName(type, f.Name)}Present => {Bool(compiler, f.Condition!, f, type)};");
         }
 

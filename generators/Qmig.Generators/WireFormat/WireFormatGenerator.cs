@@ -21,13 +21,14 @@ public sealed class WireFormatGenerator : IIncrementalGenerator
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        context.RegisterPostInitializationOutput(static ctx =>
-            ctx.AddSource(WireSupportSource.HintName, SourceText.From(WireSupportSource.Text, System.Text.Encoding.UTF8)));
-
+        // The support types (WireError, IWireRecord, the sequence helpers) are not generated: they
+        // live in Qmig.Wire.Support, so that records generated into two assemblies can meet.
         var specs = context.AdditionalTextsProvider
             .Where(static text => text.Path.EndsWith(".ksy", StringComparison.OrdinalIgnoreCase))
             .Select(static (text, ct) => ParseSafely(text.Path, text.GetText(ct)?.ToString()))
             .WithTrackingName(ParseStep)
+            .Combine(TargetNamespace.Provider(context))
+            .Select(static (pair, _) => pair.Left.Namespace.Length == 0 ? pair.Left with { Namespace = pair.Right } : pair.Left)
             .Select(static (spec, _) => CheckSafely(spec))
             .WithTrackingName(CheckStep);
 
@@ -66,7 +67,7 @@ public sealed class WireFormatGenerator : IIncrementalGenerator
         }
     }
 
-    private static WireSpec Failed(string path, Exception ex) => new(path, "failed", "Qmig.Wire", EquatableArray<WireType>.Empty,
+    private static WireSpec Failed(string path, Exception ex) => new(path, "failed", "", EquatableArray<WireType>.Empty,
         EquatableArray<WireEnum>.Empty, new[] { SpecDiagnostic.Create("QMIG0002", SpecLocation.Start(path), ex.GetType().Name + ": " + ex.Message) }.ToEquatableArray());
 
     private static void EmitSafely(SourceProductionContext context, WireSpec spec)

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using Qmig.Linux.Interop;
 using Qmig.Linux.Pages;
-using Qmig.Wire.Machines;
+using Qmig.Linux.Machines;
 
 namespace Qmig.Linux.Memory;
 

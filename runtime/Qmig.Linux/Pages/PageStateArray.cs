@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Qmig.Wire.Machines;
+using Qmig.Linux.Machines;
 
 namespace Qmig.Linux.Pages;
 

@@ -1,4 +1,4 @@
-using Qmig.Wire.Machines;
+using Qmig.Linux.Machines;
 
 namespace Qmig.Linux.Pages;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Qmig.Linux;
 using Qmig.Linux.Memory;
 using Qmig.Wire;
+using Qmig.Linux.Machines;
 using Qmig.Wire.Machines;
 using Qmig.Wire.Streaming;
 

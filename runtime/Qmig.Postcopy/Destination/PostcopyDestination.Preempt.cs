@@ -61,7 +61,7 @@ public sealed partial class PostcopyDestination
                 {
                     // The source opens one preempt channel per main connection: a second one while the
                     // first is still read is not the source's, and must not replace it.
-                    _options.Log?.WriteLine($"an unexpected second preempt channel from {channel.RemoteEndPoint} was closed; the migration goes on");
+                    _options.Log?.WriteLine($"an unexpected second preempt channel from {PeerName(channel)} was closed; the migration goes on");
                     channel.Dispose();
                     return;
                 }
@@ -73,7 +73,10 @@ public sealed partial class PostcopyDestination
                 _preemptAssembly.Reset();
             }
 
-            channel.NoDelay = true;
+            if (channel.ProtocolType == ProtocolType.Tcp)
+            {
+                channel.NoDelay = true;
+            }
 
             var thread = new Thread(() => RunPreemptChannel(channel, generation)) { IsBackground = true, Name = "qmig preempt channel" };
             thread.Start();
@@ -84,7 +87,7 @@ public sealed partial class PostcopyDestination
             _preemptGeneration = generation;
         }
 
-        _options.Log?.WriteLine($"postcopy-preempt channel from {channel.RemoteEndPoint}");
+        _options.Log?.WriteLine($"postcopy-preempt channel from {PeerName(channel)}");
     }
 
     private void RunPreemptChannel(Socket channel, int generation)

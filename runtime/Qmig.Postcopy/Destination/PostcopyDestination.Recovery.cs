@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Qmig.Linux.Memory;
 using Qmig.Wire;
+using Qmig.Linux.Machines;
 using Qmig.Wire.Machines;
 using Qmig.Wire.Streaming;
 
@@ -108,7 +109,7 @@ public sealed partial class PostcopyDestination
 
         _sender!.Attach(connection);
         _reader!.ContinueOnResumedChannel();
-        MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {connection.RemoteEndPoint}");
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {PeerName(connection)}");
     }
 
     /// <summary>RECV_BITMAP: which pages of the block are here, as the source rebuilds its dirty bitmap from it.</summary>

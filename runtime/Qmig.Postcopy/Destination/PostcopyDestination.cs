@@ -329,6 +329,10 @@ public sealed partial class PostcopyDestination : IDisposable
         PrecopyStreamWriter.Write(output, _configurationRecords, _ramSection, _blocks.Select(b => b.Memory).ToArray(), _devices);
     }
 
+    /// <summary>The peer's address for a log line; a connection handed over through a socket pair (a TLS bridge) has none of its own.</summary>
+    private static string PeerName(Socket connection) =>
+        connection.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : "a local socket (TLS, or passed in by the caller)";
+
     public void Dispose()
     {
         _stop.Cancel();

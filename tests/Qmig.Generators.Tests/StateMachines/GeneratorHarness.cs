@@ -22,7 +22,8 @@ internal static class GeneratorHarness
             .ToArray());
 
     public static CSharpCompilation Compilation(params string[] sources) => CSharpCompilation.Create(
-        "StateMachineGeneratorTests",
+        // Named as the real project: specs without a namespace of their own generate into the assembly's.
+        "Qmig.Wire",
         sources.Select(source => CSharpSyntaxTree.ParseText(source, ParseOptions)),
         References.Value,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));

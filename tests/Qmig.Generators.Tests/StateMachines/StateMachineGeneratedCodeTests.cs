@@ -48,7 +48,6 @@ public class StateMachineGeneratedCodeTests
             new[]
             {
                 "MachineCatalog.g.cs",
-                "Machines.Runtime.g.cs",
                 "MigrationStatusDestinationMachine.g.cs",
                 "MigrationStatusSourceMachine.g.cs",
                 "PageMachine.g.cs",

@@ -44,7 +44,7 @@ public sealed class CoverageTests
     }
 
     private static IEnumerable<Type> GeneratedRecordTypes() =>
-        typeof(IWireRecord<,>).Assembly.GetExportedTypes()
+        typeof(Qmig.Wire.Streaming.MigrationStreamReader).Assembly.GetExportedTypes()
             .Where(t => t.IsValueType && !t.IsNested && t.Namespace == "Qmig.Wire")
             .Where(t => ImplementsWireRecord(t) || t.GetMethods(BindingFlags.Public | BindingFlags.Static).Any(m => m.Name == "TryRead"));
 

@@ -1,5 +1,6 @@
 using FsCheck.Xunit;
 using Qmig.Wire.Machines;
+using Qmig.TestSupport.Machines;
 using Xunit;
 using G = Qmig.Wire.Machines.MigrationStatusSourceMachine.GuardSet;
 using M = Qmig.Wire.Machines.MigrationStatusSourceMachine;

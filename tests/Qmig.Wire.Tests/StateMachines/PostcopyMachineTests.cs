@@ -1,5 +1,6 @@
 using FsCheck.Xunit;
 using Qmig.Wire.Machines;
+using Qmig.TestSupport.Machines;
 using Xunit;
 using S = Qmig.Wire.Machines.PostcopyMachine.State;
 using T = Qmig.Wire.Machines.PostcopyMachine.Trigger;

@@ -1,5 +1,5 @@
 using Qmig.Linux.Pages;
-using Qmig.Wire.Machines;
+using Qmig.Linux.Machines;
 
 namespace Qmig.Benchmarks.Linux;
 

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Qmig.Linux.Pages;
-using Qmig.Wire.Machines;
+using Qmig.Linux.Machines;
 
 namespace Qmig.Benchmarks.Linux;
 

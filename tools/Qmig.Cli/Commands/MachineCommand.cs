@@ -6,8 +6,9 @@ namespace Qmig.Cli.Commands;
 /// <summary>
 /// <c>qmig machine NAME [--format dot|mermaid]</c>: prints a state machine generated from
 /// spec/machines. The text is a constant computed at build time, so what is printed is exactly the
-/// table the runtime enforces. Machines come from the generated <see cref="MachineCatalog"/>; a new
-/// spec file shows up here without touching this verb.
+/// table the runtime enforces. Machines come from the generated catalogs of the assemblies that
+/// hold them (the protocol's in Qmig.Wire, the page machine in Qmig.Linux); a new spec file in
+/// either shows up here without touching this verb.
 /// </summary>
 public static class MachineCommand
 {
@@ -40,9 +41,11 @@ public static class MachineCommand
         return command;
     }
 
+    private static readonly MachineDescription[] Machines = [.. MachineCatalog.All.Concat(Linux.Machines.MachineCatalog.All).OrderBy(m => m.Name, StringComparer.Ordinal)];
+
     public static int Run(string name, string format, TextWriter output, TextWriter error)
     {
-        var machine = MachineCatalog.Find(name);
+        var machine = MachineCatalog.Find(name) ?? Linux.Machines.MachineCatalog.Find(name);
         if (machine is null)
         {
             error.WriteLine("qmig machine: unknown machine '" + name + "'; known machines: " + KnownNames());
@@ -53,5 +56,5 @@ public static class MachineCommand
         return ExitCodes.Ok;
     }
 
-    private static string KnownNames() => string.Join(", ", MachineCatalog.All.Select(m => m.Name));
+    private static string KnownNames() => string.Join(", ", Machines.Select(m => m.Name));
 }

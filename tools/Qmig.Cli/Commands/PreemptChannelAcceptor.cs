@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Qmig.Postcopy.Destination;
+using Qmig.Postcopy.Tls;
 using Qmig.Wire;
 
 namespace Qmig.Cli.Commands;
@@ -18,15 +19,17 @@ internal sealed class PreemptChannelAcceptor : IDisposable
 {
     private readonly TcpListener _listener;
     private readonly PostcopyDestination _destination;
+    private readonly IncomingSecurity _security;
     private readonly CancellationTokenSource _stop = new();
     private readonly BlockingCollection<Socket> _mainConnections = new();
     private readonly List<Socket> _accepted = [];
     private readonly Task _accepting;
 
-    private PreemptChannelAcceptor(TcpListener listener, PostcopyDestination destination)
+    private PreemptChannelAcceptor(TcpListener listener, PostcopyDestination destination, IncomingSecurity security)
     {
         _listener = listener;
         _destination = destination;
+        _security = security;
         _accepting = Task.Run(async () =>
         {
             while (true)
@@ -37,20 +40,31 @@ internal sealed class PreemptChannelAcceptor : IDisposable
                     _accepted.Add(connection);
                 }
 
+                connection.NoDelay = true;
                 _ = Task.Run(() => Classify(connection));
             }
         });
     }
 
-    public static PreemptChannelAcceptor Start(TcpListener listener, PostcopyDestination destination) => new(listener, destination);
+    public static PreemptChannelAcceptor Start(TcpListener listener, PostcopyDestination destination, IncomingSecurity security) => new(listener, destination, security);
 
     /// <summary>Waits for the source's resumed main connection.</summary>
     public Socket NextMainConnection() => _mainConnections.Take(_stop.Token);
 
-    private void Classify(Socket connection)
+    private void Classify(Socket accepted)
     {
+        var remote = accepted.RemoteEndPoint;
         try
         {
+            var connection = _security.Secure(accepted);
+            if (!ReferenceEquals(connection, accepted))
+            {
+                lock (_accepted)
+                {
+                    _accepted.Add(connection);
+                }
+            }
+
             switch (IncomingConnection.Classify(connection, Timeout.InfiniteTimeSpan))
             {
                 case IncomingConnectionKind.ResumedMainChannel:
@@ -60,16 +74,24 @@ internal sealed class PreemptChannelAcceptor : IDisposable
                     _destination.AttachPreemptChannel(connection);
                     break;
                 case IncomingConnectionKind.Unexpected:
-                    Console.Error.WriteLine($"qmig: closed a connection from {connection.RemoteEndPoint} that is neither a preempt channel nor a resumed migration; the migration goes on");
+                    Console.Error.WriteLine($"qmig: closed a connection from {remote} that is neither a preempt channel nor a resumed migration; the migration goes on");
                     connection.Dispose();
                     break;
                 case IncomingConnectionKind.Closed:
                     break;
             }
         }
+        catch (MigrationTlsException e)
+        {
+            Console.Error.WriteLine($"qmig: closed a connection from {remote}: {e.Message}; the migration goes on");
+        }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            // Closed while waiting (the migration ended), or a preempt channel nobody may attach any more.
+            // Closed while waiting because the migration ended is not worth a word; anything else is.
+            if (!_stop.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"qmig: a connection from {remote} failed before it could be used: {e.Message}");
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Qmig.Linux;
 using Qmig.Postcopy.Destination;
+using Qmig.Postcopy.Tls;
 using Command = System.CommandLine.Command;
 
 namespace Qmig.Cli.Commands;
@@ -41,8 +42,16 @@ public static class ReceiveCommand
                 r.AddError("--stall-timeout must be 0 or more seconds");
             }
         });
+        var tls = TlsOptions.ForAccepting();
         var command = new Command("receive", "Be the destination of a live migration from a real QEMU (postcopy included)") { listen, output, touch, threads, requestAhead, postcopyPreempt, recover, stats, returnPathLog, maxGuestRam, stallTimeout };
+        foreach (var option in tls.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () => Run(
+            result,
+            tls,
             result.GetValue(listen)!,
             result.GetValue(output)!,
             Enum.Parse<TouchWorkload>(result.GetValue(touch)!, ignoreCase: true),
@@ -57,7 +66,7 @@ public static class ReceiveCommand
         return command;
     }
 
-    private static int Run(string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, bool recover, FileInfo? statsFile, FileInfo? returnPathLogFile, long? maxGuestRam, double stallSeconds)
+    private static int Run(ParseResult parsed, TlsOptions tlsOptions, string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, bool recover, FileInfo? statsFile, FileInfo? returnPathLogFile, long? maxGuestRam, double stallSeconds)
     {
         if (!MigrationAddress.TryParse(listen, out var address) || address is not IPEndPoint endpoint)
         {
@@ -65,6 +74,20 @@ public static class ReceiveCommand
             return ExitCodes.UsageOrIo;
         }
 
+        MigrationTlsCredentials? tls;
+        try
+        {
+            tls = tlsOptions.Load(parsed, MigrationTlsEndpoint.Server);
+        }
+        catch (MigrationTlsException e)
+        {
+            Console.Error.WriteLine($"qmig: --tls-creds: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+
+        using var tlsCredentials = tls;
+        var handshakeLimit = stallSeconds == 0 ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(stallSeconds);
+        var incoming = new IncomingSecurity(tls, handshakeLimit);
         var partial = output.FullName + ".partial";
         using var returnPathLog = returnPathLogFile is null ? null : new FileStream(returnPathLogFile.FullName, FileMode.Create, FileAccess.Write);
         PostcopyDestination destination;
@@ -96,11 +119,12 @@ public static class ReceiveCommand
                 using (var listener = new TcpListener(endpoint))
                 {
                     listener.Start(2);
-                    Console.Error.WriteLine($"qmig: listening on tcp:{listener.LocalEndpoint}");
-                    using var connection = listener.AcceptSocket();
-                    connection.NoDelay = true;
-                    Console.Error.WriteLine($"qmig: source connected from {connection.RemoteEndPoint}");
-                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination) : null;
+                    Console.Error.WriteLine($"qmig: listening on tcp:{listener.LocalEndpoint}{(tls is null ? "" : " (TLS)")}");
+                    var accepted = listener.AcceptSocket();
+                    accepted.NoDelay = true;
+                    Console.Error.WriteLine($"qmig: source connected from {accepted.RemoteEndPoint}");
+                    using var connection = incoming.Secure(accepted);
+                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination, incoming) : null;
                     if (preempt is null && !recover)
                     {
                         listener.Stop();
@@ -113,8 +137,7 @@ public static class ReceiveCommand
                         {
                             Console.Error.WriteLine($"qmig: waiting on tcp:{listener.LocalEndpoint} for the source to resume the migration");
                             resumed?.Dispose();
-                            resumed = preempt?.NextMainConnection() ?? AcceptResumedConnection(listener);
-                            resumed.NoDelay = true;
+                            resumed = preempt?.NextMainConnection() ?? AcceptResumedConnection(listener, incoming);
                         }
                     }
                     finally
@@ -131,6 +154,11 @@ public static class ReceiveCommand
                 File.Move(partial, output.FullName, overwrite: true);
                 Console.Error.WriteLine($"qmig: wrote {output.FullName}");
                 return ExitCodes.Ok;
+            }
+            catch (MigrationTlsException e)
+            {
+                Console.Error.WriteLine($"qmig: {e.Message}; no guest memory was touched");
+                return ExitCodes.MigrationFailed;
             }
             catch (DestinationException e)
             {
@@ -149,18 +177,31 @@ public static class ReceiveCommand
     }
 
     /// <summary>The next connection that opens as a resuming source does; any other is closed.</summary>
-    private static Socket AcceptResumedConnection(TcpListener listener)
+    private static Socket AcceptResumedConnection(TcpListener listener, IncomingSecurity incoming)
     {
         while (true)
         {
-            var connection = listener.AcceptSocket();
+            var accepted = listener.AcceptSocket();
+            accepted.NoDelay = true;
+            var remote = accepted.RemoteEndPoint;
+            Socket connection;
+            try
+            {
+                connection = incoming.Secure(accepted);
+            }
+            catch (MigrationTlsException e)
+            {
+                Console.Error.WriteLine($"qmig: closed a connection from {remote}: {e.Message}");
+                continue;
+            }
+
             var kind = IncomingConnection.Classify(connection, TimeSpan.FromSeconds(30));
             if (kind == IncomingConnectionKind.ResumedMainChannel)
             {
                 return connection;
             }
 
-            Console.Error.WriteLine($"qmig: closed a connection from {connection.RemoteEndPoint} that did not resume the migration ({kind})");
+            Console.Error.WriteLine($"qmig: closed a connection from {remote} that did not resume the migration ({kind})");
             connection.Dispose();
         }
     }

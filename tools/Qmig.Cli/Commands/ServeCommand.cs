@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Qmig.Postcopy.Source;
+using Qmig.Postcopy.Tls;
 using Qmig.Wire.Extraction;
 using Qmig.Wire.Machines;
 using Qmig.Wire.Streaming;
@@ -34,8 +35,16 @@ public static class ServeCommand
         var bandwidth = CommonOptions.Size("--max-bandwidth", "Bytes per second for background pages (K/M/G suffixes); requested pages are never held back. Default: no limit");
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, requests, request-to-sent latency and time in each status as JSON" };
         var offset = CommonOptions.Offset();
+        var tls = TlsOptions.ForConnecting();
         var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset };
+        foreach (var option in tls.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(result => Cli.Guard(result.InvocationConfiguration.Error, () => Run(
+            result,
+            tls,
             result.GetValue(snapshot)!,
             result.GetValue(to)!,
             result.GetValue(precopySeconds),
@@ -46,11 +55,31 @@ public static class ServeCommand
         return command;
     }
 
-    private static int Run(FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset)
+    private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset)
     {
         if (!MigrationAddress.TryParse(to, out var address) || address is IPEndPoint { Port: 0 })
         {
             Console.Error.WriteLine($"qmig: --to wants tcp:HOST:PORT or unix:PATH, got '{to}'");
+            return ExitCodes.UsageOrIo;
+        }
+
+        MigrationTlsCredentials? tls;
+        try
+        {
+            tls = tlsOptions.Load(parsed, MigrationTlsEndpoint.Client);
+        }
+        catch (MigrationTlsException e)
+        {
+            Console.Error.WriteLine($"qmig: --tls-creds: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+
+        using var tlsCredentials = tls;
+        // As QEMU's source: tls-hostname, else the host the URI names.
+        var tlsHostname = tlsOptions.Hostname(parsed) ?? HostOf(to);
+        if (tls is not null && tlsHostname is null)
+        {
+            Console.Error.WriteLine("qmig: --tls-hostname is needed with a unix: destination: the name its certificate must carry");
             return ExitCodes.UsageOrIo;
         }
 
@@ -75,16 +104,33 @@ public static class ServeCommand
                 MaxBandwidth = bandwidth,
                 Preempt = preempt,
             });
-            using var socket = Connect(address);
-            Console.Error.WriteLine($"qmig: connected to {to}");
+            Stream main;
+            try
+            {
+                main = Open(address, tls, tlsHostname).GetAwaiter().GetResult();
+            }
+            catch (MigrationTlsException e)
+            {
+                Console.Error.WriteLine($"qmig: {e.Message}; nothing of the guest was sent");
+                return ExitCodes.MigrationFailed;
+            }
+
+            using var mainStream = main;
+            Console.Error.WriteLine($"qmig: connected to {to}{(tls is null ? "" : $" (TLS, the destination's certificate is valid for {tlsHostname})")}");
             using var progress = new ServeProgress(source.Stats);
             try
             {
-                var result = source.MigrateAsync(socket, preempt ? _ => ValueTask.FromResult<Stream>(new NetworkStream(Connect(address), ownsSocket: true)) : null)
+                var result = source.MigrateAsync(main, preempt ? _ => new ValueTask<Stream>(Open(address, tls, tlsHostname)) : null)
                     .GetAwaiter().GetResult();
                 progress.Dispose();
                 Console.Error.WriteLine($"qmig: completed: {result.PagesSent} pages ({result.PrecopyPages} precopy, {result.RequestedPages} requested, {result.BackgroundPages} background), {result.Requests} requests; the destination said SHUT 0");
                 return ExitCodes.Ok;
+            }
+            catch (MigrationTlsException e)
+            {
+                progress.Dispose();
+                Console.Error.WriteLine($"qmig: the migration failed: the preempt channel: {e.Message}");
+                return ExitCodes.MigrationFailed;
             }
             catch (PostcopySourceException e)
             {
@@ -130,6 +176,26 @@ public static class ServeCommand
         >= 1L << 10 when bytes % (1L << 10) == 0 => $"{bytes >> 10} KiB",
         _ => $"{bytes} bytes",
     };
+
+    /// <summary>A connection to the destination: plain, or a TLS session whose certificate was checked.</summary>
+    private static async Task<Stream> Open(EndPoint address, MigrationTlsCredentials? tls, string? hostname)
+    {
+        var plain = new NetworkStream(Connect(address), ownsSocket: true);
+        return tls is null ? plain : await MigrationTls.ConnectAsync(plain, tls, hostname!).ConfigureAwait(false);
+    }
+
+    /// <summary>The host of a tcp: address, which QEMU's source takes as the TLS hostname when tls-hostname is not set.</summary>
+    private static string? HostOf(string to)
+    {
+        if (!to.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = to["tcp:".Length..];
+        var colon = rest.LastIndexOf(':');
+        return colon <= 0 ? null : rest[..colon].Trim('[', ']');
+    }
 
     private static Socket Connect(EndPoint address)
     {

@@ -1,16 +1,16 @@
 using System.Runtime.CompilerServices;
 
-namespace Qmig.Wire.Tests.StateMachines;
+namespace Qmig.TestSupport.Machines;
 
 /// <summary>One step of a generated machine, with the guard bits the walk chose (0 = plain TryFire).</summary>
-internal delegate bool GeneratedStep<TState, TTrigger>(ref TState state, TTrigger trigger, byte guards);
+public delegate bool GeneratedStep<TState, TTrigger>(ref TState state, TTrigger trigger, byte guards);
 
 /// <summary>
 /// The obvious model of a machine: a list of rules copied by hand from the spec, searched linearly.
 /// Guarded rules (guard bit != 0) win, in spec order, when their bit is satisfied; otherwise the
 /// unguarded rule applies. Values outside the declared enums match no rule, so they are refused.
 /// </summary>
-internal sealed class ReferenceMachine<TState, TTrigger>(int stateCount, int triggerCount)
+public sealed class ReferenceMachine<TState, TTrigger>(int stateCount, int triggerCount)
     where TState : unmanaged, Enum
     where TTrigger : unmanaged, Enum
 {

@@ -1,10 +1,12 @@
 using FsCheck.Xunit;
+using Qmig.Linux.Machines;
 using Qmig.Wire.Machines;
+using Qmig.TestSupport.Machines;
 using Xunit;
-using S = Qmig.Wire.Machines.PageMachine.State;
-using T = Qmig.Wire.Machines.PageMachine.Trigger;
+using S = Qmig.Linux.Machines.PageMachine.State;
+using T = Qmig.Linux.Machines.PageMachine.Trigger;
 
-namespace Qmig.Wire.Tests.StateMachines;
+namespace Qmig.Linux.Tests.Machines;
 
 public class PageMachineTests
 {
@@ -39,5 +41,14 @@ public class PageMachineTests
         var ex = Assert.Throws<InvalidTransitionException>(() => PageMachine.Fire(S.Received, T.Fault));
         Assert.Equal(("page", "received", "fault"), (ex.Machine, ex.State, ex.Trigger));
         Assert.Equal("Machine 'page': trigger 'fault' is not allowed in state 'received'.", ex.Message);
+    }
+
+    [Fact]
+    public void The_page_machine_is_the_only_one_in_this_layers_catalog()
+    {
+        var page = Assert.Single(Qmig.Linux.Machines.MachineCatalog.All);
+        Assert.Equal("page", page.Name);
+        Assert.Same(page, Qmig.Linux.Machines.MachineCatalog.Find("PAGE"));
+        Assert.Equal(4, page.Dot.Split('\n').Count(l => l.Contains("->", StringComparison.Ordinal)));
     }
 }

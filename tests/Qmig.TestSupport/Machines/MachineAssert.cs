@@ -1,12 +1,12 @@
 using Qmig.Wire.Machines;
 using Xunit;
 
-namespace Qmig.Wire.Tests.StateMachines;
+namespace Qmig.TestSupport.Machines;
 
-internal delegate bool TryFireFn<TState, TTrigger>(ref TState state, TTrigger trigger);
+public delegate bool TryFireFn<TState, TTrigger>(ref TState state, TTrigger trigger);
 
 /// <summary>Exhaustive checks that complement the random walks: every (state, trigger) cell.</summary>
-internal static class MachineAssert
+public static class MachineAssert
 {
     /// <summary>
     /// For every cell, TryFire (no guards) agrees with the model, and Fire either returns the same

@@ -1,0 +1,19 @@
+namespace Qmig.Postcopy.Tls;
+
+/// <summary>
+/// A TLS session could not be set up: credentials that cannot be loaded, a peer that speaks
+/// plaintext, a certificate that does not verify, or a handshake cut off. The message says which
+/// and what to change; nothing of the migration has been read or written when it is thrown.
+/// </summary>
+public sealed class MigrationTlsException : Exception
+{
+    public MigrationTlsException(string message)
+        : base(message)
+    {
+    }
+
+    public MigrationTlsException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

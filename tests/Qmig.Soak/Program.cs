@@ -1,0 +1,321 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Qmig.Cli.Tests.Receive;
+using Qmig.TestSupport;
+
+namespace Qmig.Soak;
+
+/// <summary>
+/// Runs N real-QEMU postcopy migrations one after another through qmig's command tree in this
+/// process (<c>receive</c> from QEMU 7.2 and 10.0 sources, with and without preempt, TLS, and a
+/// break resumed with <c>--recover</c>; <c>serve</c> of saved guests into QEMU destinations) and,
+/// after each, samples this process's open descriptors, threads, RSS and managed heap. A leak in
+/// the runtime or the CLI shows as growth after the first runs.
+/// </summary>
+internal static class Program
+{
+    private static readonly Scenario[] Cycle =
+    [
+        new("receive 7.2", Role.Receive, "7.2"),
+        new("receive 10.0 preempt", Role.Receive, "10.0", Preempt: true),
+        new("receive 7.2 preempt, break and recover", Role.Receive, "7.2", Preempt: true, Recover: true),
+        new("receive 10.0, break and recover", Role.Receive, "10.0", Recover: true),
+        new("serve 7.2", Role.Serve, "7.2"),
+        new("receive 10.0 TLS preempt", Role.Receive, "10.0", Preempt: true, Tls: true),
+        new("serve 10.0 preempt", Role.Serve, "10.0", Preempt: true),
+        new("receive 7.2 TLS, break and recover", Role.Receive, "7.2", Tls: true, Recover: true),
+        new("serve 10.0 TLS", Role.Serve, "10.0", Tls: true),
+    ];
+
+    public static int Main(string[] args)
+    {
+        var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
+        var report = args.Length > 1 ? args[1] : "soak.jsonl";
+        var work = Directory.CreateTempSubdirectory("qmig-soak-").FullName;
+        using var ca = new TestCertificateAuthority("qmig soak CA");
+        var credentials = ca.WriteCredentials(Path.Combine(work, "creds"), ["localhost", "127.0.0.1"]);
+        var saved = new Dictionary<string, string>
+        {
+            ["7.2"] = SaveDirtyGuest(QemuBuild.Debian72, work),
+            ["10.0"] = SaveDirtyGuest(QemuBuild.Backports100, work),
+        };
+
+        using var output = new StreamWriter(report) { AutoFlush = true };
+        IReadOnlyList<string>? descriptorsAfterWarmUp = null;
+        var samples = new List<Sample>();
+        var failures = new List<string>();
+        for (var run = 1; run <= runs; run++)
+        {
+            var scenario = Cycle[(run - 1) % Cycle.Length];
+            var clock = Stopwatch.StartNew();
+            string? failure;
+            try
+            {
+                failure = scenario.Role == Role.Receive ? Receive(scenario, work, credentials) : Serve(scenario, work, saved[scenario.Version], credentials);
+            }
+            catch (Exception e)
+            {
+                failure = $"{e.GetType().Name}: {e.Message}";
+            }
+
+            var sample = Sample.Take(run, scenario.Name, failure, clock.Elapsed.TotalSeconds);
+            samples.Add(sample);
+            if (failure is not null)
+            {
+                failures.Add($"run {run} ({scenario.Name}): {failure}");
+            }
+
+            if (run == Cycle.Length + 1)
+            {
+                descriptorsAfterWarmUp = OpenDescriptors();
+            }
+
+            output.WriteLine(JsonSerializer.Serialize(sample));
+            Console.WriteLine($"{run,3} {(failure is null ? "completed" : "FAILED   ")} {sample.Seconds,6:F1} s  fds {sample.Fds,4}  threads {sample.Threads,3}  rss {sample.RssMiB,6:F1} MiB  committed {sample.CommittedMiB,6:F1} MiB  heap {sample.HeapMiB,6:F1} MiB  {scenario.Name}{(failure is null ? "" : ": " + failure)}");
+        }
+
+        Directory.Delete(work, recursive: true);
+        if (descriptorsAfterWarmUp is not null)
+        {
+            // What a reader needs to tell a leak from a handle opened once, late.
+            var now = OpenDescriptors();
+            Console.WriteLine($"descriptors opened since run {Cycle.Length + 1}: {string.Join(", ", now.Except(descriptorsAfterWarmUp).DefaultIfEmpty("none"))}; closed: {string.Join(", ", descriptorsAfterWarmUp.Except(now).DefaultIfEmpty("none"))}");
+        }
+
+        return Summarize(samples, failures);
+    }
+
+    /// <summary>Prints the verdict: every run completed, and no descriptor or thread growth after the first cycle.</summary>
+    private static int Summarize(List<Sample> samples, List<string> failures)
+    {
+        var warm = samples.Skip(Cycle.Length).ToList();
+        var completed = samples.Count - failures.Count;
+        Console.WriteLine($"completed {completed}/{samples.Count}");
+        foreach (var failure in failures)
+        {
+            Console.WriteLine("  " + failure);
+        }
+
+        if (warm.Count == 0)
+        {
+            Console.WriteLine($"fewer than {Cycle.Length + 1} runs: no growth figures");
+            return failures.Count == 0 ? 0 : 1;
+        }
+
+        var first = warm[0];
+        var last = warm[^1];
+        Console.WriteLine($"after run {first.Run} (the first cycle is warm-up) to run {last.Run}: fds {first.Fds} -> {last.Fds} (max {warm.Max(s => s.Fds)}), threads {first.Threads} -> {last.Threads} (max {warm.Max(s => s.Threads)}), RSS {first.RssMiB:F1} -> {last.RssMiB:F1} MiB (max {warm.Max(s => s.RssMiB):F1}), GC committed {first.CommittedMiB:F1} -> {last.CommittedMiB:F1} MiB, managed heap {first.HeapMiB:F1} -> {last.HeapMiB:F1} MiB");
+
+        // A descriptor or thread that a run leaks is still there in every later run, so the last
+        // cycle's fewest exceed the first measured cycle's most; one closing a moment late does not.
+        var firstCycle = warm.Take(Cycle.Length).ToList();
+        var lastCycle = warm.TakeLast(Cycle.Length).ToList();
+        var fdsGrew = lastCycle.Min(s => s.Fds) > firstCycle.Max(s => s.Fds);
+        var threadsGrew = lastCycle.Min(s => s.Threads) > firstCycle.Max(s => s.Threads);
+        if (fdsGrew || threadsGrew)
+        {
+            Console.WriteLine("growth: " + (fdsGrew ? "descriptors " : "") + (threadsGrew ? "threads" : ""));
+        }
+
+        return failures.Count == 0 && !fdsGrew && !threadsGrew ? 0 : 1;
+    }
+
+    private static string? Receive(Scenario scenario, string work, string credentials)
+    {
+        var qemu = QemuBuild.ByVersion(scenario.Version);
+        var port = FreePort();
+        var outMig = Path.Combine(work, "out.mig");
+        string[] options =
+        [
+            "receive", "--listen", $"tcp:127.0.0.1:{port}", "-o", outMig, "--touch", "random",
+            .. (string[])(scenario.Preempt ? ["--postcopy-preempt"] : []),
+            .. (string[])(scenario.Recover ? ["--recover"] : []),
+            .. (string[])(scenario.Tls ? ["--tls-creds", credentials] : []),
+        ];
+        var log = new StringWriter();
+        var previousError = Console.Error;
+        Console.SetError(TextWriter.Synchronized(log));
+        try
+        {
+            var receiving = Task.Factory.StartNew(() => Qmig.Cli.Program.Run(options, TextWriter.Null, log), TaskCreationOptions.LongRunning);
+            WaitListening(port, receiving);
+            using (var source = new QemuGuest(qemu, work, "source", ReceivePostcopyTests.AssembleGuest(work, "source"),
+                       scenario.Tls ? ["-object", $"tls-creds-x509,id=tls0,dir={credentials},endpoint=client"] : []))
+            {
+                if (scenario.Tls)
+                {
+                    source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["tls-creds"] = "tls0", ["tls-hostname"] = "localhost" });
+                }
+
+                source.WaitGuestRunning();
+                source.StartPostcopyMigration($"tcp:127.0.0.1:{port}", scenario.Preempt, postcopyBandwidth: scenario.Recover ? 64 << 10 : 256 << 10, precopyRounds: 0);
+                if (scenario.Recover)
+                {
+                    source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
+                    Thread.Sleep(200);
+                    source.Qmp.Execute("migrate-pause");
+                    source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-paused", TimeSpan.FromSeconds(30), "postcopy-paused");
+                    source.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["max-postcopy-bandwidth"] = 1 << 20 });
+                    source.Qmp.Execute("migrate", new { uri = $"tcp:127.0.0.1:{port}", resume = true });
+                }
+
+                source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
+            }
+
+            if (!receiving.Wait(TimeSpan.FromSeconds(60)))
+            {
+                return "qmig receive did not end within 60 s of the source's completion: " + Last(log);
+            }
+
+            if (receiving.Result != 0)
+            {
+                return $"qmig receive exited with {receiving.Result}: {Last(log)}";
+            }
+
+            if (scenario.Recover && !log.ToString().Contains("postcopy-recover", StringComparison.Ordinal))
+            {
+                return "the migration was never paused and recovered: " + Last(log);
+            }
+
+            return File.Exists(outMig) ? null : "no OUT.mig was written";
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            return $"{e.Message}; qmig receive said: {Last(log)}";
+        }
+        finally
+        {
+            Console.SetError(previousError);
+            File.Delete(outMig);
+        }
+    }
+
+    private static string? Serve(Scenario scenario, string work, string saved, string credentials)
+    {
+        var qemu = QemuBuild.ByVersion(scenario.Version);
+        using var destination = new QemuGuest(qemu, work, "destination", ReceivePostcopyTests.AssembleGuest(work, "destination"),
+            [.. (string[])(scenario.Tls ? ["-object", $"tls-creds-x509,id=tls0,dir={credentials},endpoint=server"] : []), "-incoming", "defer"]);
+        destination.EnableCapabilities(scenario.Preempt ? ["postcopy-ram", "postcopy-preempt"] : ["postcopy-ram"]);
+        if (scenario.Tls)
+        {
+            destination.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["tls-creds"] = "tls0" });
+        }
+
+        var address = $"tcp:127.0.0.1:{FreePort()}";
+        destination.Qmp.Execute("migrate-incoming", new { uri = address });
+        var log = new StringWriter();
+        var previousError = Console.Error;
+        Console.SetError(TextWriter.Synchronized(log));
+        try
+        {
+            // 256 KiB/s: the running guest asks for pages while the background stream is still going.
+            var exit = Qmig.Cli.Program.Run(["serve", saved, "--to", address, "--max-bandwidth", "256K",
+                .. (string[])(scenario.Preempt ? ["--postcopy-preempt"] : []),
+                .. (string[])(scenario.Tls ? ["--tls-creds", credentials] : [])], TextWriter.Null, log);
+            if (exit != 0)
+            {
+                return $"qmig serve exited with {exit}: {Last(log)}";
+            }
+
+            destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            return $"{e.Message}; qmig serve said: {Last(log)}";
+        }
+        finally
+        {
+            Console.SetError(previousError);
+        }
+    }
+
+    private static string SaveDirtyGuest(QemuBuild qemu, string work)
+    {
+        var path = Path.Combine(work, $"saved-{qemu.Version}.mig");
+        using var source = new QemuGuest(qemu, work, "saved", ReceivePostcopyTests.AssembleGuest(work, "saved"));
+        source.WaitGuestRunning();
+        source.Qmp.Execute("stop");
+        source.Qmp.Execute("migrate", new { uri = $"exec:cat > {path}" });
+        source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "saving the guest");
+        return path;
+    }
+
+    /// <summary>Each open descriptor as "number: target" (a file, socket:[inode], anon_inode:[eventfd], ...).</summary>
+    private static List<string> OpenDescriptors() =>
+        Directory.GetFiles("/proc/self/fd")
+            .Select(path =>
+            {
+                try
+                {
+                    return $"{Path.GetFileName(path)}: {new FileInfo(path).LinkTarget}";
+                }
+                catch (IOException)
+                {
+                    return null;
+                }
+            })
+            .OfType<string>()
+            .ToList();
+
+    /// <summary>Waits until the port is listening, read from /proc/net/tcp so that no probe connection reaches qmig.</summary>
+    private static void WaitListening(int port, Task<int> receiving)
+    {
+        var entry = $"0100007F:{port:X4} 00000000:0000 0A";
+        var clock = Stopwatch.StartNew();
+        while (!File.ReadAllText("/proc/net/tcp").Contains(entry, StringComparison.Ordinal))
+        {
+            if (receiving.IsCompleted)
+            {
+                throw new InvalidOperationException($"qmig receive ended before listening (exit {receiving.Result})");
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException("qmig receive did not listen within 30 s");
+            }
+
+            Thread.Sleep(10);
+        }
+    }
+
+    private static string Last(StringWriter log)
+    {
+        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(" | ", lines.TakeLast(3));
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private enum Role
+    {
+        Receive,
+        Serve,
+    }
+
+    private sealed record Scenario(string Name, Role Role, string Version, bool Preempt = false, bool Recover = false, bool Tls = false);
+
+    /// <summary>This process after one run, once the garbage collector has finalized what the run dropped.</summary>
+    private sealed record Sample(int Run, string Scenario, string? Failure, double Seconds, int Fds, int Threads, double RssMiB, double CommittedMiB, double HeapMiB)
+    {
+        public static Sample Take(int run, string scenario, string? failure, double seconds)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            var status = File.ReadAllLines("/proc/self/status");
+            double Field(string name) => double.Parse(status.Single(line => line.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            return new Sample(run, scenario, failure, Math.Round(seconds, 2), Directory.GetFiles("/proc/self/fd").Length, (int)Field("Threads"),
+                Math.Round(Field("VmRSS") / 1024, 1), Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, 1),
+                Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 1));
+        }
+    }
+}
