@@ -402,7 +402,7 @@ public sealed partial class PostcopySource
     private void SendDiscards(MigrationStreamWriter writer)
     {
         var sink = new StateCheckingDiscardSink(this, new DiscardCommandWriter(writer.Output));
-        var summary = PostcopyDiscard.Send(_blocks, (ulong)_targetPageSize, sink);
+        var summary = _options.SuppressStaleDiscardsForTesting ? default : PostcopyDiscard.Send(_blocks, (ulong)_targetPageSize, sink);
         summary += DiscardNeverSent(sink);
         if (summary.Commands == 0)
         {

@@ -44,6 +44,13 @@ public sealed record PostcopySourceOptions
     /// </summary>
     public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// For tests only, never for a real migration: leaves out the discards of pages sent and written since
+    /// (the pages never sent are still discarded). The destination then keeps stale copies of those pages,
+    /// so a test can show that without the discard rule the destination does not end with the guest's RAM.
+    /// </summary>
+    internal bool SuppressStaleDiscardsForTesting { get; init; }
+
     /// <summary>How long to wait for the destination's SHUT after the last byte was sent.</summary>
     public TimeSpan ShutTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
