@@ -21,12 +21,16 @@ internal sealed class PageChannel
     private readonly IMigrationGuest _guest;
     private readonly PostcopySourceStats _stats;
     private readonly List<long> _pendingRequestTimestamps = [];
+    private readonly TimeSpan _writeTimeout;
+    private long _offset;
 
-    public PageChannel(Stream stream, IMigrationGuest guest, PostcopySourceStats stats, bool isPreempt)
+    /// <param name="writeTimeout">How long one write may wait for the destination to take its bytes; <see cref="Timeout.InfiniteTimeSpan"/> for ever.</param>
+    public PageChannel(Stream stream, IMigrationGuest guest, PostcopySourceStats stats, bool isPreempt, TimeSpan writeTimeout)
     {
         _stream = stream;
         _guest = guest;
         _stats = stats;
+        _writeTimeout = writeTimeout;
         IsPreempt = isPreempt;
         _scratch = new byte[guest.TargetPageSize];
         Writer = new MigrationStreamWriter(_buffer, guest.TargetPageSize);
@@ -67,16 +71,31 @@ internal sealed class PageChannel
     /// <summary>Notes that a request's last page is now in the buffer: its latency ends when the buffer reaches the socket.</summary>
     public void RequestServed(long requestTimestamp) => _pendingRequestTimestamps.Add(requestTimestamp);
 
+    /// <summary>Sends what is buffered.</summary>
+    /// <exception cref="WriteStalledException">The destination took none or only part of it within the write timeout.</exception>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        if (_buffer.WrittenCount > 0)
+        using (var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            await _stream.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            _stats.CountBytes(IsPreempt, _buffer.WrittenCount);
-            _buffer.ResetWrittenCount();
+            stall.CancelAfter(_writeTimeout);
+            try
+            {
+                if (_buffer.WrittenCount > 0)
+                {
+                    await _stream.WriteAsync(_buffer.WrittenMemory, stall.Token).ConfigureAwait(false);
+                    _stats.CountBytes(IsPreempt, _buffer.WrittenCount);
+                    _offset += _buffer.WrittenCount;
+                    _buffer.ResetWrittenCount();
+                }
+
+                await _stream.FlushAsync(stall.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new WriteStalledException(IsPreempt, _offset, _buffer.WrittenCount, _writeTimeout, e);
+            }
         }
 
-        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (_pendingRequestTimestamps.Count > 0)
         {
             var now = Stopwatch.GetTimestamp();

@@ -187,6 +187,8 @@ public sealed partial class PostcopySource
                 $"{known.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, known.ReturnPathError, known.InnerException),
             TimeoutException => new PostcopySourceException(
                 $"no SHUT from the destination within {_options.ShutTimeout.TotalSeconds:0} s after the end of the stream (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, inner: failure),
+            WriteStalledException => new PostcopySourceException(
+                $"{failure.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, inner: failure),
             IOException or SocketException or ObjectDisposedException => new PostcopySourceException(
                 $"writing to the destination failed{LastStepReached()}: {failure.Message} (status {MigrationStatusSourceMachine.GetQemuName(status)}, {pages} pages sent)", status, pages, GuestLoaded, inner: failure),
             OperationCanceledException => new PostcopySourceException(

@@ -70,6 +70,7 @@ public sealed partial class PostcopySource
     private long _hintPage;
 
     /// <summary>Prepares a migration of <paramref name="guest"/>; nothing is sent until <see cref="MigrateAsync(Stream, Func{CancellationToken, ValueTask{Stream}}?, CancellationToken)"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="PostcopySourceOptions.WriteTimeout"/> is neither positive nor infinite.</exception>
     /// <exception cref="ArgumentException">The guest's blocks cannot be migrated: a page size that is not a multiple of the target page size, a length that is not whole pages, a name that does not fit the wire, a name used twice.</exception>
     public PostcopySource(IMigrationGuest guest, PostcopySourceOptions? options = null, ILogger<PostcopySource>? logger = null)
     {
@@ -77,6 +78,11 @@ public sealed partial class PostcopySource
         _guest = guest;
         _options = options ?? new PostcopySourceOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        if (_options.WriteTimeout <= TimeSpan.Zero && _options.WriteTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.WriteTimeout, "the write timeout must be positive, or Timeout.InfiniteTimeSpan to wait for ever");
+        }
+
         _targetPageSize = guest.TargetPageSize;
         if (_targetPageSize < 512 || (_targetPageSize & (_targetPageSize - 1)) != 0)
         {
@@ -173,7 +179,7 @@ public sealed partial class PostcopySource
         try
         {
             Move(MigrationStatusSourceMachine.Trigger.Migrate, "migrate");
-            var channel = new PageChannel(main, _guest, Stats, isPreempt: false);
+            var channel = new PageChannel(main, _guest, Stats, isPreempt: false, _options.WriteTimeout);
             if (_options.Preempt && _options.PreemptOrder == PreemptConnectOrder.WithMainConnection)
             {
                 preempt = await connectPreempt!(abort.Token).ConfigureAwait(false);
@@ -208,7 +214,7 @@ public sealed partial class PostcopySource
             PageChannel? preemptChannel = null;
             if (preempt is not null)
             {
-                preemptChannel = new PageChannel(preempt, _guest, Stats, isPreempt: true);
+                preemptChannel = new PageChannel(preempt, _guest, Stats, isPreempt: true, _options.WriteTimeout);
                 preemptSender = Task.Run(() => ServeRequestsOnPreemptAsync(preemptChannel, abort.Token), CancellationToken.None);
             }
 
@@ -396,7 +402,7 @@ public sealed partial class PostcopySource
     private void SendDiscards(MigrationStreamWriter writer)
     {
         var sink = new StateCheckingDiscardSink(this, new DiscardCommandWriter(writer.Output));
-        var summary = PostcopyDiscard.Send(_blocks, (ulong)_targetPageSize, sink);
+        var summary = _options.SuppressStaleDiscardsForTesting ? default : PostcopyDiscard.Send(_blocks, (ulong)_targetPageSize, sink);
         summary += DiscardNeverSent(sink);
         if (summary.Commands == 0)
         {
@@ -542,6 +548,10 @@ public sealed partial class PostcopySource
 
             channel.Writer.RamEos();
             await channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (WriteStalledException e)
+        {
+            Fail(Failure(e.Message, e));
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
         {

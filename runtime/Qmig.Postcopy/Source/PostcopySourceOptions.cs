@@ -33,6 +33,24 @@ public sealed record PostcopySourceOptions
     /// <summary>Whether sections end with a footer: the destination checks them when its send-section-footer is on, the default of every current machine type.</summary>
     public bool SectionFooters { get; init; } = true;
 
+    /// <summary>
+    /// How long one write (at most a few hundred KiB) may wait for the destination to take it before the
+    /// migration fails, naming the status and the offset on that connection; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// waits for ever. A QEMU destination reads its main connection without pause from the header to the end
+    /// (its load thread, then its postcopy listen thread), so a write that makes no progress for this long
+    /// means it hangs, or that its host went away without closing the connection, which TCP alone notices
+    /// only after many minutes of retransmissions. The default of 30 s is far above any pause of a live
+    /// destination, even a loaded one, and still ends a hung migration in well under a minute.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// For tests only, never for a real migration: leaves out the discards of pages sent and written since
+    /// (the pages never sent are still discarded). The destination then keeps stale copies of those pages,
+    /// so a test can show that without the discard rule the destination does not end with the guest's RAM.
+    /// </summary>
+    internal bool SuppressStaleDiscardsForTesting { get; init; }
+
     /// <summary>How long to wait for the destination's SHUT after the last byte was sent.</summary>
     public TimeSpan ShutTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using Qmig.Wire;
 using Qmig.Wire.Extraction;
 
 namespace Qmig.Postcopy.Source;
@@ -14,6 +16,7 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     {
         Stream = stream;
         RamBlocks = [.. stream.Blocks.Select(b => new GuestRamBlock(b.Name, (long)b.UsedLength, (int)(b.PageSize ?? (ulong)stream.TargetPageSize)))];
+        ConfigurationRecord = stream.IsMappedRam ? WithoutCapability(stream, MappedRamCapability) : stream.ConfigurationRecord;
     }
 
     /// <summary>The indexed stream: where it begins, whether it is mapped-ram, how much memory its index takes.</summary>
@@ -30,7 +33,13 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
 
     public string? MachineType => Stream.MachineType;
 
-    public ReadOnlyMemory<byte> ConfigurationRecord => Stream.ConfigurationRecord;
+    /// <summary>
+    /// The stream's configuration record, except that a mapped-ram stream's <c>configuration/capabilities</c>
+    /// subsection loses <c>mapped-ram</c> (and the subsection goes when nothing is left in it). The guest
+    /// goes out as page records, not as a mapped-ram file; a QEMU destination refuses a configuration whose
+    /// validated capabilities differ from its own, and it cannot have mapped-ram on together with postcopy-ram.
+    /// </summary>
+    public ReadOnlyMemory<byte> ConfigurationRecord { get; }
 
     public IReadOnlyList<ReadOnlyMemory<byte>> EarlySetupSections => Stream.EarlySetupSections;
 
@@ -44,4 +53,46 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     public ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch) => Stream.ReadPage(blockIndex, targetPage, scratch);
 
     public void Dispose() => Stream.Dispose();
+
+    private const string MappedRamCapability = "mapped-ram";
+    private const string CapabilitiesSubsection = "configuration/capabilities";
+
+    /// <summary>The configuration record with <paramref name="capability"/> taken out of its capabilities subsection; every other byte as in the file.</summary>
+    private static ReadOnlyMemory<byte> WithoutCapability(SavedStream stream, string capability)
+    {
+        var record = stream.ConfigurationRecord;
+        var subsections = stream.ConfigurationSubsections;
+        var output = new ArrayBufferWriter<byte>(record.Length);
+        output.Write(record.Span[..(record.Length - subsections.Sum(s => s.Record.Length))]);
+        var dropped = System.Text.Encoding.ASCII.GetBytes(capability);
+        foreach (var subsection in subsections)
+        {
+            if (subsection.Name != CapabilitiesSubsection)
+            {
+                output.Write(subsection.Record.Span);
+                continue;
+            }
+
+            // The stream was read with the generated reader at open, so both reads succeed.
+            var bytes = subsection.Record.Span;
+            SubsectionHeader.TryRead(bytes, out var header, out var headerLength);
+            ConfigCapabilities.TryRead(bytes[headerLength..], out var capabilities, out _);
+            var kept = new ArrayBufferWriter<byte>();
+            foreach (var name in capabilities.Caps)
+            {
+                if (!name.Name.SequenceEqual(dropped))
+                {
+                    CapabilityName.Write(kept, name.Name);
+                }
+            }
+
+            if (kept.WrittenCount > 0)
+            {
+                SubsectionHeader.Write(output, header.Name, header.VersionId);
+                ConfigCapabilities.Write(output, kept.WrittenSpan);
+            }
+        }
+
+        return output.WrittenMemory;
+    }
 }

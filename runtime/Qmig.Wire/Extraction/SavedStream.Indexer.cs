@@ -33,6 +33,8 @@ public sealed unsafe partial class SavedStream
 
         public (long Start, long End) Configuration { get; private set; }
 
+        public List<(string Name, long Start, long End)> ConfigurationSubsections { get; } = [];
+
         public List<(long Start, long End)> EarlySetupSections { get; } = [];
 
         public List<(long Start, long End)> DeviceSections { get; } = [];
@@ -139,7 +141,11 @@ public sealed unsafe partial class SavedStream
             Configuration = (record.Offset, record.Offset + record.Length);
         }
 
-        private void OnConfigurationSubsection(in RecordInfo record) => Configuration = (Configuration.Start, record.Offset + record.Length);
+        private void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name)
+        {
+            Configuration = (Configuration.Start, record.Offset + record.Length);
+            ConfigurationSubsections.Add((System.Text.Encoding.ASCII.GetString(name), record.Offset, record.Offset + record.Length));
+        }
 
         /// <summary>A new top-level record: the FULL section before it, if any, is complete.</summary>
         private void EndPendingSection()
@@ -381,7 +387,7 @@ public sealed unsafe partial class SavedStream
             {
                 if (!indexer.Failed)
                 {
-                    indexer.OnConfigurationSubsection(record);
+                    indexer.OnConfigurationSubsection(record, name);
                 }
             }
 

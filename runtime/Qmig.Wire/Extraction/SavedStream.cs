@@ -39,6 +39,8 @@ public sealed unsafe partial class SavedStream : IDisposable
         Blocks = [.. _index.Select(i => i.Block)];
         MachineType = indexed.MachineType;
         ConfigurationRecord = indexed.Copy(indexed.Configuration);
+        ConfigurationSubsections = [.. indexed.ConfigurationSubsections.Select(sub => new ConfigurationSubsection(
+            sub.Name, ConfigurationRecord.Slice((int)(sub.Start - indexed.Configuration.Start), (int)(sub.End - sub.Start))))];
         EarlySetupSections = indexed.CopyAll(indexed.EarlySetupSections);
         DeviceSections = indexed.CopyAll(indexed.DeviceSections);
         IsMappedRam = indexed.MappedRam;
@@ -61,6 +63,9 @@ public sealed unsafe partial class SavedStream : IDisposable
 
     /// <summary>The QEMU_VM_CONFIGURATION record with its subsections, from its 0x07 byte, exactly as in the file; empty when there is none.</summary>
     public ReadOnlyMemory<byte> ConfigurationRecord { get; }
+
+    /// <summary>The subsections of <see cref="ConfigurationRecord"/> (target-page-bits, capabilities, uuid), in its order, each a slice of it.</summary>
+    public IReadOnlyList<ConfigurationSubsection> ConfigurationSubsections { get; }
 
     /// <summary>
     /// FULL sections of the set-up phase (QEMU 8.0+ <c>early_setup</c> devices such as virtio-mem):

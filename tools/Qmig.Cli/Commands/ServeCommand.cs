@@ -35,8 +35,16 @@ public static class ServeCommand
         var bandwidth = CommonOptions.Size("--max-bandwidth", "Bytes per second for background pages (K/M/G suffixes); requested pages are never held back. Default: no limit");
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, requests, request-to-sent latency and time in each status as JSON" };
         var offset = CommonOptions.Offset();
+        var writeTimeout = new Option<double>("--write-timeout") { Description = "Fail when the destination takes no write for S seconds (it hangs or its host is gone); 0 waits for ever. Default 30", DefaultValueFactory = _ => 30 };
+        writeTimeout.Validators.Add(r =>
+        {
+            if (r.GetValue(writeTimeout) is < 0 or > 86400)
+            {
+                r.AddError("--write-timeout must be between 0 and 86400");
+            }
+        });
         var tls = TlsOptions.ForConnecting();
-        var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset };
+        var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset, writeTimeout };
         foreach (var option in tls.All)
         {
             command.Options.Add(option);
@@ -51,11 +59,12 @@ public static class ServeCommand
             result.GetValue(preempt),
             result.GetValue(bandwidth) ?? 0,
             result.GetValue(stats),
-            result.GetValue(offset))));
+            result.GetValue(offset),
+            result.GetValue(writeTimeout))));
         return command;
     }
 
-    private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset)
+    private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset, double writeTimeoutSeconds)
     {
         if (!MigrationAddress.TryParse(to, out var address) || address is IPEndPoint { Port: 0 })
         {
@@ -103,6 +112,7 @@ public static class ServeCommand
                 PrecopyDuration = TimeSpan.FromSeconds(precopySeconds),
                 MaxBandwidth = bandwidth,
                 Preempt = preempt,
+                WriteTimeout = writeTimeoutSeconds > 0 ? TimeSpan.FromSeconds(writeTimeoutSeconds) : Timeout.InfiniteTimeSpan,
             });
             Stream main;
             try

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""serve-vs-qemu.py [REPS] [MIB]: `qmig serve` of a saved guest against QEMU's own ways of getting
+the same guest running, each measured REPS times (default 3) in one run on this machine.
+
+The guest: QEMU 7.2 (Debian's qemu-system-x86_64), TCG, pc-i440fx-7.2, MIB MiB of RAM (default
+1024) that start as random bytes (a private mapping of /tmp/random-<MIB>m.bin, kept for the next
+run), booted from tests/fixtures/dirty-guest.asm, which then sweeps 128 pages at 0x10000 for ever.
+It is paused and saved twice: with `migrate exec:cat > FILE` by QEMU 7.2 (saved72.mig) and, the same
+way booted on QEMU 10.0 (/opt/qemu10), with `migrate file:` and mapped-ram + multifd (saved10.mig).
+Every destination is a fresh QEMU of the same version with the same machine options and
+`-incoming defer`, started without -S, so it runs the guest as soon as it may (a postcopy destination
+at RUN; one that loaded the file itself keeps the saved guest paused, so it gets `cont` the moment
+its load completes). Times are wall-clock
+from the first action (QMP command or process start) to the destination's query-status saying
+running, and to its query-migrate saying completed, polled every 2 ms.
+
+  (a) time to running: `qmig serve saved72.mig` vs `migrate-incoming exec:cat saved72.mig`
+  (b) time to completed, and (c) the destination's postcopy-blocktime (capability postcopy-blocktime):
+      `qmig serve` vs a QEMU 7.2 source that loaded saved72.mig (paused, as the file is) and
+      migrates it with `migrate` + `migrate-start-postcopy` at once (straight to postcopy, no
+      bandwidth limit); (b) also against the exec:cat load
+  (d) QEMU 10.0 loading saved10.mig itself (`migrate-incoming file:`, mapped-ram + multifd on)
+      vs `qmig serve saved10.mig` into a 10.0 postcopy destination: time to running and to completed
+
+qmig is artifacts/native/qmig when it exists (dotnet publish tools/Qmig.Cli -c Release -r linux-x64
+-o artifacts/native), else the Release build. Needs nasm and both QEMUs. Prints a Markdown table
+per measurement with the load average before and after; nothing is written inside the repository.
+"""
+import json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+from qmp import Qmp  # noqa: E402
+
+REPS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+MIB = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+QEMU72 = "qemu-system-x86_64"
+QEMU10 = "/opt/qemu10/bin/qemu-system-x86_64"
+NATIVE = os.path.join(ROOT, "artifacts", "native", "qmig")
+QMIG = NATIVE if os.path.exists(NATIVE) else os.path.join(ROOT, "tools", "Qmig.Cli", "bin", "Release", "net10.0", "qmig")
+RANDOM_FILE = f"/tmp/random-{MIB}m.bin"
+WORK = tempfile.mkdtemp(prefix="qmig-serve-bench.")
+POLL = 0.002
+started = []
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def qemu(binary, name, ram_file=None, extra=()):
+    """A QEMU with the benchmark's machine options and its own copy of the boot disk; returns (process, QMP)."""
+    disk = os.path.join(WORK, name + ".img")
+    shutil.copy(os.path.join(WORK, "guest.img"), disk)
+    backend = (f"memory-backend-file,id=pc.ram,size={MIB}M,mem-path={ram_file},share=off" if ram_file
+               else f"memory-backend-ram,id=pc.ram,size={MIB}M")
+    qmp_path = os.path.join(WORK, name + ".qmp")
+    args = [binary, "-accel", "tcg", "-display", "none", "-monitor", "none", "-serial", "none", "-nic", "none",
+            "-vga", "none", "-M", "pc-i440fx-7.2", "-m", f"{MIB}", "-object", backend, "-machine", "memory-backend=pc.ram",
+            "-drive", f"file={disk},format=raw,if=ide", "-qmp", f"unix:{qmp_path},server=on,wait=off", *extra]
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=open(os.path.join(WORK, name + ".log"), "w"))
+    started.append(process)
+    return process, Qmp(qmp_path)
+
+
+def quiet(q, name, args=None):
+    return q.execute(name, args, quiet=True)
+
+
+def caps(q, *names):
+    quiet(q, "migrate-set-capabilities", {"capabilities": [{"capability": c, "state": True} for c in names]})
+
+
+def stop(process):
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def wait_migration(q, statuses=("completed",), timeout=600):
+    t0 = time.time()
+    while True:
+        st = quiet(q, "query-migrate")
+        if st.get("status") in statuses:
+            return st
+        if st.get("status") in ("failed", "cancelled") or time.time() - t0 > timeout:
+            raise SystemExit("migration ended as %s: %s" % (st.get("status"), json.dumps(st)))
+        time.sleep(0.02)
+
+
+def watch(q, t0, process=None):
+    """Polls the destination from t0 on: seconds until running, seconds until completed, its last query-migrate."""
+    running = None
+    while True:
+        if running is None and quiet(q, "query-status")["status"] == "running":
+            running = time.monotonic() - t0
+        st = quiet(q, "query-migrate")
+        if st.get("status") == "completed":
+            done = time.monotonic() - t0
+            if running is None:
+                # A precopy load leaves the guest as it was saved (paused): it may run from now on.
+                if quiet(q, "query-status")["status"] != "running":
+                    quiet(q, "cont")
+                running = time.monotonic() - t0
+            return running, done, st
+        if st.get("status") == "failed" or (process is not None and process.poll() not in (None, 0)):
+            raise SystemExit("the destination failed: %s (see %s)" % (json.dumps(st), WORK))
+        if time.monotonic() - t0 > 600:
+            raise SystemExit("no completion within 600 s")
+        time.sleep(POLL)
+
+
+def save_guest(binary, name, capabilities, uri):
+    process, q = qemu(binary, name, ram_file=RANDOM_FILE)
+    deadline = time.time() + 120
+    while int(quiet(q, "human-monitor-command", {"command-line": "xp /1wx 0x10000"}).split(":")[1].split()[0], 16) == 0:
+        if time.time() > deadline:
+            raise SystemExit(f"{name}: the dirty guest did not start")
+        time.sleep(0.1)
+    quiet(q, "stop")
+    if capabilities:
+        caps(q, *capabilities)
+    quiet(q, "migrate-set-parameters", {"max-bandwidth": 100 << 30})
+    quiet(q, "migrate", {"uri": uri})
+    wait_migration(q)
+    stop(process)
+
+
+def warm(path):
+    with open(path, "rb") as f:
+        while f.read(16 << 20):
+            pass
+
+
+def serve_into(binary, name, saved):
+    """qmig serve of saved into a fresh postcopy destination: (running, completed, blocktime ms, requests)."""
+    process, q = qemu(binary, name, extra=["-incoming", "defer"])
+    caps(q, "postcopy-ram", "postcopy-blocktime")
+    port = free_port()
+    quiet(q, "migrate-incoming", {"uri": f"tcp:127.0.0.1:{port}"})
+    stats = os.path.join(WORK, name + ".json")
+    t0 = time.monotonic()
+    serve = subprocess.Popen([QMIG, "serve", saved, "--to", f"tcp:127.0.0.1:{port}", "--stats", stats],
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, name + ".serve.log"), "w"))
+    started.append(serve)
+    running, done, st = watch(q, t0, process)
+    if serve.wait(120) != 0:
+        raise SystemExit(f"qmig serve exited with {serve.returncode}: see {WORK}/{name}.serve.log")
+    s = json.load(open(stats))
+    stop(process)
+    return running, done, st.get("postcopy-blocktime"), s["requests"]
+
+
+def load_into(binary, name, uri, capabilities=()):
+    """The destination loads the file itself (precopy): (running, completed)."""
+    process, q = qemu(binary, name, extra=["-incoming", "defer"])
+    if capabilities:
+        caps(q, *capabilities)
+    t0 = time.monotonic()
+    quiet(q, "migrate-incoming", {"uri": uri})
+    running, done, _ = watch(q, t0, process)
+    stop(process)
+    return running, done
+
+
+def qemu_source_into(name, saved):
+    """A QEMU 7.2 that holds the saved guest migrates it straight into postcopy: (running, completed, blocktime ms, requests)."""
+    source, sq = qemu(QEMU72, name + "-src", extra=["-incoming", "defer", "-S"])
+    quiet(sq, "migrate-incoming", {"uri": f"exec:cat {saved}"})
+    wait_migration(sq)
+    caps(sq, "postcopy-ram")
+    quiet(sq, "migrate-set-parameters", {"max-bandwidth": 100 << 30, "max-postcopy-bandwidth": 0})
+    destination, dq = qemu(QEMU72, name, extra=["-incoming", "defer"])
+    caps(dq, "postcopy-ram", "postcopy-blocktime")
+    port = free_port()
+    quiet(dq, "migrate-incoming", {"uri": f"tcp:127.0.0.1:{port}"})
+    t0 = time.monotonic()
+    quiet(sq, "migrate", {"uri": f"tcp:127.0.0.1:{port}"})
+    quiet(sq, "migrate-start-postcopy")
+    running, done, st = watch(dq, t0, destination)
+    source_st = wait_migration(sq)
+    stop(destination)
+    stop(source)
+    return running, done, st.get("postcopy-blocktime"), source_st.get("ram", {}).get("postcopy-requests")
+
+
+def main():
+    try:
+        subprocess.run(["nasm", "-f", "bin", "-o", os.path.join(WORK, "guest.img"),
+                        os.path.join(ROOT, "tests", "fixtures", "dirty-guest.asm")], check=True)
+        if not os.path.exists(RANDOM_FILE) or os.path.getsize(RANDOM_FILE) != MIB << 20:
+            log(f"filling {RANDOM_FILE} with {MIB} MiB from /dev/urandom")
+            subprocess.run(f"head -c {MIB << 20} /dev/urandom > {RANDOM_FILE}.tmp && mv {RANDOM_FILE}.tmp {RANDOM_FILE}", shell=True, check=True)
+        saved72 = os.path.join(WORK, "saved72.mig")
+        saved10 = os.path.join(WORK, "saved10.mig")
+        log("saving the 7.2 guest")
+        save_guest(QEMU72, "save72", (), f"exec:cat > {saved72}")
+        log("saving the 10.0 guest with mapped-ram + multifd")
+        save_guest(QEMU10, "save10", ("mapped-ram", "multifd"), f"file:{saved10}")
+        warm(saved72)
+        warm(saved10)
+        load_before = os.getloadavg()
+        rows = []
+        for rep in range(1, REPS + 1):
+            log(f"round {rep}")
+            row = {"rep": rep}
+            row["cat"] = load_into(QEMU72, f"cat{rep}", f"exec:cat {saved72}")
+            row["serve"] = serve_into(QEMU72, f"serve{rep}", saved72)
+            row["qemu"] = qemu_source_into(f"qemu{rep}", saved72)
+            row["file10"] = load_into(QEMU10, f"file10-{rep}", f"file:{saved10}", ("mapped-ram", "multifd"))
+            row["serve10"] = serve_into(QEMU10, f"serve10-{rep}", saved10)
+            log(json.dumps(row))
+            rows.append(row)
+        load_after = os.getloadavg()
+
+        def ms(seconds):
+            return f"{seconds * 1000:.0f} ms"
+
+        print(f"qmig: {QMIG}; {MIB} MiB guest; saved72.mig {os.path.getsize(saved72)} bytes, saved10.mig {os.path.getsize(saved10)} bytes (apparent)")
+        print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores\n")
+        print("| round | (a) exec:cat running | (a) serve running | (a) cat / serve | (b) serve completed | (b) QEMU source completed | (b) serve / QEMU | (b) exec:cat completed | (b) serve / exec:cat | (c) serve blocktime | (c) QEMU blocktime | (c) serve / QEMU | requests serve / QEMU |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in rows:
+            cat, serve, q = r["cat"], r["serve"], r["qemu"]
+            bt = f"{serve[2] / q[2]:.2f}" if serve[2] is not None and q[2] else "n/a"
+            print(f"| {r['rep']} | {ms(cat[0])} | {ms(serve[0])} | {cat[0] / serve[0]:.1f}x | {ms(serve[1])} | {ms(q[1])} | {serve[1] / q[1]:.2f} | {ms(cat[1])} | {serve[1] / cat[1]:.2f} | {serve[2]} ms | {q[2]} ms | {bt} | {serve[3]} / {q[3]} |")
+        print("\n| round | (d) 10.0 file: load running | (d) serve running | load / serve | (d) 10.0 file: load completed | (d) serve completed | serve / load |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            f, s = r["file10"], r["serve10"]
+            print(f"| {r['rep']} | {ms(f[0])} | {ms(s[0])} | {f[0] / s[0]:.1f}x | {ms(f[1])} | {ms(s[1])} | {s[1] / f[1]:.2f} |")
+        if len(rows) > 1:
+            med = statistics.median
+            print(f"\nmedians: (a) cat/serve {med(r['cat'][0] / r['serve'][0] for r in rows):.1f}x; "
+                  f"(b) serve/QEMU {med(r['serve'][1] / r['qemu'][1] for r in rows):.2f}, serve/cat {med(r['serve'][1] / r['cat'][1] for r in rows):.2f}; "
+                  f"(d) load/serve running {med(r['file10'][0] / r['serve10'][0] for r in rows):.1f}x, serve/load completed {med(r['serve10'][1] / r['file10'][1] for r in rows):.2f}")
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
