@@ -108,6 +108,19 @@ public sealed partial class MigrationProxy
             }
         }
 
+        if (forward && connection.Channel == ProxyChannel.Main && end.ClosedBy == ProxySide.Source)
+        {
+            lock (_tally.Sync)
+            {
+                // Known at once, not after the connection's grace: a source resuming right away
+                // must already be connected to the recover address.
+                if (_tally.InPostcopy && decoder?.IsCompleted != true)
+                {
+                    _paused = true;
+                }
+            }
+        }
+
         if (end.Failure is null)
         {
             // An orderly close is passed on as one: the other side reads the end of the stream.
