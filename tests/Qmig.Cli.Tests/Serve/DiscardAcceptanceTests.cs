@@ -137,11 +137,7 @@ public sealed class DiscardAcceptanceTests(ITestOutputHelper output) : IDisposab
     private string SaveDirtyGuest(QemuBuild qemu)
     {
         var path = Path.Combine(_work, "saved.mig");
-        using var source = new QemuGuest(qemu, _work, "source", ReceivePostcopyTests.AssembleGuest(_work, "source"));
-        source.WaitGuestRunning();
-        source.Qmp.Execute("stop");
-        source.Qmp.Execute("migrate", new { uri = $"exec:cat > {path}" });
-        source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "saving the guest");
+        SavedDirtyGuest.Save(qemu, _work, path);
         return path;
     }
 
