@@ -2,12 +2,15 @@
 # The soak: RUNS (default 50) real-QEMU postcopy migrations in one qmig process (tests/Qmig.Soak):
 # receive from QEMU 7.2 and 10.0 with and without preempt, over TLS, broken and recovered; serve of
 # saved guests into QEMU 7.2 and 10.0. Prints each run's outcome with the process's descriptors,
-# threads, RSS and managed heap, writes them as JSON lines to REPORT (default soak.jsonl), and
-# exits non-zero when a run failed or descriptors or threads grew after the first cycle.
+# threads (and how many of them are the runtime's own), RSS, GC-committed memory and managed heap,
+# writes them as JSON lines to REPORT (default soak.jsonl), and exits non-zero when a run failed,
+# descriptors grew after the first cycle, or a runtime thread outlived its run. FILTER (a third
+# argument) keeps only the scenarios whose name contains it, e.g. serve, TLS or recover.
+# Usage: tests/soak.sh [RUNS] [REPORT] [FILTER]
 # Run ./test.sh once before (it installs QEMU 7.2 and 10.0, nasm and the .NET build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-50}"
 report="$(realpath -m "${2:-soak.jsonl}")"
 dotnet build tests/Qmig.Soak -c Release -warnaserror --nologo -v q
-exec dotnet tests/Qmig.Soak/bin/Release/net10.0/Qmig.Soak.dll "$runs" "$report"
+exec dotnet tests/Qmig.Soak/bin/Release/net10.0/Qmig.Soak.dll "$runs" "$report" ${3:+"$3"}

@@ -34,6 +34,14 @@ internal static class Program
     {
         var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
         var report = args.Length > 1 ? args[1] : "soak.jsonl";
+        // A third argument keeps only the scenarios whose name contains it, to find which one grows.
+        var cycle = args.Length > 2 ? Cycle.Where(s => s.Name.Contains(args[2], StringComparison.OrdinalIgnoreCase)).ToArray() : Cycle;
+        if (cycle.Length == 0)
+        {
+            Console.Error.WriteLine($"no scenario name contains '{args[2]}'; they are: {string.Join("; ", Cycle.Select(s => s.Name))}");
+            return 2;
+        }
+
         var work = Directory.CreateTempSubdirectory("qmig-soak-").FullName;
         using var ca = new TestCertificateAuthority("qmig soak CA");
         var credentials = ca.WriteCredentials(Path.Combine(work, "creds"), ["localhost", "127.0.0.1"]);
@@ -49,7 +57,7 @@ internal static class Program
         var failures = new List<string>();
         for (var run = 1; run <= runs; run++)
         {
-            var scenario = Cycle[(run - 1) % Cycle.Length];
+            var scenario = cycle[(run - 1) % cycle.Length];
             var clock = Stopwatch.StartNew();
             string? failure;
             try
@@ -68,13 +76,13 @@ internal static class Program
                 failures.Add($"run {run} ({scenario.Name}): {failure}");
             }
 
-            if (run == Cycle.Length + 1)
+            if (run == cycle.Length + 1)
             {
                 descriptorsAfterWarmUp = OpenDescriptors();
             }
 
             output.WriteLine(JsonSerializer.Serialize(sample));
-            Console.WriteLine($"{run,3} {(failure is null ? "completed" : "FAILED   ")} {sample.Seconds,6:F1} s  fds {sample.Fds,4}  threads {sample.Threads,3}  rss {sample.RssMiB,6:F1} MiB  committed {sample.CommittedMiB,6:F1} MiB  heap {sample.HeapMiB,6:F1} MiB  {scenario.Name}{(failure is null ? "" : ": " + failure)}");
+            Console.WriteLine($"{run,3} {(failure is null ? "completed" : "FAILED   ")} {sample.Seconds,6:F1} s  fds {sample.Fds,4}  threads {sample.Threads,3} (qmig {sample.QmigThreads})  rss {sample.RssMiB,6:F1} MiB  committed {sample.CommittedMiB,6:F1} MiB  heap {sample.HeapMiB,6:F1} MiB  {scenario.Name}{(failure is null ? "" : ": " + failure)}");
         }
 
         Directory.Delete(work, recursive: true);
@@ -82,16 +90,16 @@ internal static class Program
         {
             // What a reader needs to tell a leak from a handle opened once, late.
             var now = OpenDescriptors();
-            Console.WriteLine($"descriptors opened since run {Cycle.Length + 1}: {string.Join(", ", now.Except(descriptorsAfterWarmUp).DefaultIfEmpty("none"))}; closed: {string.Join(", ", descriptorsAfterWarmUp.Except(now).DefaultIfEmpty("none"))}");
+            Console.WriteLine($"descriptors opened since run {cycle.Length + 1}: {string.Join(", ", now.Except(descriptorsAfterWarmUp).DefaultIfEmpty("none"))}; closed: {string.Join(", ", descriptorsAfterWarmUp.Except(now).DefaultIfEmpty("none"))}");
         }
 
-        return Summarize(samples, failures);
+        return Summarize(samples, failures, cycle.Length);
     }
 
     /// <summary>Prints the verdict: every run completed, and no descriptor or thread growth after the first cycle.</summary>
-    private static int Summarize(List<Sample> samples, List<string> failures)
+    private static int Summarize(List<Sample> samples, List<string> failures, int cycleLength)
     {
-        var warm = samples.Skip(Cycle.Length).ToList();
+        var warm = samples.Skip(cycleLength).ToList();
         var completed = samples.Count - failures.Count;
         Console.WriteLine($"completed {completed}/{samples.Count}");
         foreach (var failure in failures)
@@ -101,23 +109,24 @@ internal static class Program
 
         if (warm.Count == 0)
         {
-            Console.WriteLine($"fewer than {Cycle.Length + 1} runs: no growth figures");
+            Console.WriteLine($"fewer than {cycleLength + 1} runs: no growth figures");
             return failures.Count == 0 ? 0 : 1;
         }
 
         var first = warm[0];
         var last = warm[^1];
-        Console.WriteLine($"after run {first.Run} (the first cycle is warm-up) to run {last.Run}: fds {first.Fds} -> {last.Fds} (max {warm.Max(s => s.Fds)}), threads {first.Threads} -> {last.Threads} (max {warm.Max(s => s.Threads)}), RSS {first.RssMiB:F1} -> {last.RssMiB:F1} MiB (max {warm.Max(s => s.RssMiB):F1}), GC committed {first.CommittedMiB:F1} -> {last.CommittedMiB:F1} MiB, managed heap {first.HeapMiB:F1} -> {last.HeapMiB:F1} MiB");
+        Console.WriteLine($"after run {first.Run} (the first cycle is warm-up) to run {last.Run}: fds {first.Fds} -> {last.Fds} (max {warm.Max(s => s.Fds)}), threads {first.Threads} -> {last.Threads} (max {warm.Max(s => s.Threads)}; the runtime's own {first.QmigThreads} -> {last.QmigThreads}), RSS {first.RssMiB:F1} -> {last.RssMiB:F1} MiB (max {warm.Max(s => s.RssMiB):F1}), GC committed {first.CommittedMiB:F1} -> {last.CommittedMiB:F1} MiB, managed heap {first.HeapMiB:F1} -> {last.HeapMiB:F1} MiB");
 
-        // A descriptor or thread that a run leaks is still there in every later run, so the last
-        // cycle's fewest exceed the first measured cycle's most; one closing a moment late does not.
-        var firstCycle = warm.Take(Cycle.Length).ToList();
-        var lastCycle = warm.TakeLast(Cycle.Length).ToList();
+        // A descriptor that a run leaks is still there in every later run, so the last cycle's
+        // fewest exceed the first measured cycle's most; one closing a moment late does not. The
+        // runtime's own threads all end with their run.
+        var firstCycle = warm.Take(cycleLength).ToList();
+        var lastCycle = warm.TakeLast(cycleLength).ToList();
         var fdsGrew = lastCycle.Min(s => s.Fds) > firstCycle.Max(s => s.Fds);
-        var threadsGrew = lastCycle.Min(s => s.Threads) > firstCycle.Max(s => s.Threads);
+        var threadsGrew = warm.Any(s => s.QmigThreads > 0);
         if (fdsGrew || threadsGrew)
         {
-            Console.WriteLine("growth: " + (fdsGrew ? "descriptors " : "") + (threadsGrew ? "threads" : ""));
+            Console.WriteLine("growth: " + (fdsGrew ? "descriptors " : "") + (threadsGrew ? "qmig threads left running after their run" : ""));
         }
 
         return failures.Count == 0 && !fdsGrew && !threadsGrew ? 0 : 1;
@@ -126,7 +135,7 @@ internal static class Program
     private static string? Receive(Scenario scenario, string work, string credentials)
     {
         var qemu = QemuBuild.ByVersion(scenario.Version);
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var outMig = Path.Combine(work, "out.mig");
         string[] options =
         [
@@ -204,7 +213,7 @@ internal static class Program
             destination.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["tls-creds"] = "tls0" });
         }
 
-        var address = $"tcp:127.0.0.1:{FreePort()}";
+        var address = $"tcp:127.0.0.1:{Loopback.FreePort()}";
         destination.Qmp.Execute("migrate-incoming", new { uri = address });
         var log = new StringWriter();
         var previousError = Console.Error;
@@ -236,11 +245,7 @@ internal static class Program
     private static string SaveDirtyGuest(QemuBuild qemu, string work)
     {
         var path = Path.Combine(work, $"saved-{qemu.Version}.mig");
-        using var source = new QemuGuest(qemu, work, "saved", ReceivePostcopyTests.AssembleGuest(work, "saved"));
-        source.WaitGuestRunning();
-        source.Qmp.Execute("stop");
-        source.Qmp.Execute("migrate", new { uri = $"exec:cat > {path}" });
-        source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "saving the guest");
+        SavedDirtyGuest.Save(qemu, work, path);
         return path;
     }
 
@@ -288,12 +293,6 @@ internal static class Program
         return string.Join(" | ", lines.TakeLast(3));
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     private enum Role
     {
@@ -304,7 +303,12 @@ internal static class Program
     private sealed record Scenario(string Name, Role Role, string Version, bool Preempt = false, bool Recover = false, bool Tls = false);
 
     /// <summary>This process after one run, once the garbage collector has finalized what the run dropped.</summary>
-    private sealed record Sample(int Run, string Scenario, string? Failure, double Seconds, int Fds, int Threads, double RssMiB, double CommittedMiB, double HeapMiB)
+    /// <remarks>
+    /// <see cref="QmigThreads"/> counts the runtime's own named threads (fault thread, preempt
+    /// channel, stand-in vCPUs), which a run must end; <see cref="Threads"/> also counts the .NET
+    /// thread pool, which grows and shrinks by itself.
+    /// </remarks>
+    private sealed record Sample(int Run, string Scenario, string? Failure, double Seconds, int Fds, int Threads, int QmigThreads, double RssMiB, double CommittedMiB, double HeapMiB)
     {
         public static Sample Take(int run, string scenario, string? failure, double seconds)
         {
@@ -313,7 +317,9 @@ internal static class Program
             GC.Collect();
             var status = File.ReadAllLines("/proc/self/status");
             double Field(string name) => double.Parse(status.Single(line => line.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-            return new Sample(run, scenario, failure, Math.Round(seconds, 2), Directory.GetFiles("/proc/self/fd").Length, (int)Field("Threads"),
+            var qmigThreads = Directory.GetDirectories("/proc/self/task")
+                .Count(task => File.Exists(Path.Combine(task, "comm")) && File.ReadAllText(Path.Combine(task, "comm")).StartsWith("qmig", StringComparison.Ordinal));
+            return new Sample(run, scenario, failure, Math.Round(seconds, 2), Directory.GetFiles("/proc/self/fd").Length, (int)Field("Threads"), qmigThreads,
                 Math.Round(Field("VmRSS") / 1024, 1), Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, 1),
                 Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 1));
         }

@@ -45,7 +45,27 @@ internal sealed class TlsOptions
 
     public string? Hostname(ParseResult result) => _hostname is null ? null : result.GetValue(_hostname);
 
-    /// <summary>The credentials, or null without <c>--tls-creds</c>; throws <see cref="MigrationTlsException"/> for a directory that lacks what the endpoint needs.</summary>
-    public MigrationTlsCredentials? Load(ParseResult result, MigrationTlsEndpoint endpoint) =>
-        result.GetValue(_creds) is { } directory ? MigrationTlsCredentials.Load(directory.FullName, endpoint, result.GetValue(_verifyPeer)) : null;
+    /// <summary>
+    /// The credentials (null without <c>--tls-creds</c>); false, having said why on <paramref name="error"/>,
+    /// for a directory that lacks what the endpoint needs.
+    /// </summary>
+    public bool TryLoad(ParseResult result, MigrationTlsEndpoint endpoint, TextWriter error, out MigrationTlsCredentials? credentials)
+    {
+        credentials = null;
+        if (result.GetValue(_creds) is not { } directory)
+        {
+            return true;
+        }
+
+        try
+        {
+            credentials = MigrationTlsCredentials.Load(directory.FullName, endpoint, result.GetValue(_verifyPeer));
+            return true;
+        }
+        catch (MigrationTlsException e)
+        {
+            error.WriteLine($"qmig: --tls-creds: {e.Message}");
+            return false;
+        }
+    }
 }

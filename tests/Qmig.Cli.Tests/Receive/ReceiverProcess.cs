@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Qmig.TestSupport;
 
 namespace Qmig.Cli.Tests.Receive;
 
@@ -14,7 +15,7 @@ internal sealed class ReceiverProcess : IDisposable
 
     public ReceiverProcess(params string[] extra)
     {
-        Port = FreePort();
+        Port = Loopback.FreePort();
         _process = QmigProcess.Start(["receive", "--listen", $"tcp:127.0.0.1:{Port}", .. extra]);
         _process.ErrorDataReceived += (_, e) =>
         {
@@ -78,10 +79,4 @@ internal sealed class ReceiverProcess : IDisposable
         _listening.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

@@ -32,13 +32,8 @@ public sealed class DiscardAcceptanceTests(ITestOutputHelper output) : IDisposab
         var saved = SaveDirtyGuest(qemu);
         using var baseGuest = SavedStreamGuest.Open(saved);
         using var guest = new WrittenGuest(baseGuest);
-        using var destination = new QemuGuest(qemu, _work, "destination", ReceivePostcopyTests.AssembleGuest(_work, "destination"), "-incoming", "defer", "-S");
-        destination.EnableCapabilities("postcopy-ram");
-        var path = Path.Combine(_work, "incoming.sock");
-        destination.Qmp.Execute("migrate-incoming", new { uri = $"unix:{path}" });
-
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        using var destination = WaitingDestination(qemu, out var path);
+        using var socket = await ConnectAsync(path);
         await using var wire = new TeeStream(new NetworkStream(socket, ownsSocket: false));
         var source = new PostcopySource(guest, new PostcopySourceOptions { PrecopyDuration = TimeSpan.FromSeconds(2), MaxPrecopyRounds = 1000, MaxBandwidth = 4 << 20 });
         PostcopySourceStats stats;
@@ -81,13 +76,8 @@ public sealed class DiscardAcceptanceTests(ITestOutputHelper output) : IDisposab
         var saved = SaveDirtyGuest(qemu);
         using var baseGuest = SavedStreamGuest.Open(saved);
         using var guest = new WrittenGuest(baseGuest);
-        using var destination = new QemuGuest(qemu, _work, "destination", ReceivePostcopyTests.AssembleGuest(_work, "destination"), "-incoming", "defer", "-S");
-        destination.EnableCapabilities("postcopy-ram");
-        var path = Path.Combine(_work, "incoming.sock");
-        destination.Qmp.Execute("migrate-incoming", new { uri = $"unix:{path}" });
-
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        using var destination = WaitingDestination(qemu, out var path);
+        using var socket = await ConnectAsync(path);
         await using var wire = new NetworkStream(socket, ownsSocket: false);
         var source = new PostcopySource(guest, new PostcopySourceOptions
         {
@@ -134,14 +124,27 @@ public sealed class DiscardAcceptanceTests(ITestOutputHelper output) : IDisposab
         return (visitor.Sent, visitor.Discarded);
     }
 
+    /// <summary>A paused QEMU waiting on a Unix socket with postcopy-ram on.</summary>
+    private QemuGuest WaitingDestination(QemuBuild qemu, out string socketPath)
+    {
+        var destination = new QemuGuest(qemu, _work, "destination", ReceivePostcopyTests.AssembleGuest(_work, "destination"), "-incoming", "defer", "-S");
+        destination.EnableCapabilities("postcopy-ram");
+        socketPath = Path.Combine(_work, "incoming.sock");
+        destination.Qmp.Execute("migrate-incoming", new { uri = $"unix:{socketPath}" });
+        return destination;
+    }
+
+    private static async Task<Socket> ConnectAsync(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        return socket;
+    }
+
     private string SaveDirtyGuest(QemuBuild qemu)
     {
         var path = Path.Combine(_work, "saved.mig");
-        using var source = new QemuGuest(qemu, _work, "source", ReceivePostcopyTests.AssembleGuest(_work, "source"));
-        source.WaitGuestRunning();
-        source.Qmp.Execute("stop");
-        source.Qmp.Execute("migrate", new { uri = $"exec:cat > {path}" });
-        source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "saving the guest");
+        SavedDirtyGuest.Save(qemu, _work, path);
         return path;
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Qmig.Cli.Tests.Receive;
+using Qmig.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -211,7 +212,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         var qemu = QemuBuild.ByVersion(version);
         var (saved, _) = SaveDirtyGuest(qemu);
         using var destination = new QemuGuest(qemu, _work, "destination", ReceivePostcopyTests.AssembleGuest(_work, "destination"), "-incoming", "defer", "-S");
-        var address = $"tcp:127.0.0.1:{FreePort()}";
+        var address = $"tcp:127.0.0.1:{Loopback.FreePort()}";
         destination.Qmp.Execute("migrate-incoming", new { uri = address });
 
         var (exit, stderr, _) = Serve(saved, address, []);
@@ -228,7 +229,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         // -m 64 after QemuGuest's -m 32: pc.ram is twice the saved guest's.
         using var destination = new QemuGuest(qemu, _work, "destination", ReceivePostcopyTests.AssembleGuest(_work, "destination"), "-m", "64", "-incoming", "defer", "-S");
         destination.EnableCapabilities("postcopy-ram");
-        var address = $"tcp:127.0.0.1:{FreePort()}";
+        var address = $"tcp:127.0.0.1:{Loopback.FreePort()}";
         destination.Qmp.Execute("migrate-incoming", new { uri = address });
 
         var (exit, stderr, _) = Serve(saved, address, []);
@@ -243,13 +244,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
     private (string Path, uint Counter) SaveDirtyGuest(QemuBuild qemu)
     {
         var path = Path.Combine(_work, "saved.mig");
-        using var source = new QemuGuest(qemu, _work, "source", ReceivePostcopyTests.AssembleGuest(_work, "source"));
-        source.WaitGuestRunning();
-        source.Qmp.Execute("stop");
-        var counter = source.ReadWord(0x10000);
-        source.Qmp.Execute("migrate", new { uri = $"exec:cat > {path}" });
-        source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "saving the guest");
-        return (path, counter);
+        return (path, SavedDirtyGuest.Save(qemu, _work, path));
     }
 
     private QemuGuest StartDestination(QemuBuild qemu, bool paused, bool preempt, string transport, out string address)
@@ -257,7 +252,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         var destination = new QemuGuest(qemu, _work, "destination", ReceivePostcopyTests.AssembleGuest(_work, "destination"),
             paused ? ["-incoming", "defer", "-S"] : ["-incoming", "defer"]);
         destination.EnableCapabilities(preempt ? ["postcopy-ram", "postcopy-preempt"] : ["postcopy-ram"]);
-        address = transport == "unix" ? $"unix:{Path.Combine(_work, "incoming.sock")}" : $"tcp:127.0.0.1:{FreePort()}";
+        address = transport == "unix" ? $"unix:{Path.Combine(_work, "incoming.sock")}" : $"tcp:127.0.0.1:{Loopback.FreePort()}";
         destination.Qmp.Execute("migrate-incoming", new { uri = address });
         return destination;
     }
@@ -272,12 +267,6 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         return (exit, stderr, stats);
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 }

@@ -211,13 +211,25 @@ public sealed class TlsMigrationTests(ITestOutputHelper output) : IDisposable
         var credentials = _ca.WriteCredentials(Path.Combine(_work, "creds"), ["localhost", "127.0.0.1"]);
         using var destination = new QemuGuest(QemuBuild.ByVersion(version), _work, "destination", ReceivePostcopyTests.AssembleGuest(_work, "destination"), "-incoming", "defer", "-S");
         destination.EnableCapabilities("postcopy-ram");
-        var address = $"tcp:127.0.0.1:{FreePort()}";
+        var address = $"tcp:127.0.0.1:{Loopback.FreePort()}";
         destination.Qmp.Execute("migrate-incoming", new { uri = address });
 
         var (exit, stderr) = Serve(BundledStream, address, ["--tls-creds", credentials]);
 
         Assert.Equal(4, exit);
         Assert.Contains("the destination closed the connection during the handshake: is TLS (tls-creds) set on the destination", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACredentialsDirectoryWithoutTheServerKeyIsAUsageErrorNamingTheFile()
+    {
+        var credentials = _ca.WriteCredentials(Path.Combine(_work, "creds"), ["localhost"]);
+        File.Delete(Path.Combine(credentials, "server-key.pem"));
+
+        var (exit, _, stderr) = QmigProcess.Run("receive", "--listen", "tcp:127.0.0.1:0", "-o", Path.Combine(_work, "out.mig"), "--tls-creds", credentials);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"qmig: --tls-creds: {Path.Combine(credentials, "server-key.pem")} is missing", stderr, StringComparison.Ordinal);
     }
 
     private static string BundledStream => Path.Combine(AppContext.BaseDirectory, "data", "pc-64m-running", "pc-64m-running.mig");
@@ -238,7 +250,7 @@ public sealed class TlsMigrationTests(ITestOutputHelper output) : IDisposable
             "-object", $"tls-creds-x509,id=tls0,dir={credentials},endpoint=server", "-incoming", "defer", "-S");
         destination.EnableCapabilities(preempt ? ["postcopy-ram", "postcopy-preempt"] : ["postcopy-ram"]);
         destination.Qmp.Execute("migrate-set-parameters", new Dictionary<string, object> { ["tls-creds"] = "tls0" });
-        address = $"tcp:127.0.0.1:{FreePort()}";
+        address = $"tcp:127.0.0.1:{Loopback.FreePort()}";
         destination.Qmp.Execute("migrate-incoming", new { uri = address });
         return destination;
     }
@@ -265,11 +277,7 @@ public sealed class TlsMigrationTests(ITestOutputHelper output) : IDisposable
     private string SaveDirtyGuest(QemuBuild qemu)
     {
         var path = Path.Combine(_work, "saved.mig");
-        using var source = new QemuGuest(qemu, _work, "saved", ReceivePostcopyTests.AssembleGuest(_work, "saved"));
-        source.WaitGuestRunning();
-        source.Qmp.Execute("stop");
-        source.Qmp.Execute("migrate", new { uri = $"exec:cat > {path}" });
-        source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "saving the guest");
+        SavedDirtyGuest.Save(qemu, _work, path);
         return path;
     }
 
@@ -280,12 +288,6 @@ public sealed class TlsMigrationTests(ITestOutputHelper output) : IDisposable
         return (exit, stderr);
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {

@@ -74,14 +74,8 @@ public static class ReceiveCommand
             return ExitCodes.UsageOrIo;
         }
 
-        MigrationTlsCredentials? tls;
-        try
+        if (!tlsOptions.TryLoad(parsed, MigrationTlsEndpoint.Server, Console.Error, out var tls))
         {
-            tls = tlsOptions.Load(parsed, MigrationTlsEndpoint.Server);
-        }
-        catch (MigrationTlsException e)
-        {
-            Console.Error.WriteLine($"qmig: --tls-creds: {e.Message}");
             return ExitCodes.UsageOrIo;
         }
 

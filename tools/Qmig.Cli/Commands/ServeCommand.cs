@@ -72,14 +72,8 @@ public static class ServeCommand
             return ExitCodes.UsageOrIo;
         }
 
-        MigrationTlsCredentials? tls;
-        try
+        if (!tlsOptions.TryLoad(parsed, MigrationTlsEndpoint.Client, Console.Error, out var tls))
         {
-            tls = tlsOptions.Load(parsed, MigrationTlsEndpoint.Client);
-        }
-        catch (MigrationTlsException e)
-        {
-            Console.Error.WriteLine($"qmig: --tls-creds: {e.Message}");
             return ExitCodes.UsageOrIo;
         }
 
