@@ -24,6 +24,7 @@ public static class Program
         root.Subcommands.Add(ReceiveCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ProxyCommand.Create());
         return root;
     }
 

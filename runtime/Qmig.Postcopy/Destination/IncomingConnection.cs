@@ -25,7 +25,7 @@ public enum IncomingConnectionKind
 /// Tells the connections that reach a destination after the first one apart by their first bytes,
 /// read without consuming them: a resumed main channel starts <c>08 00 0a</c> (QEMU_VM_COMMAND,
 /// RECV_BITMAP); a preempt channel starts with a RAM record whose flags say PAGE or ZERO without
-/// CONTINUE and whose block name follows. Going by arrival order, as QEMU's destination does, would
+/// CONTINUE and whose block name follows, or, when it carried no page, with the bare EOS that ends it. Going by arrival order, as QEMU's destination does, would
 /// let a stray connection take the place of the source's and fail the migration.
 /// </summary>
 public static class IncomingConnection
@@ -57,6 +57,18 @@ public static class IncomingConnection
             return BinaryPrimitives.ReadUInt16BigEndian(start[1..]) == (ushort)MigCmd.RecvBitmap
                 ? IncomingConnectionKind.ResumedMainChannel
                 : IncomingConnectionKind.Unexpected;
+        }
+
+        if (Peek(connection, start[..8], limit) < 8)
+        {
+            return IncomingConnectionKind.Closed;
+        }
+
+        // A preempt channel that never carried a page holds only the EOS the source sends when
+        // postcopy ends: eight bytes, after which nothing more comes until it closes.
+        if (BinaryPrimitives.ReadUInt64BigEndian(start) == (ulong)RamSaveFlag.Eos)
+        {
+            return IncomingConnectionKind.PreemptChannel;
         }
 
         if (Peek(connection, start, limit) < PreemptRecordPrefix)

@@ -108,6 +108,8 @@ public sealed class DestinationBoundsTests
         var preempt = File.ReadAllBytes(Path.Combine(PreemptFolder, "postcopy-preempt.mig"));
         Assert.Equal(IncomingConnectionKind.ResumedMainChannel, ClassifyAfterSending([0x08, 0x00, 0x0a, 0x00, 0x07]));
         Assert.Equal(IncomingConnectionKind.PreemptChannel, ClassifyAfterSending(preempt.AsSpan(0, 64).ToArray()));
+        // A preempt channel that carried no page: only the EOS that ends it.
+        Assert.Equal(IncomingConnectionKind.PreemptChannel, ClassifyAfterSending([0, 0, 0, 0, 0, 0, 0, 0x10]));
         Assert.Equal(IncomingConnectionKind.Unexpected, ClassifyAfterSending(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\n\r\n")));
         // A command other than RECV_BITMAP, and a CONTINUE record that names no block, are not the source's.
         Assert.Equal(IncomingConnectionKind.Unexpected, ClassifyAfterSending([0x08, 0x00, 0x02, 0x00, 0x04]));

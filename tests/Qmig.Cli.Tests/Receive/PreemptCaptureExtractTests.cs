@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
+using Qmig.Cli.Tests.Proxy;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -8,7 +7,7 @@ namespace Qmig.Cli.Tests.Receive;
 /// <summary>
 /// <c>qmig extract MAIN --preempt PREEMPT</c> against the truth: a real QEMU (7.2, and 10.0, whose
 /// preempt channel opens only when postcopy starts and ends without EOS) migrates to another of
-/// its version with postcopy and postcopy-preempt through tests/fixtures/record_proxy.py, which
+/// its version with postcopy and postcopy-preempt through <c>qmig proxy --record</c>, which
 /// records both channels; the RAM we extract from the two captures equals the stopped source's
 /// memory, and without the preempt channel it does not.
 /// </summary>
@@ -26,18 +25,19 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
         var disk = ReceivePostcopyTests.AssembleGuest(_work, "guest");
         using var destination = new QemuGuest(qemu, _work, "destination", Copy(disk, "destination"), "-incoming", "defer");
         destination.EnableCapabilities("postcopy-ram", "postcopy-preempt");
-        var destinationPort = FreePort();
+        var destinationPort = ProxyProcess.FreePort();
         destination.Qmp.Execute("migrate-incoming", new { uri = $"tcp:127.0.0.1:{destinationPort}" });
 
-        var main = Path.Combine(_work, "forward.mig");
-        using var proxy = StartProxy(destinationPort, main, Path.Combine(_work, "return-path.bin"), out var proxyPort);
+        var record = Path.Combine(_work, "record");
+        using var proxy = new ProxyProcess(_work, $"tcp:127.0.0.1:{destinationPort}", "--record", record);
         byte[] sourceRam;
         using (var source = new QemuGuest(qemu, _work, "source", Copy(disk, "source")))
         {
             source.WaitGuestRunning();
-            // Postcopy at 256 KiB/s: the running destination faults on the dirty guest's pages before
-            // the background sender brings them, so they come on the preempt channel.
-            source.StartPostcopyMigration($"tcp:127.0.0.1:{proxyPort}", preempt: true, postcopyBandwidth: 256 << 10);
+            // Postcopy at once and at 256 KiB/s: the running destination faults on the dirty guest's
+            // pages before the background sender brings them, so they come on the preempt channel.
+            // Waiting for precopy rounds first would let a loaded machine send most pages before the switch.
+            source.StartPostcopyMigration(proxy.Uri, preempt: true, postcopyBandwidth: 256 << 10, precopyRounds: 0);
             var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
             output.WriteLine("source query-migrate: " + final.ToJsonString());
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
@@ -45,8 +45,10 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
 
         destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "the destination's completion");
         destination.Qmp.Execute("quit");
-        Assert.True(proxy.WaitForExit(30_000), "the recording proxy did not finish");
-        var preempt = main + ".1";
+        var (exit, stderr) = proxy.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.True(exit == 0, $"qmig proxy exited {exit}: {stderr}");
+        var main = Path.Combine(record, "main-forward.mig");
+        var preempt = Path.Combine(record, "preempt-forward.mig");
         Assert.True(File.Exists(preempt) && new FileInfo(preempt).Length > 0, "the proxy recorded no preempt channel");
 
         var both = Extract(main, "both", "--preempt", preempt);
@@ -64,44 +66,11 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
         return File.ReadAllBytes(Path.Combine(directory, "ram", "pc.ram"));
     }
 
-    private Process StartProxy(int destinationPort, string forward, string returnPath, out int port)
-    {
-        var portFile = Path.Combine(_work, "proxy.port");
-        var start = new ProcessStartInfo("python3")
-        {
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "fixtures", "record_proxy.py"), "--listen-port-file", portFile,
-                     "--to", destinationPort.ToString(CultureInfo.InvariantCulture), "--forward", forward, "--return", returnPath, "--max-conns", "2"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var proxy = Process.Start(start) ?? throw new InvalidOperationException("could not start python3 for the recording proxy");
-        var deadline = Stopwatch.StartNew();
-        while (!File.Exists(portFile) || new FileInfo(portFile).Length == 0)
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30) && !proxy.HasExited, "the recording proxy did not start listening: " + (proxy.HasExited ? proxy.StandardError.ReadToEnd() : ""));
-            Thread.Sleep(20);
-        }
-
-        port = int.Parse(File.ReadAllText(portFile).Trim(), CultureInfo.InvariantCulture);
-        return proxy;
-    }
-
     private string Copy(string disk, string name)
     {
         var copy = Path.Combine(_work, name + ".img");
         File.Copy(disk, copy);
         return copy;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

@@ -68,7 +68,7 @@ public static class ReceiveCommand
 
     private static int Run(ParseResult parsed, TlsOptions tlsOptions, string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, bool recover, FileInfo? statsFile, FileInfo? returnPathLogFile, long? maxGuestRam, double stallSeconds)
     {
-        if (!TryParseEndpoint(listen, out var endpoint))
+        if (!MigrationAddress.TryParse(listen, out var address) || address is not IPEndPoint endpoint)
         {
             Console.Error.WriteLine($"qmig: --listen wants tcp:HOST:PORT, got '{listen}'");
             return ExitCodes.UsageOrIo;
@@ -198,40 +198,5 @@ public static class ReceiveCommand
             Console.Error.WriteLine($"qmig: closed a connection from {remote} that did not resume the migration ({kind})");
             connection.Dispose();
         }
-    }
-
-    private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)
-    {
-        endpoint = new IPEndPoint(IPAddress.Loopback, 0);
-        if (!text.StartsWith("tcp:", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var rest = text["tcp:".Length..];
-        var colon = rest.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is < 0 or > 65535)
-        {
-            return false;
-        }
-
-        var host = rest[..colon].Trim('[', ']');
-        IPAddress? address;
-        if (host.Length == 0 || host == "0.0.0.0")
-        {
-            address = IPAddress.Any;
-        }
-        else if (!IPAddress.TryParse(host, out address))
-        {
-            var resolved = Dns.GetHostAddresses(host);
-            address = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault();
-            if (address is null)
-            {
-                return false;
-            }
-        }
-
-        endpoint = new IPEndPoint(address, port);
-        return true;
     }
 }

@@ -66,7 +66,7 @@ public static class ServeCommand
 
     private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset, double writeTimeoutSeconds)
     {
-        if (!TryParseAddress(to, out var address))
+        if (!MigrationAddress.TryParse(to, out var address) || address is IPEndPoint { Port: 0 })
         {
             Console.Error.WriteLine($"qmig: --to wants tcp:HOST:PORT or unix:PATH, got '{to}'");
             return ExitCodes.UsageOrIo;
@@ -216,42 +216,6 @@ public static class ServeCommand
             socket.Dispose();
             throw new IOException($"cannot connect to the destination at {address}: {e.Message} (is QEMU waiting with -incoming there?)", e);
         }
-    }
-
-    private static bool TryParseAddress(string text, out EndPoint address)
-    {
-        address = new IPEndPoint(IPAddress.Loopback, 0);
-        if (text.StartsWith("unix:", StringComparison.Ordinal) && text.Length > "unix:".Length)
-        {
-            address = new UnixDomainSocketEndPoint(text["unix:".Length..]);
-            return true;
-        }
-
-        if (!text.StartsWith("tcp:", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var rest = text["tcp:".Length..];
-        var colon = rest.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is <= 0 or > 65535)
-        {
-            return false;
-        }
-
-        var host = rest[..colon].Trim('[', ']');
-        if (!IPAddress.TryParse(host, out var ip))
-        {
-            var resolved = Dns.GetHostAddresses(host);
-            ip = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault();
-            if (ip is null)
-            {
-                return false;
-            }
-        }
-
-        address = new IPEndPoint(ip, port);
-        return true;
     }
 
     private static string StatsJson(PostcopySourceStats stats)

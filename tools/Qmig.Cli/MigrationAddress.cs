@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Qmig.Cli;
+
+/// <summary>
+/// A migration address as QEMU spells it: <c>tcp:HOST:PORT</c> (a name, an IPv4 address or a
+/// bracketed IPv6 one; an empty host or 0.0.0.0 means every interface, for listening) or
+/// <c>unix:PATH</c>. One parser for every verb that listens or connects.
+/// </summary>
+public static class MigrationAddress
+{
+    /// <summary>The accepted spellings, for messages.</summary>
+    public const string Forms = "tcp:HOST:PORT or unix:PATH";
+
+    public static bool TryParse(string text, out EndPoint address)
+    {
+        address = new IPEndPoint(IPAddress.Loopback, 0);
+        if (text.StartsWith("unix:", StringComparison.Ordinal) && text.Length > "unix:".Length)
+        {
+            address = new UnixDomainSocketEndPoint(text["unix:".Length..]);
+            return true;
+        }
+
+        if (!text.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = text["tcp:".Length..];
+        var colon = rest.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        {
+            return false;
+        }
+
+        var host = rest[..colon].Trim('[', ']');
+        IPAddress? ip;
+        if (host.Length == 0 || host == "0.0.0.0")
+        {
+            ip = IPAddress.Any;
+        }
+        else if (!IPAddress.TryParse(host, out ip))
+        {
+            var resolved = Dns.GetHostAddresses(host);
+            ip = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault();
+            if (ip is null)
+            {
+                return false;
+            }
+        }
+
+        address = new IPEndPoint(ip, port);
+        return true;
+    }
+}
