@@ -33,6 +33,13 @@ public static class IncomingConnection
     private const int PreemptRecordPrefix = 8 + 1;
 
     /// <summary>
+    /// How long the rest of a prefix may take once part of it is here. QEMU writes a record's first
+    /// bytes in one go, so more than a moment means a peer that is not QEMU (or that closed after a
+    /// few bytes, which a peek cannot tell from silence); it must not hold a thread for ever.
+    /// </summary>
+    private static readonly TimeSpan PartialPrefixLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Waits until the connection has sent enough to tell what it is, at most <paramref name="limit"/>
     /// (<see cref="Timeout.InfiniteTimeSpan"/>: until it says something or closes; a preempt channel
     /// may stay silent until a page is requested).
@@ -51,7 +58,7 @@ public static class IncomingConnection
         {
             if (Peek(connection, start[..3], limit) < 3)
             {
-                return IncomingConnectionKind.Closed;
+                return IncomingConnectionKind.Unexpected;
             }
 
             return BinaryPrimitives.ReadUInt16BigEndian(start[1..]) == (ushort)MigCmd.RecvBitmap
@@ -61,7 +68,7 @@ public static class IncomingConnection
 
         if (Peek(connection, start[..8], limit) < 8)
         {
-            return IncomingConnectionKind.Closed;
+            return IncomingConnectionKind.Unexpected;
         }
 
         // A preempt channel that never carried a page holds only the EOS the source sends when
@@ -73,7 +80,7 @@ public static class IncomingConnection
 
         if (Peek(connection, start, limit) < PreemptRecordPrefix)
         {
-            return IncomingConnectionKind.Closed;
+            return IncomingConnectionKind.Unexpected;
         }
 
         var flags = (RamSaveFlag)(BinaryPrimitives.ReadUInt64BigEndian(start) & 0xfff);
@@ -83,22 +90,39 @@ public static class IncomingConnection
             : IncomingConnectionKind.Unexpected;
     }
 
-    /// <summary>Peeks until <paramref name="into"/> is full, the peer closes, or the time is up; returns the bytes seen.</summary>
+    /// <summary>
+    /// Peeks until <paramref name="into"/> is full, the peer closes, or the time is up; returns the
+    /// bytes seen. Once part of it is here, the rest gets <see cref="PartialPrefixLimit"/>.
+    /// </summary>
     private static int Peek(Socket connection, Span<byte> into, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
+        var partialSince = TimeSpan.Zero;
+        var seen = 0;
         while (true)
         {
             var remaining = limit == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : limit - clock.Elapsed;
             if ((remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero) || !connection.Poll(remaining, SelectMode.SelectRead))
             {
-                return 0;
+                return seen;
             }
 
             var have = connection.Receive(into, SocketFlags.Peek);
             if (have == 0 || have == into.Length)
             {
                 return have;
+            }
+
+            if (have > seen)
+            {
+                seen = have;
+                partialSince = clock.Elapsed;
+            }
+            else if (clock.Elapsed - partialSince > PartialPrefixLimit)
+            {
+                // A peek returns the same bytes whether the peer is silent or has closed: either way
+                // it is not a source opening a channel.
+                return seen;
             }
 
             // Part of it is here: the rest follows in the same write, so a short wait is enough.

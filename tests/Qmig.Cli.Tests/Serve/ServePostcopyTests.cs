@@ -189,7 +189,10 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
     {
         var qemu = QemuBuild.Debian72;
         var (saved, _) = SaveDirtyGuest(qemu);
-        var destination = StartDestination(qemu, paused: false, preempt: false, "tcp", out var address);
+        // Paused (-S): the guest asks for no page, so the background stream at 16 KiB/s keeps postcopy
+        // going for about a minute. A running guest pulled its few hundred pages on request at once,
+        // and on a loaded machine the migration completed before postcopy-active was seen.
+        var destination = StartDestination(qemu, paused: true, preempt: false, "tcp", out var address);
         using var serve = QmigProcess.Start(["serve", saved, "--to", address, "--max-bandwidth", "16K"]);
         var stderr = serve.StandardError.ReadToEndAsync();
         destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
