@@ -33,6 +33,11 @@ if [ ! -d tools/Qmig.Cli/Report/chartjs/node_modules ] || [ tools/Qmig.Cli/Repor
 fi
 
 dotnet build Protocol.sln -c Release -warnaserror --nologo -v q
+# The packages a VMM consumes; a test builds a project outside the solution from them alone.
+rm -rf artifacts/packages
+for project in runtime/Qmig.Wire.Support runtime/Qmig.Wire runtime/Qmig.Linux runtime/Qmig.Postcopy generators/Qmig.Generators; do
+  dotnet pack "$project" -c Release --no-build -warnaserror --nologo -v q -o artifacts/packages
+done
 dotnet publish tools/Qmig.Cli -c Release -r linux-x64 -warnaserror --nologo -v q -o artifacts/native
 # A test that hangs fails after 10 minutes with a dump that names it, instead of using up CI time.
 dotnet test Protocol.sln -c Release --no-build --nologo --blame-hang-timeout 10m "$@"

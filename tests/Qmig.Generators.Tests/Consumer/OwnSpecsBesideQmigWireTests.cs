@@ -5,10 +5,12 @@ using Xunit.Abstractions;
 namespace Qmig.Generators.Tests.Consumer;
 
 /// <summary>
-/// A VMM-shaped project that references <c>Qmig.Wire</c> and generates records and a machine from
-/// specs of its own, built with <c>dotnet build -warnaserror</c> as its author would: both sets of
-/// generated types meet in one compilation (the support types come from one assembly, not from
-/// each generator run), and its specs, which name no namespace, generate into its root namespace.
+/// A VMM-shaped project outside the solution that restores only from the packages test.sh packs
+/// into artifacts/packages (a local folder feed, nothing else): it takes the generators and
+/// <c>Qmig.Wire</c>, generates records and a machine from specs of its own, and builds with
+/// <c>dotnet build -warnaserror</c>. Both sets of generated types meet in one compilation (the
+/// support types come from one assembly), and its specs, which name no namespace, generate into
+/// its root namespace.
 /// </summary>
 public sealed class OwnSpecsBesideQmigWireTests(ITestOutputHelper output) : IDisposable
 {
@@ -17,9 +19,18 @@ public sealed class OwnSpecsBesideQmigWireTests(ITestOutputHelper output) : IDis
     [Fact]
     public async Task AProjectWithItsOwnSpecsAndAReferenceToQmigWireBuildsWithWarningsAsErrors()
     {
-        var repo = RepositoryRoot();
-        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-        File.WriteAllText(Path.Combine(_work, "Vmm.Consumer.csproj"), $"""
+        var feed = Path.Combine(RepositoryRoot(), "artifacts", "packages");
+        Assert.True(File.Exists(Path.Combine(feed, "Qmig.Generators.1.0.0.nupkg")) && File.Exists(Path.Combine(feed, "Qmig.Wire.1.0.0.nupkg")),
+            $"no Qmig packages in {feed}: ./test.sh packs them (dotnet pack runtime/Qmig.Wire.Support runtime/Qmig.Wire generators/Qmig.Generators -c Release -o artifacts/packages)");
+        File.WriteAllText(Path.Combine(_work, "nuget.config"), $"""
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="qmig" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(_work, "Vmm.Consumer.csproj"), """
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <TargetFramework>net10.0</TargetFramework>
@@ -27,12 +38,12 @@ public sealed class OwnSpecsBesideQmigWireTests(ITestOutputHelper output) : IDis
                 <RootNamespace>Vmm.Devices</RootNamespace>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                 <ImportDirectoryBuildProps>false</ImportDirectoryBuildProps>
+                <ImportDirectoryPackagesProps>false</ImportDirectoryPackagesProps>
                 <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
               </PropertyGroup>
-              <Import Project="{repo}/generators/Qmig.Generators/buildTransitive/Qmig.Generators.props" />
               <ItemGroup>
-                <ProjectReference Include="{repo}/generators/Qmig.Generators/Qmig.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-                <ProjectReference Include="{repo}/runtime/Qmig.Wire/Qmig.Wire.csproj" />
+                <PackageReference Include="Qmig.Generators" Version="1.0.0" PrivateAssets="all" />
+                <PackageReference Include="Qmig.Wire" Version="1.0.0" />
                 <AdditionalFiles Include="specs/*.ksy;specs/*.fsm.yaml" />
               </ItemGroup>
             </Project>
@@ -95,8 +106,8 @@ public sealed class OwnSpecsBesideQmigWireTests(ITestOutputHelper output) : IDis
             }
             """);
 
-        // The repository's projects are built already (the test's own build built them): only the consumer is compiled.
-        var start = new ProcessStartInfo("dotnet", ["build", _work, "-c", configuration, "-warnaserror", "--nologo", "-p:BuildProjectReferences=false"])
+        // Packages restored into a folder of its own: the machine-wide cache may hold an older 1.0.0.
+        var start = new ProcessStartInfo("dotnet", ["build", _work, "-warnaserror", "--nologo", $"-p:RestorePackagesPath={Path.Combine(_work, "packages")}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
