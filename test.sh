@@ -33,9 +33,10 @@ if [ ! -d tools/Qmig.Cli/Report/chartjs/node_modules ] || [ tools/Qmig.Cli/Repor
 fi
 
 dotnet build Protocol.sln -c Release -warnaserror --nologo -v q
-# The packages a VMM consumes; a test builds a project outside the solution from them alone.
+# The packages a VMM consumes and qmig as a .NET tool; tests build a project outside the solution
+# from them alone and install the tool from them.
 rm -rf artifacts/packages
-for project in runtime/Qmig.Wire.Support runtime/Qmig.Wire runtime/Qmig.Linux runtime/Qmig.Postcopy generators/Qmig.Generators; do
+for project in runtime/Qmig.Wire.Support runtime/Qmig.Wire runtime/Qmig.Linux runtime/Qmig.Postcopy generators/Qmig.Generators tools/Qmig.Cli; do
   dotnet pack "$project" -c Release --no-build -warnaserror --nologo -v q -o artifacts/packages
 done
 dotnet publish tools/Qmig.Cli -c Release -r linux-x64 -warnaserror --nologo -v q -o artifacts/native

@@ -1,4 +1,5 @@
 using Qmig.Cli.Tests.State;
+using Qmig.TestSupport;
 using Xunit;
 
 namespace Qmig.Cli.Tests;
@@ -94,14 +95,7 @@ public sealed class NativeQmigTests
     /// <summary>The published executable, or a failure that says how to make it (never a skip).</summary>
     private static string NativeExecutable()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Protocol.sln")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))
-                ?? throw new InvalidOperationException($"no Protocol.sln above {AppContext.BaseDirectory}");
-        }
-
-        var native = Path.Combine(root, "artifacts", "native", "qmig");
+        var native = Path.Combine(Repository.Root, "artifacts", "native", "qmig");
         var publish = "dotnet publish tools/Qmig.Cli -c Release -r linux-x64 -o artifacts/native (./test.sh does it)";
         Assert.True(File.Exists(native), $"no native qmig at {native}: {publish}");
 
