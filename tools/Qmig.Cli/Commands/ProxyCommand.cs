@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Qmig.Postcopy;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -38,22 +39,22 @@ public static class ProxyCommand
 
     private static int Run(TextWriter errors, string listen, string to, string? recoverTo, DirectoryInfo? record, bool live, FileInfo? statsFile, bool strict)
     {
-        if (!MigrationAddress.TryParse(listen, out var listenAddress))
+        if (!MigrationAddress.TryParse(listen, out var listenAddress, out var problem))
         {
-            errors.WriteLine($"qmig: --listen wants {MigrationAddress.Forms}, got '{listen}'");
+            errors.WriteLine($"qmig: --listen: {problem}");
             return ExitCodes.UsageOrIo;
         }
 
-        if (!MigrationAddress.TryParse(to, out var destination) || destination is IPEndPoint { Port: 0 })
+        if (!MigrationAddress.TryParse(to, out var destination, out problem) || destination is IPEndPoint { Port: 0 })
         {
-            errors.WriteLine($"qmig: --to wants {MigrationAddress.Forms}, got '{to}'");
+            errors.WriteLine($"qmig: --to: {problem ?? $"'{to}' needs a port other than 0"}");
             return ExitCodes.UsageOrIo;
         }
 
         EndPoint? recover = null;
-        if (recoverTo is not null && (!MigrationAddress.TryParse(recoverTo, out recover) || recover is IPEndPoint { Port: 0 }))
+        if (recoverTo is not null && (!MigrationAddress.TryParse(recoverTo, out recover, out problem) || recover is IPEndPoint { Port: 0 }))
         {
-            errors.WriteLine($"qmig: --recover-to wants {MigrationAddress.Forms}, got '{recoverTo}'");
+            errors.WriteLine($"qmig: --recover-to: {problem ?? $"'{recoverTo}' needs a port other than 0"}");
             return ExitCodes.UsageOrIo;
         }
 

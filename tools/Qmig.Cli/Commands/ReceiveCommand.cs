@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using Qmig.Linux;
+using Qmig.Postcopy;
 using Qmig.Postcopy.Destination;
 using Qmig.Postcopy.Tls;
 using Command = System.CommandLine.Command;
@@ -68,9 +69,9 @@ public static class ReceiveCommand
 
     private static int Run(ParseResult parsed, TlsOptions tlsOptions, string listen, FileInfo output, TouchWorkload touch, int threads, int requestAhead, bool postcopyPreempt, bool recover, FileInfo? statsFile, FileInfo? returnPathLogFile, long? maxGuestRam, double stallSeconds)
     {
-        if (!MigrationAddress.TryParse(listen, out var address) || address is not IPEndPoint endpoint)
+        if (!MigrationAddress.TryParse(listen, out var address, out var problem) || address is not IPEndPoint endpoint)
         {
-            Console.Error.WriteLine($"qmig: --listen wants tcp:HOST:PORT, got '{listen}'");
+            Console.Error.WriteLine($"qmig: --listen: {problem ?? $"receive listens on tcp:HOST:PORT, not '{listen}'"}");
             return ExitCodes.UsageOrIo;
         }
 

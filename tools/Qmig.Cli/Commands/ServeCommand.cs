@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Qmig.Postcopy;
 using Qmig.Postcopy.Source;
 using Qmig.Postcopy.Tls;
 using Qmig.Wire.Extraction;
@@ -66,9 +67,9 @@ public static class ServeCommand
 
     private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset, double writeTimeoutSeconds)
     {
-        if (!MigrationAddress.TryParse(to, out var address) || address is IPEndPoint { Port: 0 })
+        if (!MigrationAddress.TryParse(to, out var address, out var problem) || address is IPEndPoint { Port: 0 })
         {
-            Console.Error.WriteLine($"qmig: --to wants tcp:HOST:PORT or unix:PATH, got '{to}'");
+            Console.Error.WriteLine($"qmig: --to: {problem ?? $"'{to}' needs a port other than 0"}");
             return ExitCodes.UsageOrIo;
         }
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Qmig.Cli;
+namespace Qmig.Postcopy;
 
 /// <summary>
 /// A migration address as QEMU spells it: <c>tcp:HOST:PORT</c> (a name, an IPv4 address or a
@@ -13,9 +13,15 @@ public static class MigrationAddress
     /// <summary>The accepted spellings, for messages.</summary>
     public const string Forms = "tcp:HOST:PORT or unix:PATH";
 
-    public static bool TryParse(string text, out EndPoint address)
+    /// <summary>
+    /// Parses (and for a host name, resolves) <paramref name="text"/>. On failure
+    /// <paramref name="problem"/> says what is wrong: the form, the port, or the name that does not resolve.
+    /// </summary>
+    public static bool TryParse(string text, out EndPoint address, out string? problem)
     {
+        ArgumentNullException.ThrowIfNull(text);
         address = new IPEndPoint(IPAddress.Loopback, 0);
+        problem = null;
         if (text.StartsWith("unix:", StringComparison.Ordinal) && text.Length > "unix:".Length)
         {
             address = new UnixDomainSocketEndPoint(text["unix:".Length..]);
@@ -24,6 +30,7 @@ public static class MigrationAddress
 
         if (!text.StartsWith("tcp:", StringComparison.Ordinal))
         {
+            problem = $"'{text}' is not {Forms}";
             return false;
         }
 
@@ -31,6 +38,7 @@ public static class MigrationAddress
         var colon = rest.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is < 0 or > 65535)
         {
+            problem = $"'{text}' has no port from 0 to 65535 after the host ({Forms})";
             return false;
         }
 
@@ -42,10 +50,21 @@ public static class MigrationAddress
         }
         else if (!IPAddress.TryParse(host, out ip))
         {
-            var resolved = Dns.GetHostAddresses(host);
+            IPAddress[] resolved;
+            try
+            {
+                resolved = Dns.GetHostAddresses(host);
+            }
+            catch (SocketException e)
+            {
+                problem = $"cannot resolve the host '{host}' of '{text}': {e.Message}";
+                return false;
+            }
+
             ip = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault();
             if (ip is null)
             {
+                problem = $"the host '{host}' of '{text}' has no address";
                 return false;
             }
         }
