@@ -5,8 +5,10 @@ namespace Qmig.Cli.Tests.Serve;
 
 /// <summary>
 /// A saved guest made live for the discard test: its RAM is copied into arrays, and from the first page
-/// read until <see cref="StopGuest"/> a thread writes random pages of pc.ram (the upper half, so the
-/// copy stays a bootable guest), marking each in its own dirty log with the write. It records, for each
+/// read until <see cref="StopGuest"/> a thread writes random pages of pc.ram above 4 MiB (clear of the
+/// dirty guest's code and pages below 1 MiB; and low enough that precopy reads some of them in its
+/// first moments even on a slow machine, which the upper half alone did not guarantee), marking each
+/// in its own dirty log with the write. It records, for each
 /// page it hands out, its version and whether a write was still unsynced in the log (the source will be
 /// told of that write at its next sync, after the read), so at the stop it knows exactly which pages the
 /// source sent and then learnt were dirtied.
@@ -18,6 +20,7 @@ internal sealed class WrittenGuest : IMigrationGuest, IDirtyPageSource, IDisposa
     private readonly long[] _versions;
     private readonly long[] _versionRead;
     private readonly bool[] _loggedAtRead;
+    private readonly bool[] _readAsData;
     private readonly DirtyBitmap[] _log;
     private readonly Lock _lock = new();
     private readonly int _pcRam;
@@ -45,12 +48,19 @@ internal sealed class WrittenGuest : IMigrationGuest, IDirtyPageSource, IDisposa
         _versions = new long[_ram[_pcRam].Length / saved.TargetPageSize];
         _versionRead = Enumerable.Repeat(-1L, _versions.Length).ToArray();
         _loggedAtRead = new bool[_versions.Length];
+        _readAsData = new bool[_versions.Length];
     }
 
     public int Writes { get; private set; }
 
     /// <summary>pc.ram pages handed out before the stop whose dirty log had or got a write after that, computed at the stop.</summary>
     public HashSet<long>? StaleAtStop { get; private set; }
+
+    /// <summary>
+    /// Of <see cref="StaleAtStop"/>, the pages whose last copy handed out was not all zero. Only those leave
+    /// a stale copy at the destination: QEMU skips a zero page over memory that is still zero.
+    /// </summary>
+    public HashSet<long>? StaleDataAtStop { get; private set; }
 
     public int TargetPageSize => _saved.TargetPageSize;
 
@@ -77,6 +87,7 @@ internal sealed class WrittenGuest : IMigrationGuest, IDirtyPageSource, IDisposa
             {
                 _versionRead[targetPage] = _versions[targetPage];
                 _loggedAtRead[targetPage] = _log[_pcRam].Test(targetPage);
+                _readAsData[targetPage] = scratch[..TargetPageSize].ContainsAnyExcept((byte)0);
             }
         }
 
@@ -109,6 +120,7 @@ internal sealed class WrittenGuest : IMigrationGuest, IDirtyPageSource, IDisposa
         lock (_lock)
         {
             StaleAtStop = [.. Enumerable.Range(0, _versions.Length).Where(p => _versionRead[p] >= 0 && (_versionRead[p] != _versions[p] || _loggedAtRead[p])).Select(p => (long)p)];
+            StaleDataAtStop = [.. StaleAtStop.Where(p => _readAsData[p])];
         }
     }
 
@@ -124,7 +136,7 @@ internal sealed class WrittenGuest : IMigrationGuest, IDirtyPageSource, IDisposa
         var pages = _versions.Length;
         while (!_stop)
         {
-            var page = (pages / 2) + random.Next(pages / 2);
+            var page = (pages / 8) + random.Next(pages - (pages / 8));
             lock (_lock)
             {
                 random.NextBytes(_ram[_pcRam].AsSpan(page * TargetPageSize, TargetPageSize));

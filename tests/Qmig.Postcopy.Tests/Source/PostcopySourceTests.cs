@@ -79,7 +79,9 @@ public sealed class PostcopySourceTests
         Assert.Equal(2048, offsets.Distinct().Count());
         Assert.Equal(3, stats.Requests);
         Assert.True(stats.RequestsForSentPages >= 1, "the repeated request was not recognised as already sent");
-        Assert.Equal(2, stats.RequestedPages);
+        // Page 1500 is requested ahead of the background; page 1501 is too, unless the background,
+        // which carries on right after 1500, sent it before the third request was read.
+        Assert.InRange(stats.RequestedPages, 1, 2);
         Assert.NotNull(stats.RequestLatency(0.99));
 
         // Requested ahead of the background, which then carries on after it: 1502 follows 1501.
