@@ -60,8 +60,11 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
             // vCPU then never faulted on at all), and on a loaded machine the first fault came as
             // the background sender reached them (QEMU 10.0 also stops rate-limiting once a page is
             // requested), the rest following before a vCPU ran again. Straight to postcopy, most of
-            // RAM is still unsent when the vCPUs fault. The other cases keep precopy and its discards.
-            var precopyRounds = preempt || hugePages ? 0 : 2;
+            // RAM is still unsent when the vCPUs fault. The 10.0 case without preempt once ended the
+            // same way after precopy (its 128 dirty pages all placed before a starved stand-in vCPU
+            // reached them: "never faulted"), so it goes straight to postcopy too. The 7.2 cases keep
+            // precopy and its discards.
+            var precopyRounds = preempt || hugePages || version == "10.0" ? 0 : 2;
             source.StartPostcopyMigration($"tcp:127.0.0.1:{receiver.Port}", preempt, postcopyBandwidth: 256 << 10, precopyRounds);
             var final = source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(120), "completion");
             output.WriteLine("source query-migrate: " + final.ToJsonString());
