@@ -116,6 +116,10 @@ internal static class Program
         var first = warm[0];
         var last = warm[^1];
         Console.WriteLine($"after run {first.Run} (the first cycle is warm-up) to run {last.Run}: fds {first.Fds} -> {last.Fds} (max {warm.Max(s => s.Fds)}), threads {first.Threads} -> {last.Threads} (max {warm.Max(s => s.Threads)}; the runtime's own {first.QmigThreads} -> {last.QmigThreads}), RSS {first.RssMiB:F1} -> {last.RssMiB:F1} MiB (max {warm.Max(s => s.RssMiB):F1}), GC committed {first.CommittedMiB:F1} -> {last.CommittedMiB:F1} MiB, managed heap {first.HeapMiB:F1} -> {last.HeapMiB:F1} MiB");
+        // RSS moves with the JIT: tiered compilation keeps recompiling hot methods for many runs, and
+        // their code (shared memory under W^X) and the JIT's own data grow with it. Run with
+        // DOTNET_TieredCompilation=0 to see the runs' own memory alone.
+        Console.WriteLine($"  RSS by kind: anonymous {first.RssAnonMiB:F1} -> {last.RssAnonMiB:F1} MiB (glibc malloc {first.MallocHeldMiB:F1} -> {last.MallocHeldMiB:F1}), file {first.RssFileMiB:F1} -> {last.RssFileMiB:F1} MiB, shared {first.RssShmemMiB:F1} -> {last.RssShmemMiB:F1} MiB; methods JIT-compiled {first.JitMethods} -> {last.JitMethods}");
 
         // A descriptor that a run leaks is still there in every later run, so the last cycle's
         // fewest exceed the first measured cycle's most; one closing a moment late does not. The
@@ -332,7 +336,7 @@ internal static class Program
             double Field(string name) => double.Parse(status.Single(line => line.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             var qmigThreads = Directory.GetDirectories("/proc/self/task")
                 .Count(task => File.Exists(Path.Combine(task, "comm")) && File.ReadAllText(Path.Combine(task, "comm")).StartsWith("qmig", StringComparison.Ordinal));
-            return new Sample(run, scenario, failure, Math.Round(seconds, 2), Directory.GetFiles("/proc/self/fd").Length, (int)Field("Threads"), qmigThreads,
+            return new Sample(run, scenario, failure, Math.Round(seconds, 2), RunDescriptors(), (int)Field("Threads"), qmigThreads,
                 Math.Round(Field("VmRSS") / 1024, 1), Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, 1),
                 Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 1),
                 Math.Round(Field("RssAnon") / 1024, 1), Math.Round(Field("RssFile") / 1024, 1), Math.Round(Field("RssShmem") / 1024, 1),
@@ -340,6 +344,24 @@ internal static class Program
                 System.Runtime.JitInfo.GetCompiledMethodCount());
         }
     }
+
+    /// <summary>
+    /// Open descriptors, less the application's own files (assemblies and symbol files under its
+    /// base directory): .NET opens a symbol file the first time it puts line numbers into a stack
+    /// trace and keeps it for the life of the process, which is not something a run holds.
+    /// </summary>
+    private static int RunDescriptors() =>
+        Directory.GetFiles("/proc/self/fd").Count(path =>
+        {
+            try
+            {
+                return new FileInfo(path).LinkTarget is not { } target || !target.StartsWith(AppContext.BaseDirectory, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
 
     /// <summary>glibc's <c>struct mallinfo2</c>: what the C allocator has taken from the kernel and how much of it is free.</summary>
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
