@@ -36,6 +36,10 @@ public static class ServeCommand
         var bandwidth = CommonOptions.Size("--max-bandwidth", "Bytes per second for background pages (K/M/G suffixes); requested pages are never held back. Default: no limit");
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, requests, request-to-sent latency and time in each status as JSON" };
         var offset = CommonOptions.Offset();
+        var index = new Option<FileInfo?>("--index")
+        {
+            Description = "Keep the page index of a precopy SNAPSHOT in FILE: loaded from it when it was made from this same file, else built and written there, so that later serves skip the pass over the snapshot",
+        };
         var writeTimeout = new Option<double>("--write-timeout") { Description = "Fail when the destination takes no write for S seconds (it hangs or its host is gone); 0 waits for ever. Default 30", DefaultValueFactory = _ => 30 };
         writeTimeout.Validators.Add(r =>
         {
@@ -45,7 +49,7 @@ public static class ServeCommand
             }
         });
         var tls = TlsOptions.ForConnecting();
-        var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset, writeTimeout };
+        var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset, index, writeTimeout };
         foreach (var option in tls.All)
         {
             command.Options.Add(option);
@@ -61,11 +65,12 @@ public static class ServeCommand
             result.GetValue(bandwidth) ?? 0,
             result.GetValue(stats),
             result.GetValue(offset),
+            result.GetValue(index),
             result.GetValue(writeTimeout))));
         return command;
     }
 
-    private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset, double writeTimeoutSeconds)
+    private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset, FileInfo? indexFile, double writeTimeoutSeconds)
     {
         if (!MigrationAddress.TryParse(to, out var address, out var problem) || address is IPEndPoint { Port: 0 })
         {
@@ -90,7 +95,7 @@ public static class ServeCommand
         SavedStreamGuest guest;
         try
         {
-            guest = SavedStreamGuest.Open(snapshot.FullName, new SavedStreamOptions { StartOffset = offset });
+            guest = SavedStreamGuest.Open(snapshot.FullName, new SavedStreamOptions { StartOffset = offset, IndexFile = indexFile?.FullName });
         }
         catch (MigrationFormatException e)
         {
@@ -100,6 +105,11 @@ public static class ServeCommand
 
         using (guest)
         {
+            if (indexFile is not null)
+            {
+                Console.Error.WriteLine(IndexReport(guest.Stream.Index, indexFile.Name));
+            }
+
             var requirements = DestinationRequirements(guest);
             Console.Error.Write(requirements);
             var source = new PostcopySource(guest, new PostcopySourceOptions
@@ -160,6 +170,15 @@ public static class ServeCommand
     }
 
     /// <summary>What the destination QEMU must be started with for this guest.</summary>
+    /// <summary>One line on what became of --index: a user who expected a fast start learns why it was not.</summary>
+    private static string IndexReport(SavedStreamIndexStatus index, string file) => index switch
+    {
+        { Source: SavedStreamIndexSource.IndexFile } => $"qmig: page index loaded from {file}",
+        { Source: SavedStreamIndexSource.MappedRamBitmaps } => $"qmig: --index {file} not used: a mapped-ram snapshot's bitmaps are its index",
+        { Saved: true } => $"qmig: page index built and kept in {file} (not loaded from it: {index.NotLoadedBecause})",
+        _ => $"qmig: page index built; {file} not used ({index.NotLoadedBecause}) and not written ({index.NotSavedBecause})",
+    };
+
     private static string DestinationRequirements(SavedStreamGuest guest)
     {
         var text = new System.Text.StringBuilder();
