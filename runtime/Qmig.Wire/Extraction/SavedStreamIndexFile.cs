@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Qmig.Wire.IO;
@@ -14,7 +13,8 @@ namespace Qmig.Wire.Extraction;
 /// <c>"QMIGIDX\0"</c>, a format version, the length of the description that follows, the
 /// description (the stream file's identity, the options it was read with, the configuration and
 /// section ranges, the RAM blocks), each block's page entries as they are in memory, the decoded
-/// pages, and an XxHash3 of everything before it.
+/// pages, and the SHA-256 of everything before it (the runtime's own hash: a damaged entry would
+/// otherwise serve a wrong page without a word).
 /// </summary>
 /// <remarks>
 /// An index file is input like any other: it is used only when it was made from this very file
@@ -26,7 +26,7 @@ internal static unsafe class SavedStreamIndexFile
 {
     private const uint FormatVersion = 1;
     private const int HeaderBytes = 16;
-    private const int ChecksumBytes = 8;
+    private const int ChecksumBytes = 32;
     private const int MaxBlocks = 1 << 16;
     private const int MaxSections = 1 << 20;
     private const int MaxNameBytes = 1 << 10;
@@ -49,7 +49,7 @@ internal static unsafe class SavedStreamIndexFile
         {
             using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                var hash = new XxHash3();
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 var description = Describe(layout, identity, key);
                 Span<byte> header = stackalloc byte[HeaderBytes];
                 Magic.CopyTo(header);
@@ -70,9 +70,7 @@ internal static unsafe class SavedStreamIndexFile
                     Write(file, hash, layout.Decoded.Page(slot));
                 }
 
-                Span<byte> checksum = stackalloc byte[ChecksumBytes];
-                BinaryPrimitives.WriteUInt64LittleEndian(checksum, hash.GetCurrentHashAsUInt64());
-                file.Write(checksum);
+                file.Write(hash.GetHashAndReset());
             }
 
             File.Move(temporary, path, overwrite: true);
@@ -142,8 +140,8 @@ internal static unsafe class SavedStreamIndexFile
             return "its description runs past its end";
         }
 
-        var hash = new XxHash3();
-        hash.Append(header);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(header);
         var description = new byte[descriptionLength];
         ReadExactly(handle, description, HeaderBytes, hash);
         using var reader = new BinaryReader(new MemoryStream(description), Encoding.UTF8);
@@ -188,7 +186,7 @@ internal static unsafe class SavedStreamIndexFile
 
         Span<byte> checksum = stackalloc byte[ChecksumBytes];
         ReadExactly(handle, checksum, payloadAt, hash: null);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(checksum) != hash.GetCurrentHashAsUInt64())
+        if (!checksum.SequenceEqual(hash.GetHashAndReset()))
         {
             return "it is damaged (its checksum does not match)";
         }
@@ -394,13 +392,13 @@ internal static unsafe class SavedStreamIndexFile
         return count >= 0 && count <= max ? count : throw new IOException($"a count of {count} where at most {max} can be");
     }
 
-    private static void Write(FileStream file, XxHash3 hash, ReadOnlySpan<byte> bytes)
+    private static void Write(FileStream file, IncrementalHash hash, ReadOnlySpan<byte> bytes)
     {
-        hash.Append(bytes);
+        hash.AppendData(bytes);
         file.Write(bytes);
     }
 
-    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, XxHash3? hash)
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, IncrementalHash? hash)
     {
         var done = 0;
         while (done < buffer.Length)
@@ -414,6 +412,6 @@ internal static unsafe class SavedStreamIndexFile
             done += read;
         }
 
-        hash?.Append(buffer);
+        hash?.AppendData(buffer);
     }
 }

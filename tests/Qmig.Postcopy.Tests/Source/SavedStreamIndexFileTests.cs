@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using Qmig.Postcopy.Source;
 using Qmig.Wire.Extraction;
 using Xunit.Abstractions;
@@ -123,7 +122,7 @@ public sealed class SavedStreamIndexFileTests(ITestOutputHelper output) : IDispo
         var forged = File.ReadAllBytes(index);
         var firstEntry = 16 + BinaryPrimitives.ReadInt32LittleEndian(forged.AsSpan(12));
         BinaryPrimitives.WriteUInt64LittleEndian(forged.AsSpan(firstEntry), kind | (ulong)(new FileInfo(path).Length + 8));
-        BinaryPrimitives.WriteUInt64LittleEndian(forged.AsSpan(forged.Length - 8), XxHash3.HashToUInt64(forged.AsSpan(0, forged.Length - 8)));
+        System.Security.Cryptography.SHA256.HashData(forged.AsSpan(0, forged.Length - 32)).CopyTo(forged.AsSpan(forged.Length - 32));
         File.WriteAllBytes(index, forged);
 
         using var guest = SavedStreamGuest.Open(path, new SavedStreamOptions { IndexFile = index });
