@@ -18,7 +18,7 @@ namespace Qmig.Cli.Commands;
 /// loaded and its pages follow on demand. The engine is <see cref="PostcopySource"/>; this only parses
 /// options and renders what happens.
 /// </summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {

@@ -9,7 +9,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary><c>qmig stats FILE</c>: counts of records, sections, commands, RAM blocks and flags.</summary>
-public static class StatsCommand
+internal static class StatsCommand
 {
     public static Command Create()
     {

@@ -7,7 +7,7 @@ namespace Qmig.Cli.Diff;
 /// The report for tools: <c>equal</c>, then <c>devices</c> and <c>ram</c>, each listing only what
 /// differs. Offsets and lengths are numbers; field values are as state.json shows them.
 /// </summary>
-public static class DiffJsonRenderer
+internal static class DiffJsonRenderer
 {
     public static void Write(DiffReport report, TextWriter output)
     {

@@ -4,7 +4,7 @@ using Qmig.Wire.Analysis;
 namespace Qmig.Cli.Output;
 
 /// <summary>One <see cref="RamRound"/> as JSON: the shape of <c>stats --format json</c>'s rounds, which the report embeds too.</summary>
-public static class RoundJson
+internal static class RoundJson
 {
     public static void Write(Utf8JsonWriter writer, RamRound round)
     {
