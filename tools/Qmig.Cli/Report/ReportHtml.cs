@@ -94,7 +94,7 @@ internal static class ReportHtml
         json.WriteStartArray("rounds");
         foreach (var round in profile.Rounds)
         {
-            RoundJson.Write(json, round);
+            JsonSerializer.Serialize(json, RoundEntry.Of(round), CliJson.Default.RoundEntry);
         }
 
         json.WriteEndArray();
