@@ -28,7 +28,10 @@ internal sealed record DeviceDifference(
     BodyDifference? Body);
 
 /// <summary>A field path (as in state.json, e.g. <c>env.regs[3]</c>) and its value on each side; null where absent.</summary>
-internal sealed record FieldDifference(string Path, PyValue? A, PyValue? B);
+internal sealed record FieldDifference(
+    string Path,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(PyValueJsonConverter))] PyValue? A,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(PyValueJsonConverter))] PyValue? B);
 
 /// <summary>Raw body comparison: the first differing offset, how many bytes differ in the common length, and both lengths.</summary>
 internal sealed record BodyDifference(long FirstOffset, long DifferingBytes, long LengthA, long LengthB);

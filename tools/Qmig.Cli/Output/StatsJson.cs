@@ -88,12 +88,3 @@ internal sealed record RoundEntry(
         round.Label, round.SectionName, round.Postcopy ? "postcopy" : "precopy", round.StartOffset, round.EndOffset, round.EndsAtEos,
         round.Pages, round.ZeroPages, round.NormalPages, round.XbzrlePages, round.XbzrleBytes, round.CompressedPages, round.MappedPages);
 }
-
-/// <summary>
-/// The JSON the CLI prints, generated at build time (no reflection, which the native build lacks):
-/// snake_case names in declaration order, nulls left out, indented as <c>Utf8JsonWriter</c> indents.
-/// </summary>
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(StatsDocument))]
-[JsonSerializable(typeof(RoundEntry))]
-internal sealed partial class CliJson : JsonSerializerContext;
