@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Qmig.Cli.Output;
 using Qmig.Postcopy;
 using Qmig.Postcopy.Source;
 using Qmig.Postcopy.Tls;
@@ -238,76 +239,8 @@ internal static class ServeCommand
         }
     }
 
-    private static string StatsJson(PostcopySourceStats stats)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("status", MigrationStatusSourceMachine.GetQemuName(stats.Status));
-            json.WriteStartObject("pages");
-            json.WriteNumber("total", stats.TotalPages);
-            json.WriteNumber("precopy", stats.PrecopyPages);
-            json.WriteNumber("background", stats.BackgroundPages);
-            json.WriteNumber("requested", stats.RequestedPages);
-            json.WriteNumber("zero", stats.ZeroPages);
-            json.WriteEndObject();
-            json.WriteNumber("requests", stats.Requests);
-            json.WriteNumber("requests_for_sent_pages", stats.RequestsForSentPages);
-            json.WriteStartObject("request_latency_us");
-            foreach (var (name, quantile) in new[] { ("p50", 0.5), ("p99", 0.99) })
-            {
-                if (stats.RequestLatency(quantile) is { } latency)
-                {
-                    json.WriteNumber(name, Math.Round(latency.TotalMicroseconds));
-                }
-                else
-                {
-                    json.WriteNull(name);
-                }
-            }
-
-            json.WriteEndObject();
-            json.WriteStartObject("discards");
-            json.WriteNumber("commands", stats.Discards.Commands);
-            json.WriteNumber("ranges", stats.Discards.Ranges);
-            json.WriteNumber("pages", stats.Discards.Pages);
-            json.WriteEndObject();
-            json.WriteStartObject("bytes");
-            json.WriteNumber("main", stats.MainChannelBytes);
-            json.WriteNumber("preempt", stats.PreemptChannelBytes);
-            json.WriteNumber("package", stats.PackageBytes);
-            json.WriteEndObject();
-            if (stats.PackageLoadedAfter is { } loaded)
-            {
-                json.WriteNumber("package_loaded_ms", Math.Round(loaded.TotalMilliseconds, 1));
-            }
-            else
-            {
-                json.WriteNull("package_loaded_ms");
-            }
-
-            json.WriteStartObject("time_in_status_ms");
-            foreach (var (status, time) in stats.TimeInStatus.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                json.WriteNumber(status, Math.Round(time.TotalMilliseconds, 1));
-            }
-
-            json.WriteEndObject();
-            if (stats.ShutStatus is { } shut)
-            {
-                json.WriteNumber("shut", shut);
-            }
-            else
-            {
-                json.WriteNull("shut");
-            }
-
-            json.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
+    private static string StatsJson(PostcopySourceStats stats) =>
+        JsonSerializer.Serialize(ServeStatsDocument.Of(stats), CliJson.Default.ServeStatsDocument) + "\n";
 
     /// <summary>A progress line while serving, only on a terminal.</summary>
     private sealed class ServeProgress : IDisposable

@@ -11,4 +11,5 @@ namespace Qmig.Cli.Output;
 [JsonSerializable(typeof(StatsDocument))]
 [JsonSerializable(typeof(RoundEntry))]
 [JsonSerializable(typeof(DiffDocument))]
+[JsonSerializable(typeof(ServeStatsDocument))]
 internal sealed partial class CliJson : JsonSerializerContext;
