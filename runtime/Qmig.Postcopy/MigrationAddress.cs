@@ -72,4 +72,29 @@ public static class MigrationAddress
         address = new IPEndPoint(ip, port);
         return true;
     }
+
+    /// <summary>An endpoint in the form <see cref="TryParse"/> reads: <c>tcp:ADDRESS:PORT</c> or <c>unix:PATH</c>.</summary>
+    public static string Format(EndPoint? endpoint) => endpoint switch
+    {
+        UnixDomainSocketEndPoint unix => $"unix:{unix}",
+        IPEndPoint ip => $"tcp:{ip}",
+        _ => $"{endpoint}",
+    };
+
+    /// <summary>
+    /// The host of a <c>tcp:</c> address as written (a name stays a name), or null for a <c>unix:</c> one: what a
+    /// QEMU source checks the destination's certificate against when its <c>tls-hostname</c> is not set.
+    /// </summary>
+    public static string? HostOf(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = text["tcp:".Length..];
+        var colon = rest.LastIndexOf(':');
+        return colon <= 0 ? null : rest[..colon].Trim('[', ']');
+    }
 }

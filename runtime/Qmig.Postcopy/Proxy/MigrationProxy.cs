@@ -32,6 +32,7 @@ namespace Qmig.Postcopy.Proxy;
 public sealed partial class MigrationProxy : IDisposable
 {
     private readonly Socket _listener;
+    private readonly string? _unixSocketPath;
     private readonly ProxyOptions _options;
     private readonly ProxyTally _tally = new();
     private readonly ProxyRecorder? _recorder;
@@ -56,26 +57,10 @@ public sealed partial class MigrationProxy : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 4096);
         _listener = listener;
+        // A Unix socket's file is the listener's own; left behind, it would make the next listen there fail.
+        _unixSocketPath = (listener.LocalEndPoint as UnixDomainSocketEndPoint)?.ToString();
         _options = options;
         _recorder = options.RecordDirectory is null ? null : new ProxyRecorder(options.RecordDirectory);
-    }
-
-    /// <summary>A socket bound to <paramref name="endpoint"/> (TCP, or a Unix socket path, which must not exist) and listening.</summary>
-    public static Socket Listen(EndPoint endpoint)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        var socket = NewSocket(endpoint);
-        try
-        {
-            socket.Bind(endpoint);
-            socket.Listen(8);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     /// <summary>Where the proxy listens (the port the system chose, for port 0).</summary>
@@ -154,14 +139,14 @@ public sealed partial class MigrationProxy : IDisposable
                 return;
             }
 
-            SetNoDelay(source);
+            MigrationTransport.SetNoDelay(source);
             var first = _accepted++ == 0;
             var target = _paused ? _options.RecoverDestination ?? _options.Destination : _options.Destination;
             Socket destination;
             try
             {
                 // Connected before the next accept: the destination sees the channels in the source's order.
-                destination = Connect(target);
+                destination = MigrationTransport.Connect(target);
             }
             catch (SocketException e)
             {
@@ -430,37 +415,14 @@ public sealed partial class MigrationProxy : IDisposable
 
     private static string Name(ProxySide side) => side == ProxySide.Source ? "source" : "destination";
 
-    private static Socket NewSocket(EndPoint endpoint) => endpoint is UnixDomainSocketEndPoint
-        ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-        : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-
-    private static void SetNoDelay(Socket socket)
-    {
-        if (socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
-        {
-            socket.NoDelay = true;
-        }
-    }
-
-    private static Socket Connect(EndPoint endpoint)
-    {
-        var socket = NewSocket(endpoint);
-        try
-        {
-            socket.Connect(endpoint);
-            SetNoDelay(socket);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
     public void Dispose()
     {
         _listener.Dispose();
+        if (_unixSocketPath is not null)
+        {
+            File.Delete(_unixSocketPath);
+        }
+
         AbortAll();
         _recorder?.Dispose();
         _finished.Dispose();

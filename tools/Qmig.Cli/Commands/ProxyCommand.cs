@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Qmig.Postcopy;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Qmig.Postcopy.Proxy;
 using Command = System.CommandLine.Command;
@@ -58,17 +57,6 @@ internal static class ProxyCommand
             return ExitCodes.UsageOrIo;
         }
 
-        Socket listener;
-        try
-        {
-            listener = MigrationProxy.Listen(listenAddress);
-        }
-        catch (SocketException e)
-        {
-            errors.WriteLine($"qmig: cannot listen on {listen}: {e.Message}");
-            return ExitCodes.UsageOrIo;
-        }
-
         var options = new ProxyOptions
         {
             Destination = destination,
@@ -77,8 +65,19 @@ internal static class ProxyCommand
             Strict = strict,
             Log = errors,
         };
-        using var proxy = new MigrationProxy(listener, options);
-        errors.WriteLine($"qmig: listening on {Describe(proxy.LocalEndPoint)}, forwarding to {to}");
+        MigrationProxy listening;
+        try
+        {
+            listening = new MigrationProxy(MigrationTransport.Listen(listenAddress), options);
+        }
+        catch (IOException e)
+        {
+            errors.WriteLine($"qmig: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+
+        using var proxy = listening;
+        errors.WriteLine($"qmig: listening on {MigrationAddress.Format(proxy.LocalEndPoint)}, forwarding to {to}");
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler cancel = (_, e) =>
         {
@@ -96,11 +95,6 @@ internal static class ProxyCommand
         {
             Console.CancelKeyPress -= cancel;
             status?.Dispose();
-            if (listenAddress is UnixDomainSocketEndPoint)
-            {
-                // The socket file is the proxy's own; left behind, it would make the next --listen there fail.
-                File.Delete(listen["unix:".Length..]);
-            }
         }
 
         var figures = proxy.Figures;
@@ -122,13 +116,6 @@ internal static class ProxyCommand
                 return figures.DecodeErrors.Count > 0 ? ExitCodes.Invalid : ExitCodes.Ok;
         }
     }
-
-    private static string Describe(EndPoint? endpoint) => endpoint switch
-    {
-        UnixDomainSocketEndPoint unix => $"unix:{unix}",
-        IPEndPoint ip => $"tcp:{ip}",
-        _ => $"{endpoint}",
-    };
 
     private static string Summary(ProxyFigures f) =>
         $"{f.PostcopyState}, {f.Rounds} precopy rounds, {f.NormalPages} pages and {f.ZeroPages} zero pages ({f.PreemptPages} on the preempt channel), " +

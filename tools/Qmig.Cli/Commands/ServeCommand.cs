@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Qmig.Cli.Output;
 using Qmig.Postcopy;
@@ -86,7 +85,7 @@ internal static class ServeCommand
 
         using var tlsCredentials = tls;
         // As QEMU's source: tls-hostname, else the host the URI names.
-        var tlsHostname = tlsOptions.Hostname(parsed) ?? HostOf(to);
+        var tlsHostname = tlsOptions.Hostname(parsed) ?? MigrationAddress.HostOf(to);
         if (tls is not null && tlsHostname is null)
         {
             Console.Error.WriteLine("qmig: --tls-hostname is needed with a unix: destination: the name its certificate must carry");
@@ -123,7 +122,7 @@ internal static class ServeCommand
             Stream main;
             try
             {
-                main = Open(address, tls, tlsHostname).GetAwaiter().GetResult();
+                main = MigrationTransport.ConnectAsync(address, tls, tlsHostname).GetAwaiter().GetResult();
             }
             catch (MigrationTlsException e)
             {
@@ -136,7 +135,7 @@ internal static class ServeCommand
             using var progress = new ServeProgress(source.Stats);
             try
             {
-                var result = source.MigrateAsync(main, preempt ? _ => new ValueTask<Stream>(Open(address, tls, tlsHostname)) : null)
+                var result = source.MigrateAsync(main, preempt ? _ => new ValueTask<Stream>(MigrationTransport.ConnectAsync(address, tls, tlsHostname)) : null)
                     .GetAwaiter().GetResult();
                 progress.Dispose();
                 Console.Error.WriteLine($"qmig: completed: {result.PagesSent} pages ({result.PrecopyPages} precopy, {result.RequestedPages} requested, {result.BackgroundPages} background), {result.Requests} requests; the destination said SHUT 0");
@@ -201,43 +200,6 @@ internal static class ServeCommand
         >= 1L << 10 when bytes % (1L << 10) == 0 => $"{bytes >> 10} KiB",
         _ => $"{bytes} bytes",
     };
-
-    /// <summary>A connection to the destination: plain, or a TLS session whose certificate was checked.</summary>
-    private static async Task<Stream> Open(EndPoint address, MigrationTlsCredentials? tls, string? hostname)
-    {
-        var plain = new NetworkStream(Connect(address), ownsSocket: true);
-        return tls is null ? plain : await MigrationTls.ConnectAsync(plain, tls, hostname!).ConfigureAwait(false);
-    }
-
-    /// <summary>The host of a tcp: address, which QEMU's source takes as the TLS hostname when tls-hostname is not set.</summary>
-    private static string? HostOf(string to)
-    {
-        if (!to.StartsWith("tcp:", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var rest = to["tcp:".Length..];
-        var colon = rest.LastIndexOf(':');
-        return colon <= 0 ? null : rest[..colon].Trim('[', ']');
-    }
-
-    private static Socket Connect(EndPoint address)
-    {
-        var socket = address is UnixDomainSocketEndPoint
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            socket.Connect(address);
-            return socket;
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new IOException($"cannot connect to the destination at {address}: {e.Message} (is QEMU waiting with -incoming there?)", e);
-        }
-    }
 
     private static string StatsJson(PostcopySourceStats stats) =>
         JsonSerializer.Serialize(ServeStatsDocument.Of(stats), CliJson.Default.ServeStatsDocument) + "\n";
