@@ -21,7 +21,6 @@ public sealed unsafe partial class Userfaultfd
     /// is false) wakes threads blocked on faults in the range. One ioctl; see <see cref="UffdFillStatus"/>
     /// for the non-error outcomes.
     /// </summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "The overloads differ in their required source (an address or a span), so no call can match both.")]
     public UffdFillResult Copy(ulong destination, ulong source, ulong length, bool wake = true, bool writeProtect = false)
     {
         ThrowIfDisposed();
@@ -41,7 +40,6 @@ public sealed unsafe partial class Userfaultfd
     }
 
     /// <summary>UFFDIO_COPY from a managed buffer (pinned for the duration of the call).</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "The overloads differ in their required source (an address or a span), so no call can match both.")]
     public UffdFillResult Copy(ulong destination, ReadOnlySpan<byte> source, bool wake = true)
     {
         fixed (byte* pointer = source)

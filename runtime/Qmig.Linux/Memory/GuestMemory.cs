@@ -111,7 +111,7 @@ public sealed class GuestMemory : IDisposable
         }
     }
 
-    /// <summary>Unmaps every block (and closes the userfaultfd when this owns it); a thread faulting on a block must have been released first.</summary>
+    /// <summary>Unmaps every block and, when this owns it, closes the userfaultfd; nothing may touch guest memory afterwards.</summary>
     public void Dispose()
     {
         RamBlockMemory[] blocks;
