@@ -22,7 +22,7 @@ public sealed class ReturnPathReader(long maxBitmapSize = 256L << 20, IReadOnlyL
     /// <summary>Bytes of the return path consumed so far; the offset the next message starts at.</summary>
     public long Position { get; private set; }
 
-    /// <summary>Why reading stopped, once a message broke a rule; every later read returns it at once.</summary>
+    /// <summary>Why reading stopped, once a message broke a rule; every later read then returns <c>InvalidData</c> at once.</summary>
     public MigrationError? Error { get; private set; }
 
     /// <summary>Reads every complete message in <paramref name="buffer"/>; <c>Done</c> when the input ended cleanly between messages.</summary>
