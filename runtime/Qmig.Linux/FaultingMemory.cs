@@ -15,6 +15,7 @@ namespace Qmig.Linux;
 /// </remarks>
 public static unsafe class FaultingMemory
 {
+    /// <summary>Copies guest memory at <paramref name="address"/> into <paramref name="destination"/>, waiting in native code if a page is still missing.</summary>
     public static void Read(ulong address, Span<byte> destination)
     {
         fixed (byte* target = destination)
@@ -23,6 +24,7 @@ public static unsafe class FaultingMemory
         }
     }
 
+    /// <summary>Copies <paramref name="source"/> into guest memory at <paramref name="address"/>, waiting in native code if a page is still missing.</summary>
     public static void Write(ulong address, ReadOnlySpan<byte> source)
     {
         fixed (byte* data = source)
@@ -31,6 +33,7 @@ public static unsafe class FaultingMemory
         }
     }
 
+    /// <summary>Reads the 8 bytes at <paramref name="address"/> (host byte order), waiting in native code if the page is still missing.</summary>
     public static ulong ReadUInt64(ulong address)
     {
         ulong value;
@@ -38,6 +41,7 @@ public static unsafe class FaultingMemory
         return value;
     }
 
+    /// <summary>Writes <paramref name="value"/> at <paramref name="address"/> (host byte order), waiting in native code if the page is still missing.</summary>
     public static void WriteUInt64(ulong address, ulong value)
         => _ = Libc.Memcpy((void*)address, &value, sizeof(ulong));
 }

@@ -13,6 +13,7 @@ public readonly struct UffdEvent
     private readonly ulong _word1;
     private readonly ulong _word2;
 
+    /// <summary>An event from its kind and the three raw words of the kernel's union, e.g. to feed a fault handler in a test.</summary>
     public UffdEvent(UffdEventKind kind, ulong word0, ulong word1, ulong word2)
     {
         Kind = kind;
@@ -26,6 +27,7 @@ public readonly struct UffdEvent
     {
     }
 
+    /// <summary>Which event this is; it decides which of the accessors below mean anything.</summary>
     public UffdEventKind Kind { get; }
 
     /// <summary>PageFault: the faulting address, page-aligned unless UFFD_FEATURE_EXACT_ADDRESS was negotiated.</summary>
@@ -55,6 +57,7 @@ public readonly struct UffdEvent
     /// <summary>Remove / Unmap: one past the last byte of the range.</summary>
     public ulong RangeEnd => _word1;
 
+    /// <summary>The event with the fields its kind uses, for logs.</summary>
     public override string ToString() => Kind switch
     {
         UffdEventKind.PageFault => string.Create(CultureInfo.InvariantCulture, $"pagefault address=0x{Address:X} flags={Flags} tid={ThreadId}"),

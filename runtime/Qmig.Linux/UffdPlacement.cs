@@ -7,6 +7,7 @@ namespace Qmig.Linux;
 /// </summary>
 public readonly record struct UffdPlacement(ulong BytesFilled, ulong BytesAlreadyPresent, int Retries)
 {
+    /// <summary>Adds up the outcomes of several calls, e.g. one per chunk of a large range.</summary>
     public static UffdPlacement operator +(UffdPlacement left, UffdPlacement right)
         => new(left.BytesFilled + right.BytesFilled, left.BytesAlreadyPresent + right.BytesAlreadyPresent, left.Retries + right.Retries);
 }

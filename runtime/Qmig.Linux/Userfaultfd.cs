@@ -47,6 +47,7 @@ public sealed unsafe partial class Userfaultfd : IDisposable
     /// <summary>Requests valid on the descriptor itself (API, REGISTER, UNREGISTER); per-range ones come from <see cref="Register"/>.</summary>
     public UffdIoctls Ioctls { get; }
 
+    /// <summary>How the descriptor was created (system call or /dev/userfaultfd), for diagnostics when one of them is refused.</summary>
     public UserfaultfdOpenMethod OpenedVia { get; }
 
     /// <summary>The descriptor, for polling it together with other descriptors.</summary>

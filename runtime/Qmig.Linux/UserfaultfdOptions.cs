@@ -9,6 +9,7 @@ public sealed class UserfaultfdOptions
     /// <summary>Features to enable when offered, silently dropped otherwise (see <see cref="Userfaultfd.Features"/>).</summary>
     public UffdFeatures OptionalFeatures { get; init; } = UffdFeatures.ThreadId;
 
+    /// <summary>How to create the descriptor: <see cref="UserfaultfdOpenMethod.Auto"/> tries the system call, then the device.</summary>
     public UserfaultfdOpenMethod OpenMethod { get; init; } = UserfaultfdOpenMethod.Auto;
 
     /// <summary>

@@ -6,25 +6,30 @@ namespace Qmig.Linux;
 /// </summary>
 public sealed class UserfaultfdUnavailableException : Exception
 {
+    /// <summary>The kernel refused with <paramref name="errno"/>; <paramref name="message"/> says how to fix it.</summary>
     public UserfaultfdUnavailableException(string message, int errno)
         : base(message)
     {
         Errno = errno;
     }
 
+    /// <summary>A refusal with no details, for serializers and the usual exception constructors.</summary>
     public UserfaultfdUnavailableException()
     {
     }
 
+    /// <summary>A refusal described by <paramref name="message"/> alone.</summary>
     public UserfaultfdUnavailableException(string message)
         : base(message)
     {
     }
 
+    /// <summary>A refusal caused by <paramref name="innerException"/>.</summary>
     public UserfaultfdUnavailableException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
 
+    /// <summary>The errno of the last attempt, e.g. EPERM when vm.unprivileged_userfaultfd forbids it; 0 when not known.</summary>
     public int Errno { get; }
 }

@@ -8,6 +8,10 @@ namespace Qmig.Wire;
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class SequenceRead
 {
+    /// <summary>
+    /// The first <paramref name="count"/> bytes as one span: the first segment itself when it is long
+    /// enough (no copy), else a copy into <paramref name="scratch"/>. The source must hold that many.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<byte> Head(in ReadOnlySequence<byte> source, int count, Span<byte> scratch)
     {
@@ -21,6 +25,7 @@ public static class SequenceRead
         return scratch;
     }
 
+    /// <summary>True when the sequence holds exactly the bytes of <paramref name="span"/>, compared segment by segment without copying.</summary>
     public static bool ContentEquals(in ReadOnlySequence<byte> sequence, ReadOnlySpan<byte> span)
     {
         if (sequence.Length != span.Length)
@@ -41,6 +46,11 @@ public static class SequenceRead
         return true;
     }
 
+    /// <summary>
+    /// Checks fixed bytes (a spec's <c>contents</c>) against what has arrived so far: false as soon as a
+    /// byte differs; true when all that arrived matches, with <paramref name="complete"/> false while
+    /// the sequence is still shorter than <paramref name="expected"/>.
+    /// </summary>
     public static bool StartsWith(in ReadOnlySequence<byte> source, ReadOnlySpan<byte> expected, out bool complete)
     {
         var available = (int)Math.Min(source.Length, expected.Length);

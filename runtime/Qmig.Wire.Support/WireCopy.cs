@@ -14,6 +14,7 @@ namespace Qmig.Wire;
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class WireCopy
 {
+    /// <summary>Copies all of <paramref name="source"/> to the start of <paramref name="destination"/>, which must be at least as long.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(ReadOnlySpan<byte> source, Span<byte> destination)
     {

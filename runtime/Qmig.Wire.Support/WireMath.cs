@@ -8,7 +8,9 @@ namespace Qmig.Wire;
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class WireMath
 {
+    /// <summary>The spec's <c>/</c>: <paramref name="left"/> / <paramref name="right"/>, or 0 when <paramref name="right"/> is 0.</summary>
     public static ulong Div(ulong left, ulong right) => right == 0 ? 0 : left / right;
 
+    /// <summary>The spec's <c>%</c>: <paramref name="left"/> % <paramref name="right"/>, or 0 when <paramref name="right"/> is 0.</summary>
     public static ulong Mod(ulong left, ulong right) => right == 0 ? 0 : left % right;
 }

@@ -22,22 +22,28 @@ public static class GeneratorHarness
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Preview);
 
-    public static CSharpCompilation NewCompilation(string code = "class Consumer { }") => CSharpCompilation.Create(
+    /// <summary>As a project with <c>GenerateDocumentationFile</c>: doc comments are checked, a public member without one is CS1591.</summary>
+    public static readonly CSharpParseOptions DocumentedParseOptions = ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
+
+    public static CSharpCompilation NewCompilation(string code = "class Consumer { }", CSharpParseOptions? parseOptions = null) => CSharpCompilation.Create(
         // Named as the real project: specs without a namespace of their own generate into the assembly's.
         "Qmig.Wire",
-        [CSharpSyntaxTree.ParseText(code, ParseOptions)],
+        [CSharpSyntaxTree.ParseText(code, parseOptions ?? ParseOptions)],
         References.Value,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static Result Run(IIncrementalGenerator generator, params (string Path, string Text)[] files)
+    public static Result Run(IIncrementalGenerator generator, params (string Path, string Text)[] files) =>
+        Run(generator, ParseOptions, files);
+
+    public static Result Run(IIncrementalGenerator generator, CSharpParseOptions parseOptions, params (string Path, string Text)[] files)
     {
         var texts = files.Select(f => (AdditionalText)new InMemoryAdditionalText(f.Path, f.Text)).ToImmutableArray();
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
             [generator.AsSourceGenerator()],
             texts,
-            ParseOptions,
+            parseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-        var input = NewCompilation();
+        var input = NewCompilation(parseOptions: parseOptions);
         driver = driver.RunGeneratorsAndUpdateCompilation(input, out var output, out var diagnostics);
         return new Result(driver, input, output, diagnostics, texts);
     }

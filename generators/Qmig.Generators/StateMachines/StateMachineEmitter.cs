@@ -364,21 +364,12 @@ public static class StateMachineEmitter
         w.Line();
     }
 
-    private static void Doc(SourceWriter w, string text)
-    {
-        w.Line("/// <summary>");
-        foreach (var line in text.Replace("\r\n", "\n").Trim().Split('\n'))
-        {
-            w.Line(("/// " + Xml(line.TrimEnd())).TrimEnd());
-        }
-
-        w.Line("/// </summary>");
-    }
+    private static void Doc(SourceWriter w, string text) => XmlDoc.Summary(w, text);
 
     private static string OneLine(string text) =>
         string.Join(" ", text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
 
-    private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+    private static string Xml(string text) => XmlDoc.Escape(text);
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -25,7 +25,7 @@ public sealed partial class WireEmitter
         w.Line("using System.Buffers;");
         w.Line("using System.Runtime.CompilerServices;");
         w.Line();
-        Doc(w, type.Doc, $"The '{type.Name}' record of {System.IO.Path.GetFileName(_spec.Path)}.");
+        Doc(w, type.Doc, $"The '{type.Name}' record of {SpecFileName}.");
         var contract = type.Params.Count == 0 ? $" : global::Qmig.Wire.IWireRecord<{name}, {(plain ? name : name + ".Sequenced")}>" : "";
         w.Line(GeneratedCodeAttribute.Line("Qmig.Generators.WireFormat"));
         w.Open((plain ? $"public readonly partial struct {name}" : $"public readonly ref partial struct {name}") + contract);
@@ -51,11 +51,11 @@ public sealed partial class WireEmitter
     }
 
     /// <summary>Constructor parameters and properties, in spec order: params, then non-constant fields.</summary>
-    private IEnumerable<(string Type, string Property, string? Doc)> StoredMembers(WireType type, Shape shape)
+    private IEnumerable<(string Type, string Property, string Doc)> StoredMembers(WireType type, Shape shape)
     {
         foreach (var p in type.Params)
         {
-            yield return (ParamType(p), PropertyName(type, p.Name), p.Doc ?? "A parameter the record was read with.");
+            yield return (ParamType(p), PropertyName(type, p.Name), XmlDoc.Or(p.Doc, $"The '{p.Name}' parameter '{type.Name}' was read with ({SpecFileName})."));
         }
 
         foreach (var f in type.Fields)
@@ -65,7 +65,7 @@ public sealed partial class WireEmitter
                 continue;
             }
 
-            yield return (MemberType(type, f, shape), PropertyName(type, f.Name), f.Doc);
+            yield return (MemberType(type, f, shape), PropertyName(type, f.Name), XmlDoc.Or(f.Doc, $"The '{f.Name}' field of '{type.Name}' in {SpecFileName}."));
             if (f.Kind == WireFieldKind.UserType && f.Repeat == WireRepeat.None)
             {
                 // Kept so the record can be written back without re-encoding the nested one.
@@ -109,7 +109,7 @@ public sealed partial class WireEmitter
         foreach (var m in members)
         {
             w.Line();
-            Doc(w, m.Doc);
+            XmlDoc.Summary(w, m.Doc);
             w.Line($"public {m.Type} {m.Property} {{ get; }}");
         }
 
@@ -131,7 +131,7 @@ public sealed partial class WireEmitter
                 _ => ("ulong", compiler.AsInt(value)),
             };
             w.Line();
-            Doc(w, instance.Doc, $"The spec's computed value '{instance.Name}'.");
+            Doc(w, instance.Doc, $"The value '{instance.Name}' that {SpecFileName} computes for '{type.Name}'.");
             w.Line($"// {instance.Name}: {Describe(instance.Value)}");
             w.Line($"public {propertyType} {PropertyName(type, instance.Name)} => {code};");
         }
@@ -283,13 +283,17 @@ public sealed partial class WireEmitter
         w.Line("/// <summary>How many elements there are.</summary>");
         w.Line("public int Count { get; }");
         w.Line();
+        w.Line("/// <summary>Starts reading the elements; <c>foreach</c> calls it, and nothing is allocated.</summary>");
         w.Line("public Enumerator GetEnumerator() => new(Raw);");
         w.Line();
+        w.Line($"/// <summary>Reads the elements of '{f.Name}' in order; stops at the first that is not whole or not valid.</summary>");
         w.Open($"public {refKind}struct Enumerator");
         w.Line($"private {bytes} _rest;");
         w.Line($"private {element} _current;");
         w.Line($"internal Enumerator({bytes} raw) {{ _rest = raw; _current = default; }}");
+        w.Line("/// <summary>The element the last <see cref=\"MoveNext\"/> read.</summary>");
         w.Line($"public readonly {element} Current => _current;");
+        w.Line("/// <summary>Reads the next element; false at the end or at an element that is not whole or not valid.</summary>");
         w.Open("public bool MoveNext()");
         w.Line("if (_rest.IsEmpty) { return false; }");
         if (f.Kind == WireFieldKind.Integer)

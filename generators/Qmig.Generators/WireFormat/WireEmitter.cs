@@ -181,22 +181,10 @@ public sealed partial class WireEmitter
     private static string ContentsBytes(WireField field) =>
         "new byte[] { " + string.Join(", ", field.Contents.Select(b => "0x" + b.ToString("X2"))) + " }";
 
-    private static void Doc(SourceWriter w, string? doc, string? fallback = null)
-    {
-        var text = doc ?? fallback;
-        if (text is null)
-        {
-            return;
-        }
+    /// <summary>How generated docs without a spec doc name where a member comes from.</summary>
+    private string SpecFileName => System.IO.Path.GetFileName(_spec.Path);
 
-        w.Line("/// <summary>");
-        foreach (var line in text.Trim().Split('\n'))
-        {
-            w.Line("/// " + line.Trim().Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;"));
-        }
-
-        w.Line("/// </summary>");
-    }
+    private static void Doc(SourceWriter w, string? doc, string fallback) => XmlDoc.Summary(w, XmlDoc.Or(doc, fallback));
 
     private Typed CompileOrReport(ExprCompiler compiler, Expr expr, WireField? field, WireType type)
     {

@@ -13,16 +13,23 @@ public sealed class GuestMemory : IDisposable
     private volatile RamBlockMemory[] _byAddress = [];
     private readonly Dictionary<string, RamBlockMemory> _byName = new(StringComparer.Ordinal);
 
+    /// <summary>Guest RAM whose blocks register with <paramref name="userfaultfd"/>; disposing this disposes the descriptor too when <paramref name="ownsUserfaultfd"/>.</summary>
     public GuestMemory(Userfaultfd userfaultfd, bool ownsUserfaultfd = false)
     {
         Userfaultfd = userfaultfd ?? throw new ArgumentNullException(nameof(userfaultfd));
         _ownsUserfaultfd = ownsUserfaultfd;
     }
 
+    /// <summary>The descriptor every block is registered with; its events are the guest's missing-page faults.</summary>
     public Userfaultfd Userfaultfd { get; }
 
+    /// <summary>The blocks in address order, a snapshot safe to enumerate while another thread adds one.</summary>
     public IReadOnlyList<RamBlockMemory> Blocks => _byAddress;
 
+    /// <summary>
+    /// Maps and registers a block for <paramref name="name"/> (the RAM block id the stream uses, e.g. <c>pc.ram</c>)
+    /// of <paramref name="length"/> bytes; throws if the name is taken.
+    /// </summary>
     public RamBlockMemory AddBlock(string name, ulong length, RamBlockOptions? options = null)
     {
         lock (_gate)
@@ -43,6 +50,7 @@ public sealed class GuestMemory : IDisposable
         }
     }
 
+    /// <summary>The block named as the stream names it; throws <see cref="KeyNotFoundException"/> if there is none.</summary>
     public RamBlockMemory this[string name]
     {
         get
@@ -103,6 +111,7 @@ public sealed class GuestMemory : IDisposable
         }
     }
 
+    /// <summary>Unmaps every block and, when this owns it, closes the userfaultfd; nothing may touch guest memory afterwards.</summary>
     public void Dispose()
     {
         RamBlockMemory[] blocks;

@@ -9,6 +9,7 @@ namespace Qmig.Linux.Memory;
 /// </summary>
 public readonly record struct PagePlacement(long PagesFilled, long PagesAlreadyPresent, long PagesMarkedReceived, long PagesAlreadyReceived, int Retries)
 {
+    /// <summary>Adds up the outcomes of several calls, e.g. over a run of pages placed in batches.</summary>
     public static PagePlacement operator +(PagePlacement left, PagePlacement right) => new(
         left.PagesFilled + right.PagesFilled,
         left.PagesAlreadyPresent + right.PagesAlreadyPresent,

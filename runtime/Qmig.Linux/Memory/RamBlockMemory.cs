@@ -61,16 +61,22 @@ public sealed unsafe class RamBlockMemory : IDisposable
         States = new PageStateArray((long)(length / (ulong)pageSize));
     }
 
+    /// <summary>The RAM block id as the migration stream names it, e.g. <c>pc.ram</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The host virtual address where the block is mapped; a fault address minus this is the offset in the block.</summary>
     public ulong BaseAddress { get; }
 
+    /// <summary>The block size in bytes, a whole number of pages.</summary>
     public ulong Length { get; }
 
+    /// <summary>The block's page size in bytes: the host page, or the huge-page size when backed by huge pages.</summary>
     public int PageSize { get; }
 
+    /// <summary>How many pages the block holds (<see cref="Length"/> / <see cref="PageSize"/>).</summary>
     public long PageCount => States.PageCount;
 
+    /// <summary>Each page's state (missing, requested, received), which placement and fault handling move.</summary>
     public PageStateArray States { get; }
 
     /// <summary>The requests the kernel supports on this block's range (from UFFDIO_REGISTER).</summary>
@@ -185,6 +191,7 @@ public sealed unsafe class RamBlockMemory : IDisposable
         }
     }
 
+    /// <summary>True when <paramref name="address"/> (a host virtual address) falls inside the block.</summary>
     public bool Contains(ulong address) => address - BaseAddress < Length;
 
     /// <summary>

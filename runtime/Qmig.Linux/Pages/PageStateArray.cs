@@ -43,6 +43,7 @@ public sealed class PageStateArray
     /// <summary>Fields of the last word that hold real pages (the rest is padding, kept at 0 forever).</summary>
     private readonly ulong _lastWordFields;
 
+    /// <summary>States for <paramref name="pageCount"/> pages, all missing.</summary>
     public PageStateArray(long pageCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pageCount);
@@ -65,8 +66,10 @@ public sealed class PageStateArray
         _lastWordFields = tail == 0 ? LowBits : LowBits & ((1UL << (tail * BitsPerPage)) - 1);
     }
 
+    /// <summary>How many pages the array tracks.</summary>
     public long PageCount { get; }
 
+    /// <summary>The current state of page <paramref name="pageIndex"/> (a volatile read; another thread may move it right after).</summary>
     public PageMachine.State Get(long pageIndex)
     {
         CheckIndex(pageIndex);

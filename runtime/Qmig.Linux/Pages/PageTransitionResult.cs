@@ -9,8 +9,10 @@ namespace Qmig.Linux.Pages;
 /// </summary>
 public readonly record struct PageTransitionResult(bool Applied, PageMachine.State Previous, PageMachine.State Current, PageMachine.Trigger Trigger)
 {
+    /// <summary>True when the page machine did not allow the move and nothing was written.</summary>
     public bool Refused => !Applied;
 
+    /// <summary>The move as <c>trigger: previous -&gt; current</c>, or the refusal, for logs and test messages.</summary>
     public override string ToString() => Applied
         ? $"{Trigger}: {Previous} -> {Current}"
         : $"{Trigger}: refused in {Previous}";

@@ -6,6 +6,7 @@ namespace Qmig.Wire.Machines;
 /// </summary>
 public sealed class InvalidTransitionException : global::System.InvalidOperationException
 {
+    /// <summary>Names the refused step by the spec ids of the machine, the state it was in and the trigger fired.</summary>
     public InvalidTransitionException(string machine, string state, string trigger)
         : base("Machine '" + machine + "': trigger '" + trigger + "' is not allowed in state '" + state + "'.")
     {

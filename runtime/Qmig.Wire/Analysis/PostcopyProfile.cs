@@ -37,14 +37,19 @@ public sealed class PostcopyProfile
     private readonly List<StateTime> _states = [];
     private readonly List<TimelineSeries> _series = [];
 
+    /// <summary>An empty profile labelled <paramref name="name"/> (usually the stats file's name), filled by the readers.</summary>
     public PostcopyProfile(string name) => Name = name;
 
+    /// <summary>The label a report shows for this migration.</summary>
     public string Name { get; }
 
+    /// <summary>Every plain number of the stats, by its path of keys.</summary>
     public IReadOnlyList<PostcopyCount> Counts => _counts;
 
+    /// <summary>The latencies of the stats (e.g. request to placement), each with percentiles and buckets.</summary>
     public IReadOnlyList<LatencyDistribution> Distributions => _distributions;
 
+    /// <summary>Seconds spent in each postcopy or migration state.</summary>
     public IReadOnlyList<StateTime> States => _states;
 
     /// <summary>Events over time from the stats (axis "seconds") and page requests along a return-path capture (axis "return-path offset").</summary>

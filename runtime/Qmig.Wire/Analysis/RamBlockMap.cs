@@ -6,14 +6,19 @@ public sealed class RamRegion(ulong offset, ulong length)
     /// <summary>Where the region starts in its block (bytes).</summary>
     public ulong Offset { get; } = offset;
 
+    /// <summary>The region's size in bytes, whole pages (the last region of a block may be shorter).</summary>
     public ulong Length { get; } = length;
 
+    /// <summary>Times a page of the region was sent as a ZERO record.</summary>
     public long ZeroSends { get; internal set; }
 
+    /// <summary>Times a page of the region was sent whole.</summary>
     public long NormalSends { get; internal set; }
 
+    /// <summary>Times a page of the region was sent as an XBZRLE delta.</summary>
     public long XbzrleSends { get; internal set; }
 
+    /// <summary>Times a page of the region was sent zlib-compressed.</summary>
     public long CompressedSends { get; internal set; }
 
     /// <summary>mapped-ram pages present in the file (each is written once).</summary>
@@ -73,14 +78,19 @@ public sealed class RamBlockMap
         Regions = regions;
     }
 
+    /// <summary>The RAM block's name, e.g. <c>pc.ram</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The block's used length as the block list announced it, in bytes.</summary>
     public ulong UsedLength { get; }
 
+    /// <summary>The page size the block's pages were counted in, in bytes.</summary>
     public int PageSize { get; }
 
+    /// <summary>How many pages each region covers, so a region index maps back to an offset.</summary>
     public long PagesPerRegion { get; }
 
+    /// <summary>The regions in address order, covering the whole block.</summary>
     public IReadOnlyList<RamRegion> Regions { get; }
 
     internal RamRegion? Count(ulong offset)

@@ -22,6 +22,7 @@ public enum RamRoundKind : byte
 /// </summary>
 public sealed class RamRound
 {
+    /// <summary>A round that starts at <paramref name="startOffset"/>, counted from zero; the counter fills in the rest as it reads.</summary>
     public RamRound(RamRoundKind kind, int iteration, bool postcopy, long startOffset)
     {
         Kind = kind;
@@ -31,6 +32,7 @@ public sealed class RamRound
         EndOffset = startOffset;
     }
 
+    /// <summary>Whether the body is the setup, a precopy round or the completion, which decides how a report labels it.</summary>
     public RamRoundKind Kind { get; }
 
     /// <summary>1, 2, ... for iterations in stream order; 0 for the setup and completion bodies.</summary>
@@ -48,15 +50,19 @@ public sealed class RamRound
     /// <summary>False when the stream ended (or failed) inside the body, before its EOS.</summary>
     public bool EndsAtEos { get; internal set; }
 
+    /// <summary>Pages sent as ZERO records: a fill byte instead of the page.</summary>
     public long ZeroPages { get; internal set; }
 
+    /// <summary>Pages sent whole (PAGE records).</summary>
     public long NormalPages { get; internal set; }
 
+    /// <summary>Pages sent as XBZRLE deltas against the page the destination already held.</summary>
     public long XbzrlePages { get; internal set; }
 
     /// <summary>Encoded XBZRLE bytes (the deltas, without their 3-byte headers).</summary>
     public long XbzrleBytes { get; internal set; }
 
+    /// <summary>Pages sent zlib-compressed (QEMU 7.2's COMPRESS_PAGE).</summary>
     public long CompressedPages { get; internal set; }
 
     /// <summary>mapped-ram pages present in the file for the blocks this body announced (there are no page records then).</summary>

@@ -27,6 +27,7 @@ public sealed class RamRoundCounter
     /// <summary>How many precopy rounds (SECTION_PART bodies) there were.</summary>
     public int Iterations => _iterations;
 
+    /// <summary>A section header: a START, PART or END of the RAM section opens a new round; any other header ends the current one.</summary>
     public void OnSectionHeader(in RecordInfo record, SectionInfo section)
     {
         _open = null;
@@ -45,6 +46,7 @@ public sealed class RamRoundCounter
         _rounds.Add(_open);
     }
 
+    /// <summary>A RAM record: counts its page by kind in the current round, and ends the round at its EOS.</summary>
     public void OnRamRecord(in RecordInfo record, in RamRecord ram)
     {
         var round = _open;
@@ -90,6 +92,7 @@ public sealed class RamRoundCounter
         }
     }
 
+    /// <summary>A command: POSTCOPY_RUN marks every later round as postcopy background fill.</summary>
     public void OnCommand(in Command command)
     {
         if (command.Cmd == MigCmd.PostcopyRun)

@@ -27,21 +27,27 @@ public sealed class StreamProfile
         Error = error;
     }
 
+    /// <summary>The RAM section bodies in stream order: setup, each precopy round, completion.</summary>
     public IReadOnlyList<RamRound> Rounds { get; }
 
+    /// <summary>For each RAM block, where in it pages were sent and how often, region by region.</summary>
     public IReadOnlyList<RamBlockMap> Blocks { get; }
 
     /// <summary>Device sections in stream order.</summary>
     public IReadOnlyList<DeviceSize> Devices { get; }
 
+    /// <summary>The commands (PING, POSTCOPY_*, PACKAGED, ...) along the stream, to place them on a timeline.</summary>
     public IReadOnlyList<CommandMark> Commands { get; }
 
     /// <summary>Bytes of the stream read.</summary>
     public long Length { get; }
 
+    /// <summary>The page size the stream's RAM records use, in bytes.</summary>
     public int TargetPageSize { get; }
 
+    /// <summary>True when the stream was read to its end without an error; a profile of a truncated stream is still useful.</summary>
     public bool IsComplete { get; }
 
+    /// <summary>Why reading stopped early, or null when it did not; the profile covers what came before.</summary>
     public MigrationError? Error { get; }
 }

@@ -28,6 +28,7 @@ public sealed class StreamProfiler : IMigrationVisitor
     private readonly int _maxRegions;
     private int _pageSize = 4096;
 
+    /// <summary>A profiler whose block maps have at most <paramref name="maxRegionsPerBlock"/> regions (fewer for a report that draws small maps).</summary>
     public StreamProfiler(int maxRegionsPerBlock = MaxRegionsPerBlock)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRegionsPerBlock, 1);
@@ -49,20 +50,25 @@ public sealed class StreamProfiler : IMigrationVisitor
     public StreamProfile Finish(MigrationStreamReader reader) =>
         new(_rounds.Rounds, _blocks, _devices, _commands, reader.Position, reader.TargetPageSize, reader.IsCompleted, reader.Error);
 
+    /// <inheritdoc/>
     public void OnFileHeader(in RecordInfo record, uint version)
     {
     }
 
+    /// <inheritdoc/>
     public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName)
     {
     }
 
+    /// <inheritdoc/>
     public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body)
     {
     }
 
+    /// <inheritdoc/>
     public void OnSectionHeader(in RecordInfo record, SectionInfo section) => _rounds.OnSectionHeader(record, section);
 
+    /// <inheritdoc/>
     public void OnRamBlock(in RecordInfo record, RamBlock block)
     {
         if (block.Index == 0)
@@ -73,6 +79,7 @@ public sealed class StreamProfiler : IMigrationVisitor
         _blocks.Add(new RamBlockMap(block.Name, block.UsedLength, _pageSize, _maxRegions));
     }
 
+    /// <inheritdoc/>
     public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
     {
         _pageSize = (int)ram.TargetPageSize;
@@ -100,16 +107,19 @@ public sealed class StreamProfiler : IMigrationVisitor
         }
     }
 
+    /// <inheritdoc/>
     public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
     {
         _pageSize = (int)header.PageSize;
         _rounds.OnMappedRamHeader(header);
     }
 
+    /// <inheritdoc/>
     public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
     {
     }
 
+    /// <inheritdoc/>
     public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages)
     {
         _rounds.OnRamPages(pages.Length);
@@ -128,13 +138,16 @@ public sealed class StreamProfiler : IMigrationVisitor
         }
     }
 
+    /// <inheritdoc/>
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
         _devices.Add(new DeviceSize(section.Idstr, section.InstanceId, section.VersionId, section.Id, record.Offset, body.Length));
 
+    /// <inheritdoc/>
     public void OnSectionFooter(in RecordInfo record, SectionInfo section)
     {
     }
 
+    /// <inheritdoc/>
     public void OnCommand(in RecordInfo record, in Command command)
     {
         _rounds.OnCommand(command);
@@ -142,10 +155,12 @@ public sealed class StreamProfiler : IMigrationVisitor
             record.Offset, record.Length, record.Depth));
     }
 
+    /// <inheritdoc/>
     public void OnEndOfSections(in RecordInfo record)
     {
     }
 
+    /// <inheritdoc/>
     public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json)
     {
     }

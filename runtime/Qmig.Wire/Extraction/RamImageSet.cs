@@ -75,6 +75,7 @@ public sealed unsafe class RamImageSet : IDisposable
         return Path.Combine(segments.ToArray());
     }
 
+    /// <summary>Creates the image file of <paramref name="block"/> at its used length, so its pages can be written at their offsets.</summary>
     public void AddBlock(RamBlock block)
     {
         Flush();

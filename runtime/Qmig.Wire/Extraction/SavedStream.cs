@@ -318,6 +318,7 @@ public sealed unsafe partial class SavedStream : IDisposable
     private static MigrationFormatException Invalid(long offset, string record, MigrationRule rule, string message) =>
         new(new MigrationError(offset, record, rule, message));
 
+    /// <summary>Unmaps the file; pages and sections handed out before must not be used after.</summary>
     public void Dispose()
     {
         if (_base == null)

@@ -9,7 +9,7 @@ namespace Qmig.Wire.IO;
 /// mapping is unmapped without msync (.NET's MemoryMappedViewAccessor flushes synchronously on
 /// Dispose), so the kernel writes its pages back in its own time, as it does after write(2).
 /// </summary>
-public sealed unsafe partial class FileMapping : IDisposable
+internal sealed unsafe partial class FileMapping : IDisposable
 {
     private const int ProtRead = 1;
     private const int ProtWrite = 2;

@@ -15,6 +15,7 @@ namespace Qmig.Wire.IO;
 /// <param name="Format">How the QEMU stream is compressed: 0 raw (readable in place), else see <see cref="FormatName"/>.</param>
 public readonly record struct LibvirtSaveImage(long StreamOffset, bool Partial, uint Format)
 {
+    /// <summary>The size of libvirt's fixed header in bytes; the domain XML follows it.</summary>
     public const int HeaderSize = 92;
 
     /// <summary>The QEMU stream is compressed, so it cannot be read in place.</summary>

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Qmig.Wire.IO;
 
 /// <summary>A window of a <see cref="FileMapping"/> as <see cref="Memory{T}"/>, so a reader can take it as a sequence without copying.</summary>
-public sealed unsafe class UnmanagedMemory(byte* pointer, int length) : MemoryManager<byte>
+internal sealed unsafe class UnmanagedMemory(byte* pointer, int length) : MemoryManager<byte>
 {
     public override Span<byte> GetSpan() => new(pointer, length);
 

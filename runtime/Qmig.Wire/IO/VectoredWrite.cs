@@ -5,7 +5,7 @@ namespace Qmig.Wire.IO;
 
 /// <summary>One piece of a gathered write: <see cref="Length"/> bytes at <see cref="Base"/> (struct iovec).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct IoVector(byte* pointer, nuint length)
+internal unsafe struct IoVector(byte* pointer, nuint length)
 {
     public byte* Base = pointer;
     public nuint Length = length;
@@ -16,7 +16,7 @@ public unsafe struct IoVector(byte* pointer, nuint length)
 /// system call, so a run of pages scattered through a buffer lands in a file without being
 /// gathered by a copy first. Where pwritev is not available each piece is written on its own.
 /// </summary>
-public static unsafe partial class VectoredWrite
+internal static unsafe partial class VectoredWrite
 {
     /// <summary>At most this many pieces go into one call (Linux's IOV_MAX).</summary>
     public const int MaxVectors = 1024;

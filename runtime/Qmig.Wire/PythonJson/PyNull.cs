@@ -7,7 +7,9 @@ public sealed class PyNull : PyValue
     {
     }
 
+    /// <summary>JSON <c>null</c>; one shared instance, since null carries nothing.</summary>
     public static PyNull Instance { get; } = new();
 
+    /// <summary>The value as JSON spells it.</summary>
     public override string ToString() => "null";
 }

@@ -6,7 +6,9 @@ namespace Qmig.Wire.PythonJson;
 /// </summary>
 public sealed class PyNumber(string repr) : PyValue
 {
+    /// <summary>The number as Python prints it, written unchanged so integers of any size and floats round-trip exactly.</summary>
     public string Repr { get; } = repr;
 
+    /// <summary>The number as Python prints it.</summary>
     public override string ToString() => Repr;
 }

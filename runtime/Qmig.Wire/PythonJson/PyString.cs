@@ -6,7 +6,9 @@ namespace Qmig.Wire.PythonJson;
 /// </summary>
 public sealed class PyString(string value) : PyValue
 {
+    /// <summary>The decoded string (escapes resolved); the writer escapes it again as Python does.</summary>
     public string Value { get; } = value;
 
+    /// <summary>The decoded string itself, not JSON-quoted.</summary>
     public override string ToString() => Value;
 }

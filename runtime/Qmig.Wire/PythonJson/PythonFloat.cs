@@ -11,6 +11,7 @@ namespace Qmig.Wire.PythonJson;
 /// </summary>
 public static class PythonFloat
 {
+    /// <summary>The text Python's <c>json.dumps</c> writes for <paramref name="value"/>.</summary>
     public static string Repr(double value)
     {
         if (double.IsNaN(value))

@@ -20,6 +20,7 @@ public static class PythonJsonParser
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>Parses UTF-8 JSON as Python would; false with <paramref name="error"/> (naming the position) when Python would refuse it or it is not UTF-8.</summary>
     public static bool TryParse(ReadOnlySpan<byte> utf8, out PyValue? value, out string? error)
     {
         string text;
@@ -37,6 +38,7 @@ public static class PythonJsonParser
         return TryParse(text, out value, out error);
     }
 
+    /// <summary>Parses JSON text as Python would; false with <paramref name="error"/> (naming the position) when Python would refuse it.</summary>
     public static bool TryParse(string text, out PyValue? value, out string? error)
     {
         var parser = new Parser(text);

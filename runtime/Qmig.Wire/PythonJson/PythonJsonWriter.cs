@@ -17,6 +17,7 @@ public sealed class PythonJsonWriter
 
     private PythonJsonWriter(Stream output) => _output = output;
 
+    /// <summary>Writes <paramref name="value"/> to <paramref name="output"/> byte for byte as the script would.</summary>
     public static void Write(Stream output, PyValue value)
     {
         var writer = new PythonJsonWriter(output);
@@ -24,6 +25,7 @@ public sealed class PythonJsonWriter
         writer.Flush();
     }
 
+    /// <summary>The bytes the script would write for <paramref name="value"/> (ASCII only, as ensure_ascii makes them).</summary>
     public static byte[] ToBytes(PyValue value)
     {
         using var memory = new MemoryStream();
@@ -31,6 +33,7 @@ public sealed class PythonJsonWriter
         return memory.ToArray();
     }
 
+    /// <summary>The text the script would write for <paramref name="value"/>, for comparing or printing.</summary>
     public static string ToText(PyValue value) => Encoding.ASCII.GetString(ToBytes(value));
 
     private void WriteValue(PyValue value, int level)

@@ -7,7 +7,7 @@ namespace Qmig.Wire;
 /// (multi-thread compression; the capability was removed in 9.1). Each page inflates without any
 /// earlier page, so a reader can decode one whenever it needs it.
 /// </summary>
-public static class CompressedPage
+internal static class CompressedPage
 {
     /// <summary>
     /// Inflates <paramref name="zlib"/> into <paramref name="page"/>; false, with the reason, unless it

@@ -18,8 +18,10 @@ public sealed class PageRequestChecker(IReadOnlyList<RamBlock> blocks, int pageS
     /// <summary>The first request that breaks a rule, once one has.</summary>
     public MigrationError? Error { get; private set; }
 
+    /// <summary>How many page requests (REQ_PAGES and REQ_PAGES_ID) were checked, up to and including the first that broke a rule.</summary>
     public int Requests { get; private set; }
 
+    /// <summary>Checks one message, for a caller that only wants <see cref="Error"/> set; see <see cref="TryCheck"/>.</summary>
     public void Check(in RecordInfo record, in RpMessage message) => TryCheck(record, message, out _);
 
     /// <summary>

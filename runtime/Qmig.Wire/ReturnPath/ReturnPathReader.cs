@@ -19,8 +19,10 @@ public sealed class ReturnPathReader(long maxBitmapSize = 256L << 20, IReadOnlyL
     private bool _blobExpected;
     private ulong? _expectedBitmapSize;
 
+    /// <summary>Bytes of the return path consumed so far; the offset the next message starts at.</summary>
     public long Position { get; private set; }
 
+    /// <summary>Why reading stopped, once a message broke a rule; every later read then returns <c>InvalidData</c> at once.</summary>
     public MigrationError? Error { get; private set; }
 
     /// <summary>Reads every complete message in <paramref name="buffer"/>; <c>Done</c> when the input ended cleanly between messages.</summary>

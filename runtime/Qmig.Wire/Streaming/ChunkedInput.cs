@@ -7,7 +7,7 @@ namespace Qmig.Wire.Streaming;
 /// sequence; only the unread tail is kept, and the buffer grows only when a single record needs it.
 /// The buffer is pinned, so bytes handed out stay at their address until <see cref="Advance"/>.
 /// </summary>
-public sealed class ChunkedInput(System.IO.Stream input, int chunkSize = ChunkedInput.DefaultChunkSize)
+internal sealed class ChunkedInput(System.IO.Stream input, int chunkSize = ChunkedInput.DefaultChunkSize)
 {
     public const int DefaultChunkSize = 1 << 20;
 

@@ -7,6 +7,11 @@ namespace Qmig.Wire.Streaming;
 public static class MigrationStreamDriver
 {
     /// <summary>Reads a whole main stream; returns null on success or the error that stopped it.</summary>
+    /// <param name="input">The stream, read from its current position to its end.</param>
+    /// <param name="reader">The reader that checks and splits the records; it also holds the error and the position reached.</param>
+    /// <param name="visitor">Receives every record in stream order.</param>
+    /// <param name="chunkSize">Bytes asked of <paramref name="input"/> per read; the buffer grows past it only for a record that needs more.</param>
+    /// <param name="progress">Called after each chunk with the stream offset reached, for a progress display.</param>
     /// <param name="releasing">
     /// Called after each pass of the reader, before the bytes it handed to the visitor are moved
     /// or overwritten: a visitor that kept pointers to them (a <see cref="Extraction.RamImageSet"/>
@@ -50,7 +55,7 @@ public static class MigrationStreamDriver
 
     /// <summary>
     /// Reads a whole main stream from a file: mapped and parsed in place in large windows (no
-    /// copy of the page bytes) where the OS allows, else through <see cref="Read{TVisitor}(System.IO.Stream, MigrationStreamReader, ref TVisitor, int, Action{long}?)"/>.
+    /// copy of the page bytes) where the OS allows, else through <see cref="Read{TVisitor}(System.IO.Stream, MigrationStreamReader, ref TVisitor, int, Action{long}?, Action?)"/>.
     /// </summary>
     public static MigrationError? ReadFile<TVisitor>(string path, MigrationStreamReader reader, ref TVisitor visitor, Action<long>? progress = null)
         where TVisitor : IMigrationVisitor, allows ref struct
@@ -80,7 +85,7 @@ public static class MigrationStreamDriver
     /// <paramref name="populateMappedRamPages"/> is false, in a mapped-ram stream, whose pages
     /// regions a visitor that does not read the pages then never brings into memory.
     /// </summary>
-    public static unsafe MigrationError? ReadMapped<TVisitor>(IO.FileMapping mapping, long start, MigrationStreamReader reader, ref TVisitor visitor,
+    internal static unsafe MigrationError? ReadMapped<TVisitor>(IO.FileMapping mapping, long start, MigrationStreamReader reader, ref TVisitor visitor,
         bool populateMappedRamPages = true, Action<long>? progress = null)
         where TVisitor : IMigrationVisitor, allows ref struct
     {

@@ -35,6 +35,7 @@ public sealed partial class MigrationStreamReader
     private long _position;
     private int _depth;
 
+    /// <summary>A reader at the start of a stream; <paramref name="options"/> sets its limits, page size and vmdesc, with defaults for a main stream.</summary>
     public MigrationStreamReader(MigrationReaderOptions? options = null)
     {
         _options = options ?? new MigrationReaderOptions();

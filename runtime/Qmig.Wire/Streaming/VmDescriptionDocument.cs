@@ -49,10 +49,13 @@ public sealed class VmDescriptionDocument
     /// <summary>The JSON exactly as found in the stream.</summary>
     public byte[] Json { get; }
 
+    /// <summary>The parsed JSON, for reading keys this type does not expose.</summary>
     public JsonDocument Document { get; }
 
+    /// <summary>The <c>page_size</c> the vmdesc states, which must match the stream's target page size; null when absent.</summary>
     public int? PageSize { get; }
 
+    /// <summary>Every device the vmdesc describes, in its order, each with the fields its section body holds.</summary>
     public List<VmDescriptionDevice> Devices { get; } = [];
 
     /// <summary>
@@ -184,6 +187,7 @@ public sealed class VmDescriptionDocument
     private static long? Integer(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
 
+    /// <summary>The description of the device whose section has idstr <paramref name="name"/> and <paramref name="instance"/>, to decode its body; false when the vmdesc has none.</summary>
     public bool TryGetDevice(string name, uint instance, out VmDescriptionDevice device) =>
         _devices.TryGetValue((name, instance), out device!);
 

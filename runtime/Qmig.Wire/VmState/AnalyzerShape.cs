@@ -49,6 +49,7 @@ public static class AnalyzerShapes
     /// <summary>The name <c>--analyzer-shape</c> takes: "7.2" or "10".</summary>
     public static string Name(AnalyzerShape shape) => shape == AnalyzerShape.Qemu10 ? "10" : "7.2";
 
+    /// <summary>Reads a <c>--analyzer-shape</c> value ("7.2" or "10"); false for anything else.</summary>
     public static bool TryParse(string? name, out AnalyzerShape shape)
     {
         switch (name)

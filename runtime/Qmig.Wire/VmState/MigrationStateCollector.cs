@@ -27,6 +27,7 @@ public sealed class MigrationStateCollector
         _byId.Add(section.Id, entry);
     }
 
+    /// <summary>Records a RAM block of section <paramref name="sectionId"/>, which the script lists with its length under that section.</summary>
     public void OnRamBlock(uint sectionId, RamBlock block)
     {
         if (_byId.TryGetValue(sectionId, out var entry))
@@ -51,6 +52,8 @@ public sealed class MigrationStateCollector
     /// delimiting the body, otherwise the next unused entry with the same idstr and instance (the
     /// vmdesc lists devices in stream order), otherwise any entry with them.
     /// </summary>
+    /// <param name="vmdesc">The stream's vmdesc; without one, device bodies stay undecoded.</param>
+    /// <param name="limits">Bounds for decoding against a hostile vmdesc; <see cref="VmStateLimits.Default"/> when null.</param>
     /// <param name="shape">Whose analyze-migration.py to imitate; by default the one of the QEMU that wrote <paramref name="vmdesc"/> (<see cref="AnalyzerShapes.For"/>).</param>
     public MigrationState Build(VmDescriptionDocument? vmdesc, VmStateLimits? limits = null, AnalyzerShape? shape = null)
     {

@@ -6,5 +6,6 @@ namespace Qmig.Wire.VmState;
 /// </summary>
 public sealed record VmStateError(int Offset, string Path, string Message)
 {
+    /// <summary>The mismatch as one line: field path, body offset, what was wrong.</summary>
     public override string ToString() => $"{Path} (body offset 0x{Offset:x}): {Message}";
 }

@@ -27,6 +27,7 @@ public enum VmStateFieldKind : byte
     Capability,
 }
 
+/// <summary>How analyze-migration.py reads each vmdesc field type, so decoding shows values as the script does.</summary>
 public static class VmStateFieldKinds
 {
     /// <summary>
@@ -45,6 +46,7 @@ public static class VmStateFieldKinds
         _ => VmStateFieldKind.Raw,
     };
 
+    /// <summary>The kind of a vmdesc field object, by its <c>type</c> key; raw bytes when it has none.</summary>
     public static VmStateFieldKind Of(JsonElement field, AnalyzerShape shape = AnalyzerShape.Qemu72) =>
         field.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String ? Of(type.GetString(), shape) : VmStateFieldKind.Raw;
 }

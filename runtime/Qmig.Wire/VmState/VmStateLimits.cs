@@ -3,6 +3,7 @@ namespace Qmig.Wire.VmState;
 /// <summary>Bounds a hostile vmdesc cannot push the decoder past.</summary>
 public sealed record VmStateLimits
 {
+    /// <summary>The limits used when a caller gives none: generous for real devices, bounded for hostile input.</summary>
     public static VmStateLimits Default { get; } = new();
 
     /// <summary>

@@ -8,5 +8,6 @@ namespace Qmig.Wire.VmState;
 /// </summary>
 public sealed record VmStateResult(PyObject State, int Consumed, VmStateError? Error)
 {
+    /// <summary>True when the whole body matched its description.</summary>
     public bool Succeeded => Error is null;
 }
