@@ -25,7 +25,7 @@ public sealed partial class PostcopyDestination
 
         public void OnRamBlock(in RecordInfo record, RamBlock block) => destination.OnRamBlock(block);
 
-        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination.OnRamRecord(record, ram, block);
+        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination._placer.PlaceMain(record, ram, block, destination.Postcopy);
 
         public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
             throw destination.Lost("mapped-ram is a file format; a socket migration does not use it");
@@ -106,7 +106,7 @@ public sealed partial class PostcopyDestination
             throw Lost($"RAM block {block} needs {block.UsedLength / pageSize} huge pages of {pageSize >> 20} MiB: {e.Message}", e);
         }
 
-        _blocks.Add((block, memory));
+        _blocks.Add(block, memory);
     }
 
     private void OnCommand(in RecordInfo record, in Command command)
@@ -141,8 +141,8 @@ public sealed partial class PostcopyDestination
             case MigCmd.PostcopyListen:
                 Move(PostcopyMachine.Trigger.Listen, "POSTCOPY_LISTEN");
                 MoveStatus(MigrationStatusDestinationMachine.Trigger.Listen, "POSTCOPY_LISTEN");
-                StartFaultThread();
-                _listening.Set();
+                _faults.Start(_sender!, _stop.Token);
+                _preempt.Listening();
                 break;
             case MigCmd.PostcopyRun:
                 Move(PostcopyMachine.Trigger.Run, "POSTCOPY_RUN");
@@ -166,7 +166,7 @@ public sealed partial class PostcopyDestination
     {
         command.TryReadPayloadAsPostcopyRamDiscard(out var discard, out _, out _);
         var name = System.Text.Encoding.UTF8.GetString(discard.BlockName);
-        var block = _blocks.FirstOrDefault(b => b.Wire.Name == name).Memory
+        var block = _blocks.FindByName(name)
             ?? throw Lost($"POSTCOPY_RAM_DISCARD names RAM block '{name}', which the block list did not announce");
         foreach (var range in discard.Ranges)
         {
@@ -174,5 +174,33 @@ public sealed partial class PostcopyDestination
             var result = block.Discard(range.Start, range.Length);
             Stats.Discarded += result.Discarded;
         }
+    }
+
+    /// <summary>Starts the stand-in vCPUs: threads that read guest memory the way a running guest would.</summary>
+    private void StartGuest() =>
+        _guest = StandInGuest.Start(_blocks.Memories, _options.Touch, _options.TouchThreads, _options.Seed, Stats);
+
+    /// <summary>RECV_BITMAP: which pages of the block are here, as the source rebuilds its dirty bitmap from it.</summary>
+    private void AnswerRecvBitmap(in RecordInfo record, in Command command)
+    {
+        if (!InStatus(MigrationStatusDestinationMachine.State.PostcopyRecover))
+        {
+            throw Lost($"RECV_BITMAP at offset {record.Offset} outside a postcopy recovery (migration status {MigrationStatusDestinationMachine.GetQemuName(_status)})");
+        }
+
+        command.TryReadPayloadAsRecvBitmap(out var request, out _, out _);
+        var name = System.Text.Encoding.UTF8.GetString(request.BlockName);
+        var block = _blocks.FindByName(name)
+            ?? throw Lost($"RECV_BITMAP asks for RAM block '{name}', which the block list did not announce");
+        _sender!.RecvBitmap(block, Environment.SystemPageSize);
+    }
+
+    /// <summary>POSTCOPY_RESUME: acknowledge, then ask again for every page a vCPU (or request-ahead) still waits for.</summary>
+    private void AnswerResume(in RecordInfo record)
+    {
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.PostcopyResume, $"POSTCOPY_RESUME at offset {record.Offset}");
+        _sender!.ResumeAck(1);
+        _sender.ReleaseRequests();
+        _events.Resumed(_recovery.RequestAgain(_sender));
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Qmig.Linux;
@@ -16,12 +15,12 @@ namespace Qmig.Postcopy.Destination;
 /// postcopy-preempt, a second connection brings the requested pages (see <see cref="AttachPreemptChannel"/>).
 /// </summary>
 /// <remarks>
-/// One thread reads the socket and places pages: it is QEMU's listen thread from LISTEN on, so a
-/// requested page is placed as soon as its record is parsed. Background pages are gathered into
-/// contiguous runs and placed with one UFFDIO_COPY per run, at the latest when the socket has no
-/// more bytes ready, so a faulting thread never waits for a run to fill. A fault thread turns
-/// userfaults into page requests. Precopy pages go through the memfd (a page may be sent again and
-/// must be replaced); from LISTEN on every page goes through userfaultfd.
+/// One thread reads the socket and moves the migration through its states: it is QEMU's listen
+/// thread from LISTEN on, so a requested page is placed as soon as its record is parsed. The work
+/// is shared out: <see cref="PagePlacer"/> puts pages into memory, <see cref="FaultRequester"/>
+/// turns userfaults into page requests, <see cref="PreemptChannel"/> reads the preempt channel,
+/// <see cref="LinkRecovery"/> keeps the link through a break, <see cref="ReturnPathSender"/> writes
+/// the return path.
 /// </remarks>
 public sealed partial class PostcopyDestination : IDisposable
 {
@@ -30,19 +29,18 @@ public sealed partial class PostcopyDestination : IDisposable
     private readonly DestinationOptions _options;
     private readonly Userfaultfd _uffd;
     private readonly GuestMemory _memory;
-    private readonly List<(RamBlock Wire, RamBlockMemory Memory)> _blocks = [];
+    private readonly DestinationEvents _events;
+    private readonly ReceivedBlocks _blocks = new();
     private readonly List<byte[]> _configurationRecords = [];
     private readonly List<ReceivedDevice> _devices = [];
-    private readonly ConcurrentDictionary<long, long> _requestedAt = new();
-
-    /// <summary>Pages requested ahead of any fault, to count them apart from the background sender's when they arrive.</summary>
-    private readonly ConcurrentDictionary<long, byte> _requestedAhead = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly PagePlacer _placer;
+    private readonly FaultRequester _faults;
+    private readonly PreemptChannel _preempt;
+    private readonly LinkRecovery _recovery;
     private MigrationStreamReader? _reader;
-    private readonly List<Thread> _guestThreads = [];
     private ReturnPathSender? _sender;
-    private Thread? _faultThread;
-    private Exception? _faultThreadError;
+    private StandInGuest? _guest;
     private PostcopyMachine.State _state = PostcopyMachine.Initial;
     private long _stateSince = Stopwatch.GetTimestamp();
     private SectionInfo? _ramSection;
@@ -54,6 +52,12 @@ public sealed partial class PostcopyDestination : IDisposable
         _options = options ?? new DestinationOptions();
         _uffd = Userfaultfd.Open();
         _memory = new GuestMemory(_uffd);
+        _events = new DestinationEvents(_options.Log);
+        var clocks = new PageRequestClocks(Stats);
+        _placer = new PagePlacer(_blocks, Stats, clocks, _options.MaxGuestRam, Lost);
+        _faults = new FaultRequester(_uffd, _blocks, clocks, Stats, _options.RequestAhead);
+        _recovery = new LinkRecovery(_blocks, () => _state == PostcopyMachine.State.Listening);
+        _preempt = new PreemptChannel(_blocks, _placer, _recovery, Stats, _options.Recover, () => Volatile.Read(ref _endOfSections), _events, Lost, _stop.Token);
     }
 
     public DestinationStats Stats { get; } = new();
@@ -61,10 +65,34 @@ public sealed partial class PostcopyDestination : IDisposable
     public PostcopyMachine.State State => _state;
 
     /// <summary>The RAM blocks in the order of the source's block list.</summary>
-    public IReadOnlyList<RamBlockMemory> Blocks => _blocks.Select(b => b.Memory).ToArray();
+    public IReadOnlyList<RamBlockMemory> Blocks => _blocks.Memories;
 
     /// <summary>Device sections in the order they arrived (for a postcopy migration: the package's).</summary>
     public IReadOnlyList<ReceivedDevice> Devices => _devices;
+
+    private bool Postcopy => _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running;
+
+    /// <summary>
+    /// QEMU's destination pauses from postcopy-active, which LISTEN enters; a pause needs the package
+    /// whole, though (its RUN and device state come only once), and that holds from RUN on.
+    /// </summary>
+    private bool CanPause => _options.Recover && _state == PostcopyMachine.State.Running && !_endOfSections;
+
+    /// <summary>
+    /// Reads <paramref name="channel"/> as the migration's postcopy-preempt channel on a thread of
+    /// its own, placing each page the moment its record is parsed. Call it when the source opens its
+    /// second connection (QEMU 7.2 opens it right after the main one; 10.x when postcopy starts).
+    /// </summary>
+    /// <remarks>
+    /// With <see cref="DestinationOptions.Recover"/> a resumed source opens a new preempt channel
+    /// after the new main one: attaching it replaces the broken one (whose pages, if a record was cut
+    /// off, the source sends again). A second channel while the current one is still read is closed.
+    /// </remarks>
+    public void AttachPreemptChannel(Socket channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        _preempt.Attach(channel);
+    }
 
     /// <summary>
     /// Receives one incoming migration on <paramref name="connection"/> until the source closes it.
@@ -76,7 +104,7 @@ public sealed partial class PostcopyDestination : IDisposable
     {
         if (_reader is null)
         {
-            _sender = new ReturnPathSender(connection, _options.ReturnPathLog, OnReturnPathBroken);
+            _sender = new ReturnPathSender(connection, _options.ReturnPathLog, _recovery.OnReturnPathBroken);
             _reader = new MigrationStreamReader();
             MoveStatus(MigrationStatusDestinationMachine.Trigger.LoadStart, "the source connected");
         }
@@ -89,11 +117,7 @@ public sealed partial class PostcopyDestination : IDisposable
             throw new InvalidOperationException("this destination has already received its migration");
         }
 
-        lock (_linkGate)
-        {
-            _connection = connection;
-        }
-
+        _recovery.Use(connection);
         var reader = _reader;
         var visitor = new Visitor(this);
         var window = new ReceiveWindow(ReceiveBufferSize);
@@ -110,10 +134,10 @@ public sealed partial class PostcopyDestination : IDisposable
                 var sequence = window.Unconsumed;
                 var status = reader.Read(ref sequence, window.Final, ref visitor);
                 window.Consumed(sequence);
-                FlushBackgroundRun();
+                _placer.FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
-                ThrowIfPreemptChannelFailed();
-                if (LinkError is { } broken && !_endOfSections)
+                _preempt.ThrowIfFailed();
+                if (_recovery.LinkError is { } broken && !_endOfSections)
                 {
                     if (CanPause)
                     {
@@ -165,7 +189,7 @@ public sealed partial class PostcopyDestination : IDisposable
             }
 
             // The source closes its preempt channel once it has our SHUT.
-            StopPreemptChannel(TimeSpan.FromSeconds(10));
+            _preempt.Stop(TimeSpan.FromSeconds(10));
             return ReceiveOutcome.Completed;
         }
         catch (DestinationException)
@@ -221,10 +245,10 @@ public sealed partial class PostcopyDestination : IDisposable
     /// <summary>The stream has ended: stop the guest threads, check every page, and tell the source.</summary>
     private void Finish()
     {
-        DrainPreemptChannel();
+        _preempt.Drain();
         // Checked before the guest threads are stopped: a thread faulting on a page that never came
         // would be joined forever. The failure's Abort wakes such threads.
-        var missing = MissingPages();
+        var missing = _blocks.MissingPages();
         if (missing > 0)
         {
             if (_returnPathOpen)
@@ -249,7 +273,7 @@ public sealed partial class PostcopyDestination : IDisposable
 
         MoveStatus(MigrationStatusDestinationMachine.Trigger.Complete, "the end of the stream");
 
-        _options.Log?.WriteLine($"complete: {_blocks.Sum(b => b.Memory.PageCount)} pages in {_blocks.Count} RAM blocks, {_devices.Count} device sections");
+        _events.Completed(_blocks.Memories.Sum(b => b.PageCount), _blocks.Count, _devices.Count);
     }
 
     private void Abort()
@@ -257,9 +281,9 @@ public sealed partial class PostcopyDestination : IDisposable
         MarkFailed();
         _stop.Cancel();
         // Wakes guest threads blocked on pages that will never come, so they can see the stop.
-        _memory.StopFaulting();
+        _blocks.StopFaulting();
         JoinThreads();
-        StopPreemptChannel(TimeSpan.Zero);
+        _preempt.Stop(TimeSpan.Zero);
     }
 
     private void StopGuest()
@@ -271,31 +295,48 @@ public sealed partial class PostcopyDestination : IDisposable
 
     private void JoinThreads()
     {
-        foreach (var thread in _guestThreads)
-        {
-            thread.Join();
-        }
-
-        _faultThread?.Join();
+        _guest?.Dispose();
+        _guest = null;
+        _faults.Join();
     }
 
     private void ThrowIfFaultThreadFailed()
     {
-        if (_faultThreadError is { } error)
+        if (_faults.Error is { } error)
         {
             throw error switch
             {
                 DestinationException lost => lost,
-                System.Net.Sockets.SocketException or IOException or ObjectDisposedException =>
+                SocketException or IOException or ObjectDisposedException =>
                     Lost($"the connection to the source failed while requesting a page ({error.Message})", error),
                 _ => Lost($"the fault thread failed: {error.Message}", error),
             };
         }
     }
 
+    private ReceiveOutcome Pause(string why)
+    {
+        _sender!.Detach();
+        _placer.FlushBackgroundRun();
+        _placer.ResetMainAssembly();
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.LinkLost, why);
+        _recovery.Paused();
+        Stats.Pauses++;
+        _events.Paused(_blocks.MissingPages());
+        return ReceiveOutcome.Paused;
+    }
+
+    private void ContinueOnResumedConnection(Socket connection)
+    {
+        Stats.SecondsPaused += _recovery.Resumed();
+        _sender!.Attach(connection);
+        _reader!.ContinueOnResumedChannel();
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {DestinationEvents.PeerName(connection)}");
+    }
+
     private DestinationException Lost(string reason, Exception? inner = null)
     {
-        var outstanding = MissingPages();
+        var outstanding = _blocks.MissingPages();
         var consequence = _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running
             ? $"{outstanding} pages of guest RAM existed only on the source: the guest is lost (postcopy cannot fall back)"
             : "postcopy had not started, so the source still holds the whole guest";
@@ -314,7 +355,7 @@ public sealed partial class PostcopyDestination : IDisposable
         var now = Stopwatch.GetTimestamp();
         Stats.AddStateTime(from, Stopwatch.GetElapsedTime(_stateSince, now).TotalSeconds);
         _stateSince = now;
-        _options.Log?.WriteLine($"postcopy: {PostcopyMachine.GetQemuName(from)} -> {PostcopyMachine.GetQemuName(_state)} ({what})");
+        _events.PostcopyState(from, _state, what);
     }
 
     /// <summary>Writes what was received as a plain precopy stream (see <see cref="PrecopyStreamWriter"/>).</summary>
@@ -326,19 +367,15 @@ public sealed partial class PostcopyDestination : IDisposable
             throw new InvalidOperationException($"nothing complete to write: the migration is {MigrationStatusDestinationMachine.GetQemuName(_status)}");
         }
 
-        PrecopyStreamWriter.Write(output, _configurationRecords, _ramSection, _blocks.Select(b => b.Memory).ToArray(), _devices);
+        PrecopyStreamWriter.Write(output, _configurationRecords, _ramSection, _blocks.Memories, _devices);
     }
-
-    /// <summary>The peer's address for a log line; a connection handed over through a socket pair (a TLS bridge) has none of its own.</summary>
-    private static string PeerName(Socket connection) =>
-        connection.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : "a local socket (TLS, or passed in by the caller)";
 
     public void Dispose()
     {
         _stop.Cancel();
-        _memory.StopFaulting();
+        _blocks.StopFaulting();
         JoinThreads();
-        StopPreemptChannel(TimeSpan.Zero);
+        _preempt.Stop(TimeSpan.Zero);
         _memory.Dispose();
         _uffd.Dispose();
         _stop.Dispose();
