@@ -28,7 +28,7 @@ public sealed partial class PostcopyDestination
 
         if (_status != from)
         {
-            _events.Status(from, _status, what);
+            _logger.Status(from, _status, what);
         }
     }
 

@@ -99,11 +99,16 @@ public sealed partial class PostcopyDestination
         RamBlockMemory memory;
         try
         {
-            memory = _memory.AddBlock(block.Name, block.UsedLength, new RamBlockOptions { MemfdBacked = true, HugeTlb = hugePages, PageSize = (int)pageSize });
+            memory = _memory.ProvideBlock(block.Name, block.UsedLength, (int)pageSize);
         }
         catch (UserfaultfdException e) when (hugePages)
         {
             throw Lost($"RAM block {block} needs {block.UsedLength / pageSize} huge pages of {pageSize >> 20} MiB: {e.Message}", e);
+        }
+
+        if (memory.Length != block.UsedLength || memory.PageSize != (int)pageSize || memory.Memfd is null)
+        {
+            throw Lost($"the memory provided for RAM block {block} is 0x{memory.Length:x} bytes of {memory.PageSize}-byte pages{(memory.Memfd is null ? ", not memfd-backed" : "")}; it must be 0x{block.UsedLength:x} bytes of {pageSize}-byte pages, memfd-backed");
         }
 
         _blocks.Add(block, memory);
@@ -176,9 +181,27 @@ public sealed partial class PostcopyDestination
         }
     }
 
-    /// <summary>Starts the stand-in vCPUs: threads that read guest memory the way a running guest would.</summary>
-    private void StartGuest() =>
-        _guest = StandInGuest.Start(_blocks.Memories, _options.Touch, _options.TouchThreads, _options.Seed, Stats);
+    /// <summary>
+    /// POSTCOPY_RUN: the guest runs here from now on. The caller's hook gets the device state and
+    /// starts its vCPUs; without one the stand-in guest reads memory as a running guest would.
+    /// </summary>
+    private void StartGuest()
+    {
+        if (_options.OnPostcopyRun is not { } onRun)
+        {
+            _guest = StandInGuest.Start(_blocks.Memories, _options.Touch, _options.TouchThreads, _options.Seed, Stats);
+            return;
+        }
+
+        try
+        {
+            _guest = onRun(new PostcopyRun(_devices.ToArray(), _blocks.Memories, Stats));
+        }
+        catch (Exception e)
+        {
+            throw Lost($"the POSTCOPY_RUN handler failed: {e.Message}", e);
+        }
+    }
 
     /// <summary>RECV_BITMAP: which pages of the block are here, as the source rebuilds its dirty bitmap from it.</summary>
     private void AnswerRecvBitmap(in RecordInfo record, in Command command)
@@ -201,6 +224,6 @@ public sealed partial class PostcopyDestination
         MoveStatus(MigrationStatusDestinationMachine.Trigger.PostcopyResume, $"POSTCOPY_RESUME at offset {record.Offset}");
         _sender!.ResumeAck(1);
         _sender.ReleaseRequests();
-        _events.Resumed(_recovery.RequestAgain(_sender));
+        _logger.Resumed(_recovery.RequestAgain(_sender));
     }
 }

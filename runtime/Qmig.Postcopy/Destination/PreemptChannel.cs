@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Qmig.Wire;
 using Qmig.Wire.Streaming;
 
@@ -18,7 +19,7 @@ internal sealed class PreemptChannel(
     DestinationStats stats,
     bool recover,
     Func<bool> endOfSections,
-    DestinationEvents events,
+    ILogger logger,
     MigrationLost lost,
     CancellationToken stop)
 {
@@ -58,7 +59,7 @@ internal sealed class PreemptChannel(
                 // QEMU 10.x opens a new preempt channel when it resumes, and the migration may have
                 // completed on the main channel before it arrives: nothing is left to read on it.
                 channel.Dispose();
-                events.PreemptChannelAfterEnd();
+                logger.PreemptChannelAfterEnd();
                 return;
             }
 
@@ -69,7 +70,7 @@ internal sealed class PreemptChannel(
                 {
                     // The source opens one preempt channel per main connection: a second one while the
                     // first is still read is not the source's, and must not replace it.
-                    events.UnexpectedPreemptChannel(channel);
+                    logger.UnexpectedPreemptChannel(channel);
                     channel.Dispose();
                     return;
                 }
@@ -95,7 +96,7 @@ internal sealed class PreemptChannel(
             _generation = generation;
         }
 
-        events.PreemptChannelAttached(channel);
+        logger.PreemptChannelAttached(channel);
     }
 
     private void Run(Socket channel, int generation)
@@ -192,7 +193,7 @@ internal sealed class PreemptChannel(
     /// channel (the source wrote them before its EOF, but they are read by another thread): wait
     /// until every page is here, the channel has ended, or the drain timeout has passed.
     /// </summary>
-    public void Drain()
+    public void Drain(CancellationToken cancellation)
     {
         Thread? thread;
         lock (_gate)
@@ -208,7 +209,7 @@ internal sealed class PreemptChannel(
         // Each check counts every page's state, so check every 10 ms, not in a spin; the wait ends
         // at once when the channel's thread does.
         var deadline = DateTime.UtcNow + DrainTimeout;
-        while (blocks.MissingPages() > 0 && DateTime.UtcNow < deadline && !thread.Join(10) && !stop.IsCancellationRequested)
+        while (blocks.MissingPages() > 0 && DateTime.UtcNow < deadline && !thread.Join(10) && !cancellation.IsCancellationRequested)
         {
         }
 

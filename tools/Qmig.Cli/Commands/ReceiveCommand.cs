@@ -94,12 +94,11 @@ public static class ReceiveCommand
                 TouchThreads = threads,
                 RequestAhead = requestAhead,
                 Recover = recover,
-                Log = Console.Error,
                 ReturnPathLog = returnPathLog,
                 StallTimeout = stallSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(stallSeconds),
                 MaxGuestRam = maxGuestRam ?? DestinationOptions.DefaultMaxGuestRam,
             };
-            destination = new PostcopyDestination(options);
+            destination = new PostcopyDestination(options, new WriterLogger<PostcopyDestination>(Console.Error));
         }
         catch (UserfaultfdUnavailableException e)
         {
