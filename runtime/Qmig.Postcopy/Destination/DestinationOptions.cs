@@ -3,12 +3,6 @@ namespace Qmig.Postcopy.Destination;
 /// <summary>How a <see cref="PostcopyDestination"/> receives.</summary>
 public sealed class DestinationOptions
 {
-    /// <summary>The stand-in guest's workload after POSTCOPY_RUN.</summary>
-    public TouchWorkload Touch { get; init; } = TouchWorkload.Sequential;
-
-    /// <summary>How many stand-in vCPU threads run the workload.</summary>
-    public int TouchThreads { get; init; } = 2;
-
     /// <summary>
     /// Called on the receiving thread at POSTCOPY_RUN, where a VMM loads the device state and starts
     /// its vCPUs; the next record is read when it returns. It may return what is to be stopped when
@@ -16,7 +10,7 @@ public sealed class DestinationOptions
     /// destination disposes it before its SHUT when every page is here, once faulting has stopped
     /// (which wakes every thread blocked on a page) when the migration fails or is cancelled, and at
     /// the latest in <see cref="PostcopyDestination.Dispose"/>. An exception it throws fails the
-    /// migration. Null: the stand-in guest of <see cref="Touch"/> runs instead.
+    /// migration. Null: nothing runs the guest, and every page comes from the source's background sender.
     /// </summary>
     public Func<PostcopyRun, IDisposable?>? OnPostcopyRun { get; init; }
 
@@ -60,7 +54,4 @@ public sealed class DestinationOptions
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever.
     /// </summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Seed of the random workload, so a run can be repeated.</summary>
-    public int Seed { get; init; } = 1;
 }

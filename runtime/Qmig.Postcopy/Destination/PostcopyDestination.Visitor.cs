@@ -181,15 +181,11 @@ public sealed partial class PostcopyDestination
         }
     }
 
-    /// <summary>
-    /// POSTCOPY_RUN: the guest runs here from now on. The caller's hook gets the device state and
-    /// starts its vCPUs; without one the stand-in guest reads memory as a running guest would.
-    /// </summary>
+    /// <summary>POSTCOPY_RUN: the guest runs here from now on; the caller's hook gets the device state and starts its vCPUs.</summary>
     private void StartGuest()
     {
         if (_options.OnPostcopyRun is not { } onRun)
         {
-            _guest = StandInGuest.Start(_blocks.Memories, _options.Touch, _options.TouchThreads, _options.Seed, Stats);
             return;
         }
 

@@ -90,8 +90,7 @@ public static class ReceiveCommand
         {
             var options = new DestinationOptions
             {
-                Touch = touch,
-                TouchThreads = threads,
+                OnPostcopyRun = StandInGuest.OnPostcopyRun(touch, threads),
                 RequestAhead = requestAhead,
                 Recover = recover,
                 ReturnPathLog = returnPathLog,

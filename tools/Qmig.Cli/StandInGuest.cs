@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using Qmig.Linux;
 using Qmig.Linux.Memory;
+using Qmig.Postcopy.Destination;
 
-namespace Qmig.Postcopy.Destination;
+namespace Qmig.Cli;
 
 /// <summary>
-/// Stand-in vCPUs: threads that read guest memory the way a running guest would, so that postcopy
-/// faults, requests and placements happen as they would under a real VMM. Each read that stalls is
-/// added to <see cref="DestinationStats.VcpuStallMicroseconds"/>. Disposing stops and joins them.
+/// <c>receive --touch</c>: stand-in vCPUs, threads that read guest memory the way a running guest
+/// would, so that postcopy faults, requests and placements happen as they would under a real VMM.
+/// <see cref="PostcopyDestination"/> starts them through its POSTCOPY_RUN hook and stops them when
+/// the migration ends. Each read that stalls is added to <see cref="DestinationStats.VcpuStallMicroseconds"/>.
 /// </summary>
 internal sealed class StandInGuest : IDisposable
 {
@@ -32,6 +34,13 @@ internal sealed class StandInGuest : IDisposable
         _threadCount = Math.Max(1, threads);
         _stats = stats;
     }
+
+    /// <summary>
+    /// The POSTCOPY_RUN hook (<see cref="DestinationOptions.OnPostcopyRun"/>) that starts
+    /// <paramref name="threads"/> vCPUs running <paramref name="workload"/>; null for <see cref="TouchWorkload.None"/>.
+    /// </summary>
+    public static Func<PostcopyRun, IDisposable?>? OnPostcopyRun(TouchWorkload workload, int threads = 2, int seed = 1) =>
+        workload == TouchWorkload.None ? null : run => Start(run.Blocks, workload, threads, seed, run.Stats);
 
     /// <summary>Starts <paramref name="threads"/> vCPUs on <paramref name="blocks"/>; none for <see cref="TouchWorkload.None"/>.</summary>
     public static StandInGuest Start(IReadOnlyList<RamBlockMemory> blocks, TouchWorkload workload, int threads, int seed, DestinationStats stats)
