@@ -22,9 +22,6 @@ public sealed class MemfdDestinationMemory : IDestinationMemory, IDisposable
     /// <inheritdoc/>
     public Userfaultfd Userfaultfd => _memory.Userfaultfd;
 
-    /// <summary>The blocks mapped so far.</summary>
-    public IReadOnlyList<RamBlockMemory> Blocks => _memory.Blocks;
-
     /// <inheritdoc/>
     /// <exception cref="UserfaultfdException">The block could not be mapped or registered (for huge pages: the pool has too few).</exception>
     public RamBlockMemory ProvideBlock(string name, ulong length, int pageSize) =>
