@@ -82,7 +82,7 @@ internal static class Program
             }
 
             output.WriteLine(JsonSerializer.Serialize(sample));
-            Console.WriteLine($"{run,3} {(failure is null ? "completed" : "FAILED   ")} {sample.Seconds,6:F1} s  fds {sample.Fds,4}  threads {sample.Threads,3} (qmig {sample.QmigThreads})  rss {sample.RssMiB,6:F1} MiB  committed {sample.CommittedMiB,6:F1} MiB  heap {sample.HeapMiB,6:F1} MiB  {scenario.Name}{(failure is null ? "" : ": " + failure)}");
+            Console.WriteLine($"{run,3} {(failure is null ? "completed" : "FAILED   ")} {sample.Seconds,6:F1} s  fds {sample.Fds,4}  threads {sample.Threads,3} (qmig {sample.QmigThreads})  rss {sample.RssMiB,6:F1} MiB  committed {sample.CommittedMiB,6:F1} MiB  heap {sample.HeapMiB,6:F1} MiB  anon {sample.RssAnonMiB,5:F1} file {sample.RssFileMiB,5:F1} shmem {sample.RssShmemMiB,4:F1}  malloc {sample.MallocHeldMiB,5:F1} (free {sample.MallocFreeMiB,4:F1})  jit {sample.JitMethods,5}  {scenario.Name}{(failure is null ? "" : ": " + failure)}");
         }
 
         Directory.Delete(work, recursive: true);
@@ -116,6 +116,10 @@ internal static class Program
         var first = warm[0];
         var last = warm[^1];
         Console.WriteLine($"after run {first.Run} (the first cycle is warm-up) to run {last.Run}: fds {first.Fds} -> {last.Fds} (max {warm.Max(s => s.Fds)}), threads {first.Threads} -> {last.Threads} (max {warm.Max(s => s.Threads)}; the runtime's own {first.QmigThreads} -> {last.QmigThreads}), RSS {first.RssMiB:F1} -> {last.RssMiB:F1} MiB (max {warm.Max(s => s.RssMiB):F1}), GC committed {first.CommittedMiB:F1} -> {last.CommittedMiB:F1} MiB, managed heap {first.HeapMiB:F1} -> {last.HeapMiB:F1} MiB");
+        // RSS moves with the JIT: tiered compilation keeps recompiling hot methods for many runs, and
+        // their code (shared memory under W^X) and the JIT's own data grow with it. Run with
+        // DOTNET_TieredCompilation=0 to see the runs' own memory alone.
+        Console.WriteLine($"  RSS by kind: anonymous {first.RssAnonMiB:F1} -> {last.RssAnonMiB:F1} MiB (glibc malloc {first.MallocHeldMiB:F1} -> {last.MallocHeldMiB:F1}), file {first.RssFileMiB:F1} -> {last.RssFileMiB:F1} MiB, shared {first.RssShmemMiB:F1} -> {last.RssShmemMiB:F1} MiB; methods JIT-compiled {first.JitMethods} -> {last.JitMethods}");
 
         // A descriptor that a run leaks is still there in every later run, so the last cycle's
         // fewest exceed the first measured cycle's most; one closing a moment late does not. The
@@ -308,20 +312,77 @@ internal static class Program
     /// channel, stand-in vCPUs), which a run must end; <see cref="Threads"/> also counts the .NET
     /// thread pool, which grows and shrinks by itself.
     /// </remarks>
-    private sealed record Sample(int Run, string Scenario, string? Failure, double Seconds, int Fds, int Threads, int QmigThreads, double RssMiB, double CommittedMiB, double HeapMiB)
+    /// <remarks>
+    /// RSS is split the way the kernel counts it (anonymous, file-backed, shared memory), and the
+    /// anonymous part is set against what glibc's allocator holds (<see cref="MallocHeldMiB"/>: its
+    /// arenas and large blocks; <see cref="MallocFreeMiB"/> of that is free but kept) and how many
+    /// methods the JIT has compiled so far, which is what tells a leak from memory a process keeps.
+    /// </remarks>
+    private sealed record Sample(int Run, string Scenario, string? Failure, double Seconds, int Fds, int Threads, int QmigThreads, double RssMiB, double CommittedMiB, double HeapMiB,
+        double RssAnonMiB, double RssFileMiB, double RssShmemMiB, double MallocHeldMiB, double MallocFreeMiB, long JitMethods)
     {
         public static Sample Take(int run, string scenario, string? failure, double seconds)
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
+            if (Environment.GetEnvironmentVariable("QMIG_SOAK_MALLOC_TRIM") == "1")
+            {
+                MallocTrim(0);
+            }
+
+            var malloc = MallInfo2();
             var status = File.ReadAllLines("/proc/self/status");
             double Field(string name) => double.Parse(status.Single(line => line.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             var qmigThreads = Directory.GetDirectories("/proc/self/task")
                 .Count(task => File.Exists(Path.Combine(task, "comm")) && File.ReadAllText(Path.Combine(task, "comm")).StartsWith("qmig", StringComparison.Ordinal));
-            return new Sample(run, scenario, failure, Math.Round(seconds, 2), Directory.GetFiles("/proc/self/fd").Length, (int)Field("Threads"), qmigThreads,
+            return new Sample(run, scenario, failure, Math.Round(seconds, 2), RunDescriptors(), (int)Field("Threads"), qmigThreads,
                 Math.Round(Field("VmRSS") / 1024, 1), Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, 1),
-                Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 1));
+                Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 1),
+                Math.Round(Field("RssAnon") / 1024, 1), Math.Round(Field("RssFile") / 1024, 1), Math.Round(Field("RssShmem") / 1024, 1),
+                Math.Round((malloc.Arena + malloc.MappedBytes) / 1048576.0, 1), Math.Round(malloc.FreeBytes / 1048576.0, 1),
+                System.Runtime.JitInfo.GetCompiledMethodCount());
         }
     }
+
+    /// <summary>
+    /// Open descriptors, less the application's own files (assemblies and symbol files under its
+    /// base directory): .NET opens a symbol file the first time it puts line numbers into a stack
+    /// trace and keeps it for the life of the process, which is not something a run holds.
+    /// </summary>
+    private static int RunDescriptors() =>
+        Directory.GetFiles("/proc/self/fd").Count(path =>
+        {
+            try
+            {
+                return new FileInfo(path).LinkTarget is not { } target || !target.StartsWith(AppContext.BaseDirectory, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
+
+    /// <summary>glibc's <c>struct mallinfo2</c>: what the C allocator has taken from the kernel and how much of it is free.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private readonly struct MallocInfo
+    {
+        public readonly nuint Arena;
+        public readonly nuint FreeChunks;
+        public readonly nuint FastBins;
+        public readonly nuint MappedBlocks;
+        public readonly nuint MappedBytes;
+        public readonly nuint Unused1;
+        public readonly nuint FastBinBytes;
+        public readonly nuint InUseBytes;
+        public readonly nuint FreeBytes;
+        public readonly nuint TopReleasable;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallocInfo MallInfo2();
+
+    /// <summary>Returns free memory at the top of glibc's heaps to the kernel; the soak calls it when QMIG_SOAK_MALLOC_TRIM is set, to see how much of the RSS is memory the allocator kept.</summary>
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 }

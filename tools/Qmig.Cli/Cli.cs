@@ -1,7 +1,7 @@
 namespace Qmig.Cli;
 
 /// <summary>Turns the exceptions a verb can meet on its input into qmig's exit codes with a one-line message.</summary>
-public static class Cli
+internal static class Cli
 {
     public static int Guard(TextWriter errors, Func<int> action)
     {

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Qmig.Cli;
 
 /// <summary>Options several verbs share, so they are spelled and described the same everywhere.</summary>
-public static class CommonOptions
+internal static class CommonOptions
 {
     public static Argument<string> Input(string name = "file") => new(name)
     {

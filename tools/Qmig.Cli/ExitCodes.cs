@@ -1,7 +1,7 @@
 namespace Qmig.Cli;
 
 /// <summary>qmig's exit codes, the same for every verb.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Ok = 0;
 

@@ -4,7 +4,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli;
 
 /// <summary>A stream named on the command line: a file, or '-' for standard input.</summary>
-public sealed class InputFile : IDisposable
+internal sealed class InputFile : IDisposable
 {
     private InputFile(string name, Stream stream, long? length, long startOffset)
     {

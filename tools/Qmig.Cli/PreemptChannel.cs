@@ -9,7 +9,7 @@ namespace Qmig.Cli;
 /// bare RAM records name blocks that only the main stream's MEM_SIZE list announces; the main
 /// stream is read first for that list and the page size.
 /// </summary>
-public static class PreemptChannel
+internal static class PreemptChannel
 {
     public static Option<bool> Flag() => new("--preempt-channel")
     {

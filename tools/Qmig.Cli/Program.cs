@@ -8,7 +8,7 @@ namespace Qmig.Cli;
 /// here, so verbs can be added independently. <see cref="Run"/> takes the writers as arguments so
 /// tests can drive the real command tree in-process.
 /// </summary>
-public static class Program
+internal static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 

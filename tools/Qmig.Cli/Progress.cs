@@ -4,7 +4,7 @@ namespace Qmig.Cli;
 /// A progress line on stderr for long runs, drawn only when stderr is a terminal, so piped or
 /// redirected output stays clean.
 /// </summary>
-public sealed class Progress : IDisposable
+internal sealed class Progress : IDisposable
 {
     private readonly long? _total;
     private readonly bool _enabled;

@@ -7,7 +7,7 @@ namespace Qmig.Cli;
 /// process's own stdout when the verb writes to the console, else a stream that hands the text to
 /// the writer it was given (a test that runs qmig in-process through <see cref="Program.Run"/>).
 /// </summary>
-public static class StandardOutput
+internal static class StandardOutput
 {
     public static Stream Open(TextWriter output) =>
         ReferenceEquals(output, Console.Out) ? Console.OpenStandardOutput() : new TextWriterStream(output);

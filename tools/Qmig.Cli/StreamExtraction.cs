@@ -9,7 +9,7 @@ namespace Qmig.Cli;
 /// Reads one stream the way <c>extract</c> does: RAM images under a directory, device bodies
 /// collected, then decoded with the vmdesc. <c>diff</c> runs it once per stream.
 /// </summary>
-public sealed class StreamExtraction
+internal sealed class StreamExtraction
 {
     private StreamExtraction(int readerExitCode, VmDescriptionDocument? description, byte[]? descriptionJson, MigrationState state,
         MigrationError? descriptionError, IReadOnlyList<(RamBlock Block, string Path)> images, int pageSize)

@@ -3,7 +3,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli;
 
 /// <summary>The reader options that dump, stats and check share for their input stream.</summary>
-public static class StreamReaderOptions
+internal static class StreamReaderOptions
 {
     /// <summary>
     /// For a preempt channel (<paramref name="preempt"/>): the blocks announced by the main stream

@@ -3,7 +3,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli;
 
 /// <summary>Runs a visitor over an input and turns the outcome into qmig's exit code and error line.</summary>
-public static class StreamRun
+internal static class StreamRun
 {
     /// <param name="releasing">
     /// Null: a file is mapped and parsed in place, stdin read in large chunks. Otherwise the input

@@ -67,6 +67,23 @@ internal sealed unsafe class BlockPageIndex : IDisposable
         set => _entries[page] = value;
     }
 
+    /// <summary>The entries as byte ranges of at most 1 GiB, for writing them to or reading them from a file as they are.</summary>
+    public IEnumerable<(long Offset, int Length)> EntryChunks()
+    {
+        const int Chunk = 1 << 30;
+        for (var offset = 0L; offset < EntryBytes; offset += Chunk)
+        {
+            yield return (offset, (int)Math.Min(Chunk, EntryBytes - offset));
+        }
+    }
+
+    /// <summary>The bytes of the entries from <paramref name="offset"/>: one of <see cref="EntryChunks"/>.</summary>
+    public Span<byte> EntrySpan(long offset, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + length, EntryBytes);
+        return new Span<byte>((byte*)_entries + offset, length);
+    }
+
     /// <summary>mapped-ram: the page is in the pages region (its bitmap bit is set).</summary>
     public bool IsPresent(long page) => (_present![page >> 6] & (1UL << (int)(page & 63))) != 0;
 

@@ -19,6 +19,9 @@ internal sealed unsafe class DecodedPageStore(int pageSize) : IDisposable
     /// <summary>Bytes of memory the store holds.</summary>
     public long Bytes => _chunks.Count * (long)PagesPerChunk * pageSize;
 
+    /// <summary>Slots handed out so far, free ones included: slots are numbered 0 up to this.</summary>
+    public long SlotCount => _next;
+
     /// <summary>Slots in use: pages whose final content lives here.</summary>
     public long LivePages => _next - _free.Count;
 

@@ -22,26 +22,16 @@ public sealed unsafe partial class SavedStream
         private long _pendingStart = -1;
         private long _pendingEnd;
         private bool _pendingEarly;
-        private DecodedPageStore? _decoded;
         private long _mappedRamPagesOffset;
 
-        public List<BlockPageIndex> Blocks { get; } = [];
+        /// <summary>What the pass has found so far; the caller owns it (and disposes it when the pass fails).</summary>
+        public SavedStreamLayout Layout { get; } = new();
 
-        public int PageSize { get; private set; }
+        private List<BlockPageIndex> Blocks => Layout.Blocks;
 
-        public string? MachineType { get; private set; }
+        private int PageSize => Layout.PageSize;
 
-        public (long Start, long End) Configuration { get; private set; }
-
-        public List<(string Name, long Start, long End)> ConfigurationSubsections { get; } = [];
-
-        public List<(long Start, long End)> EarlySetupSections { get; } = [];
-
-        public List<(long Start, long End)> DeviceSections { get; } = [];
-
-        public bool MappedRam { get; private set; }
-
-        public DecodedPageStore Decoded => _decoded ??= new DecodedPageStore(PageSize);
+        private DecodedPageStore Decoded => Layout.Decoded;
 
         /// <summary>The first reason the stream cannot be a saved guest; once set, later records are ignored.</summary>
         public MigrationError? Error { get; private set; }
@@ -49,7 +39,7 @@ public sealed unsafe partial class SavedStream
         public void Run(MigrationStreamReader reader, FileStream file, long start)
         {
             _reader = reader;
-            PageSize = reader.TargetPageSize;
+            Layout.PageSize = reader.TargetPageSize;
             var visitor = new Visitor(this);
             MigrationError? readerError;
             try
@@ -101,50 +91,20 @@ public sealed unsafe partial class SavedStream
             return MigrationStreamDriver.Read(file, reader, ref visitor);
         }
 
-        public ReadOnlyMemory<byte> Copy((long Start, long End) range) =>
-            range.End > range.Start ? new ReadOnlySpan<byte>(_base + range.Start, (int)(range.End - range.Start)).ToArray() : ReadOnlyMemory<byte>.Empty;
-
-        /// <summary>The sections as slices of one array: a guest's device state is small, and a copy outlives the mapping.</summary>
-        public ReadOnlyMemory<byte>[] CopyAll(List<(long Start, long End)> ranges)
-        {
-            var all = new byte[ranges.Sum(r => r.End - r.Start)];
-            var slices = new ReadOnlyMemory<byte>[ranges.Count];
-            var at = 0;
-            for (var i = 0; i < ranges.Count; i++)
-            {
-                var length = (int)(ranges[i].End - ranges[i].Start);
-                new ReadOnlySpan<byte>(_base + ranges[i].Start, length).CopyTo(all.AsSpan(at));
-                slices[i] = all.AsMemory(at, length);
-                at += length;
-            }
-
-            return slices;
-        }
-
-        public void DisposeBlocks()
-        {
-            foreach (var block in Blocks)
-            {
-                block.Dispose();
-            }
-
-            _decoded?.Dispose();
-        }
-
         private bool Failed => Error is not null;
 
         private void Fail(long offset, string record, MigrationRule rule, string message) => Error ??= new MigrationError(offset, record, rule, message);
 
         private void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName)
         {
-            MachineType = System.Text.Encoding.UTF8.GetString(machineName);
-            Configuration = (record.Offset, record.Offset + record.Length);
+            Layout.MachineType = System.Text.Encoding.UTF8.GetString(machineName);
+            Layout.Configuration = (record.Offset, record.Offset + record.Length);
         }
 
         private void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name)
         {
-            Configuration = (Configuration.Start, record.Offset + record.Length);
-            ConfigurationSubsections.Add((System.Text.Encoding.ASCII.GetString(name), record.Offset, record.Offset + record.Length));
+            Layout.Configuration = (Layout.Configuration.Start, record.Offset + record.Length);
+            Layout.ConfigurationSubsections.Add((System.Text.Encoding.ASCII.GetString(name), record.Offset, record.Offset + record.Length));
         }
 
         /// <summary>A new top-level record: the FULL section before it, if any, is complete.</summary>
@@ -155,7 +115,7 @@ public sealed unsafe partial class SavedStream
                 return;
             }
 
-            (_pendingEarly ? EarlySetupSections : DeviceSections).Add((_pendingStart, _pendingEnd));
+            (_pendingEarly ? Layout.EarlySetupSections : Layout.DeviceSections).Add((_pendingStart, _pendingEnd));
             _pendingStart = -1;
         }
 
@@ -222,9 +182,9 @@ public sealed unsafe partial class SavedStream
                 return;
             }
 
-            PageSize = _reader!.TargetPageSize;
-            MappedRam = _reader.ValidatedCapabilities.Contains("mapped-ram");
-            Blocks.Add(MappedRam ? BlockPageIndex.ForMappedRam(block, PageSize) : BlockPageIndex.ForRecords(block, PageSize));
+            Layout.PageSize = _reader!.TargetPageSize;
+            Layout.MappedRam = _reader.ValidatedCapabilities.Contains("mapped-ram");
+            Blocks.Add(Layout.MappedRam ? BlockPageIndex.ForMappedRam(block, PageSize) : BlockPageIndex.ForRecords(block, PageSize));
         }
 
         private void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap, long pagesOffset)

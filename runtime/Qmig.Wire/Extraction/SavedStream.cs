@@ -27,24 +27,28 @@ public sealed unsafe partial class SavedStream : IDisposable
     private readonly DecodedPageStore _decoded;
     private byte* _base;
 
-    private SavedStream(FileMapping mapping, Indexer indexed, long startOffset, LibvirtSaveImage? libvirt)
+    private SavedStream(FileMapping mapping, SavedStreamLayout layout, long startOffset, LibvirtSaveImage? libvirt, SavedStreamIndexStatus index)
     {
         _mapping = mapping;
         _base = mapping.Pointer;
-        _index = [.. indexed.Blocks];
-        _decoded = indexed.Decoded;
+        _index = [.. layout.Blocks];
+        _decoded = layout.Decoded;
         StartOffset = startOffset;
         LibvirtImage = libvirt;
-        TargetPageSize = indexed.PageSize;
+        Index = index;
+        TargetPageSize = layout.PageSize;
         Blocks = [.. _index.Select(i => i.Block)];
-        MachineType = indexed.MachineType;
-        ConfigurationRecord = indexed.Copy(indexed.Configuration);
-        ConfigurationSubsections = [.. indexed.ConfigurationSubsections.Select(sub => new ConfigurationSubsection(
-            sub.Name, ConfigurationRecord.Slice((int)(sub.Start - indexed.Configuration.Start), (int)(sub.End - sub.Start))))];
-        EarlySetupSections = indexed.CopyAll(indexed.EarlySetupSections);
-        DeviceSections = indexed.CopyAll(indexed.DeviceSections);
-        IsMappedRam = indexed.MappedRam;
+        MachineType = layout.MachineType;
+        ConfigurationRecord = Copy(layout.Configuration);
+        ConfigurationSubsections = [.. layout.ConfigurationSubsections.Select(sub => new ConfigurationSubsection(
+            sub.Name, ConfigurationRecord.Slice((int)(sub.Start - layout.Configuration.Start), (int)(sub.End - sub.Start))))];
+        EarlySetupSections = CopyAll(layout.EarlySetupSections);
+        DeviceSections = CopyAll(layout.DeviceSections);
+        IsMappedRam = layout.MappedRam;
     }
+
+    /// <summary>Where the page index came from, and what became of <see cref="SavedStreamOptions.IndexFile"/>.</summary>
+    public SavedStreamIndexStatus Index { get; }
 
     /// <summary>Where the stream begins in the file (the libvirt header's end, or the offset given).</summary>
     public long StartOffset { get; }
@@ -132,6 +136,26 @@ public sealed unsafe partial class SavedStream : IDisposable
         }
     }
 
+    private ReadOnlyMemory<byte> Copy((long Start, long End) range) =>
+        range.End > range.Start ? new ReadOnlySpan<byte>(_base + range.Start, (int)(range.End - range.Start)).ToArray() : ReadOnlyMemory<byte>.Empty;
+
+    /// <summary>The sections as slices of one array: a guest's device state is small, and a copy outlives the mapping.</summary>
+    private ReadOnlyMemory<byte>[] CopyAll(List<(long Start, long End)> ranges)
+    {
+        var all = new byte[ranges.Sum(r => r.End - r.Start)];
+        var slices = new ReadOnlyMemory<byte>[ranges.Count];
+        var at = 0;
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            var length = (int)(ranges[i].End - ranges[i].Start);
+            new ReadOnlySpan<byte>(_base + ranges[i].Start, length).CopyTo(all.AsSpan(at));
+            slices[i] = all.AsMemory(at, length);
+            at += length;
+        }
+
+        return slices;
+    }
+
     private BlockPageIndex Block(int blockIndex)
     {
         ObjectDisposedException.ThrowIf(_base == null, this);
@@ -184,9 +208,72 @@ public sealed unsafe partial class SavedStream : IDisposable
                 $"the stream would begin at 0x{start:x}, but the file has 0x{length:x} bytes");
         }
 
-        var description = options.VmDescription ?? TrailingVmDescription(file);
         var mapping = FileMapping.TryMap(file.SafeFileHandle, length, writable: false)
             ?? throw new IOException($"{path}: cannot be mapped into memory (mmap, Linux 64-bit only)");
+        try
+        {
+            var key = new SavedStreamIndexFile.Key(start, options.TargetPageSize);
+            var identity = options.IndexFile is null ? null : FileIdentity.Of(file.SafeFileHandle);
+            string? notLoaded = null;
+            if (options.IndexFile is not null)
+            {
+                notLoaded = identity is null ? "the stream file's identity cannot be read (statx)"
+                    : options.VmDescription is not null ? "an explicit vmdesc was given, which an index file does not record"
+                    : null;
+                if (notLoaded is null)
+                {
+                    var kept = SavedStreamIndexFile.TryLoad(options.IndexFile, mapping, identity!.Value, key, options, out var problem);
+                    if (kept is not null)
+                    {
+                        mapping.AdviseRandomReads();
+                        return new SavedStream(mapping, kept, start, libvirt, new SavedStreamIndexStatus(SavedStreamIndexSource.IndexFile, Saved: false, null, null));
+                    }
+
+                    notLoaded = problem;
+                }
+            }
+
+            var layout = Scan(file, mapping, start, options);
+            try
+            {
+                var status = new SavedStreamIndexStatus(layout.MappedRam ? SavedStreamIndexSource.MappedRamBitmaps : SavedStreamIndexSource.Scanned, false, null, null);
+                if (options.IndexFile is not null && !layout.MappedRam)
+                {
+                    status = status with { NotLoadedBecause = notLoaded, NotSavedBecause = identity is null || options.VmDescription is not null ? notLoaded : null };
+                    if (status.NotSavedBecause is null)
+                    {
+                        try
+                        {
+                            SavedStreamIndexFile.Save(options.IndexFile, layout, identity!.Value, key);
+                            status = status with { Saved = true };
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                        {
+                            status = status with { NotSavedBecause = e.Message };
+                        }
+                    }
+                }
+
+                mapping.AdviseRandomReads();
+                return new SavedStream(mapping, layout, start, libvirt, status);
+            }
+            catch
+            {
+                layout.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            mapping.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The one pass over the stream's record headers (its configuration and block bitmaps only, for mapped-ram).</summary>
+    private static SavedStreamLayout Scan(FileStream file, FileMapping mapping, long start, SavedStreamOptions options)
+    {
+        var description = options.VmDescription ?? TrailingVmDescription(file);
         var indexer = new Indexer(mapping, options.MaxRamBytes, options.MaxDecodedPageBytes);
         try
         {
@@ -197,13 +284,11 @@ public sealed unsafe partial class SavedStream : IDisposable
                 VmDescription = description,
             });
             indexer.Run(reader, file, start);
-            mapping.AdviseRandomReads();
-            return new SavedStream(mapping, indexer, start, libvirt);
+            return indexer.Layout;
         }
         catch
         {
-            indexer.DisposeBlocks();
-            mapping.Dispose();
+            indexer.Layout.Dispose();
             throw;
         }
     }

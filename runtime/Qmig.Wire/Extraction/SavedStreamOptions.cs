@@ -33,4 +33,15 @@ public sealed record SavedStreamOptions
     /// over its own size. 4 GiB by default.
     /// </summary>
     public long MaxDecodedPageBytes { get; init; } = 4L << 30;
+
+    /// <summary>
+    /// A file that keeps the page index of a stream that is not mapped-ram, so that the pass over
+    /// all of its record headers runs once: <see cref="SavedStream.Open"/> loads the index from
+    /// here when it was made from this same file (device, inode, size and times to the nanosecond)
+    /// with the same <see cref="StartOffset"/> and <see cref="TargetPageSize"/>, and otherwise
+    /// indexes the stream and writes the index here. Null (the default): no index is kept. Not used
+    /// with an explicit <see cref="VmDescription"/>, which the index does not record.
+    /// <see cref="SavedStream.Index"/> says what happened.
+    /// </summary>
+    public string? IndexFile { get; init; }
 }

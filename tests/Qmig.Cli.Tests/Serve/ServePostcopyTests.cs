@@ -48,6 +48,31 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
+    /// A snapshot served twice with <c>--index</c>: the first serve builds the page index and keeps it,
+    /// the second loads it instead of reading the snapshot, and its destination too ends with the saved RAM.
+    /// </summary>
+    [Theory]
+    [InlineData("7.2")]
+    [InlineData("10.0")]
+    public void ASecondServeLoadsTheKeptIndexAndEndsWithTheSavedRam(string version)
+    {
+        var qemu = QemuBuild.ByVersion(version);
+        var (saved, _) = SaveDirtyGuest(qemu);
+        var index = Path.Combine(_work, "saved.idx");
+        foreach (var expected in (string[])["page index built and kept in saved.idx (not loaded from it: there is none yet)", "page index loaded from saved.idx"])
+        {
+            using var destination = StartDestination(qemu, paused: true, preempt: false, "tcp", out var address);
+            var (exit, stderr, stats) = Serve(saved, address, ["--index", index]);
+
+            Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+            Assert.Equal(0, stats["shut"]!.GetValue<int>());
+            AssertDestinationHasTheSavedRam(saved, destination);
+        }
+    }
+
+    /// <summary>
     /// A QEMU 10.0 <c>migrate file:</c> save with mapped-ram (alone, and with multifd) into a 10.0
     /// postcopy destination, which cannot have mapped-ram on: serve drops it from the configuration.
     /// </summary>

@@ -14,7 +14,9 @@ its load completes). Times are wall-clock
 from the first action (QMP command or process start) to the destination's query-status saying
 running, and to its query-migrate saying completed, polled every 2 ms.
 
-  (a) time to running: `qmig serve saved72.mig` vs `migrate-incoming exec:cat saved72.mig`
+  (a) time to running: `qmig serve saved72.mig` vs `migrate-incoming exec:cat saved72.mig`, and
+      (a') the same for `qmig serve --index IDX saved72.mig` with the page index kept from an
+      earlier serve (made once before the rounds), which skips the pass over the file
   (b) time to completed, and (c) the destination's postcopy-blocktime (capability postcopy-blocktime):
       `qmig serve` vs a QEMU 7.2 source that loaded saved72.mig (paused, as the file is) and
       migrates it with `migrate` + `migrate-start-postcopy` at once (straight to postcopy, no
@@ -139,7 +141,7 @@ def warm(path):
             pass
 
 
-def serve_into(binary, name, saved):
+def serve_into(binary, name, saved, extra=()):
     """qmig serve of saved into a fresh postcopy destination: (running, completed, blocktime ms, requests)."""
     process, q = qemu(binary, name, extra=["-incoming", "defer"])
     caps(q, "postcopy-ram", "postcopy-blocktime")
@@ -147,7 +149,7 @@ def serve_into(binary, name, saved):
     quiet(q, "migrate-incoming", {"uri": f"tcp:127.0.0.1:{port}"})
     stats = os.path.join(WORK, name + ".json")
     t0 = time.monotonic()
-    serve = subprocess.Popen([QMIG, "serve", saved, "--to", f"tcp:127.0.0.1:{port}", "--stats", stats],
+    serve = subprocess.Popen([QMIG, "serve", saved, "--to", f"tcp:127.0.0.1:{port}", "--stats", stats, *extra],
                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, name + ".serve.log"), "w"))
     started.append(serve)
     running, done, st = watch(q, t0, process)
@@ -204,8 +206,15 @@ def main():
         save_guest(QEMU72, "save72", (), f"exec:cat > {saved72}")
         log("saving the 10.0 guest with mapped-ram + multifd")
         save_guest(QEMU10, "save10", ("mapped-ram", "multifd"), f"file:{saved10}")
+        index72 = os.path.join(WORK, "saved72.idx")
+        log("keeping saved72.mig's page index (a serve to a closed port writes it, then fails to connect)")
+        subprocess.run([QMIG, "serve", saved72, "--to", f"tcp:127.0.0.1:{free_port()}", "--index", index72],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not os.path.exists(index72):
+            raise SystemExit("qmig serve --index wrote no index")
         warm(saved72)
         warm(saved10)
+        warm(index72)
         load_before = os.getloadavg()
         rows = []
         for rep in range(1, REPS + 1):
@@ -213,6 +222,7 @@ def main():
             row = {"rep": rep}
             row["cat"] = load_into(QEMU72, f"cat{rep}", f"exec:cat {saved72}")
             row["serve"] = serve_into(QEMU72, f"serve{rep}", saved72)
+            row["indexed"] = serve_into(QEMU72, f"indexed{rep}", saved72, ("--index", index72))
             row["qemu"] = qemu_source_into(f"qemu{rep}", saved72)
             row["file10"] = load_into(QEMU10, f"file10-{rep}", f"file:{saved10}", ("mapped-ram", "multifd"))
             row["serve10"] = serve_into(QEMU10, f"serve10-{rep}", saved10)
@@ -225,12 +235,12 @@ def main():
 
         print(f"qmig: {QMIG}; {MIB} MiB guest; saved72.mig {os.path.getsize(saved72)} bytes, saved10.mig {os.path.getsize(saved10)} bytes (apparent)")
         print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores\n")
-        print("| round | (a) exec:cat running | (a) serve running | (a) cat / serve | (b) serve completed | (b) QEMU source completed | (b) serve / QEMU | (b) exec:cat completed | (b) serve / exec:cat | (c) serve blocktime | (c) QEMU blocktime | (c) serve / QEMU | requests serve / QEMU |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("| round | (a) exec:cat running | (a) serve running | (a) cat / serve | (a') serve --index running | (a') cat / serve --index | (b) serve completed | (b) QEMU source completed | (b) serve / QEMU | (b) exec:cat completed | (b) serve / exec:cat | (c) serve blocktime | (c) QEMU blocktime | (c) serve / QEMU | requests serve / QEMU |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in rows:
-            cat, serve, q = r["cat"], r["serve"], r["qemu"]
+            cat, serve, q, indexed = r["cat"], r["serve"], r["qemu"], r["indexed"]
             bt = f"{serve[2] / q[2]:.2f}" if serve[2] is not None and q[2] else "n/a"
-            print(f"| {r['rep']} | {ms(cat[0])} | {ms(serve[0])} | {cat[0] / serve[0]:.1f}x | {ms(serve[1])} | {ms(q[1])} | {serve[1] / q[1]:.2f} | {ms(cat[1])} | {serve[1] / cat[1]:.2f} | {serve[2]} ms | {q[2]} ms | {bt} | {serve[3]} / {q[3]} |")
+            print(f"| {r['rep']} | {ms(cat[0])} | {ms(serve[0])} | {cat[0] / serve[0]:.1f}x | {ms(indexed[0])} | {cat[0] / indexed[0]:.1f}x | {ms(serve[1])} | {ms(q[1])} | {serve[1] / q[1]:.2f} | {ms(cat[1])} | {serve[1] / cat[1]:.2f} | {serve[2]} ms | {q[2]} ms | {bt} | {serve[3]} / {q[3]} |")
         print("\n| round | (d) 10.0 file: load running | (d) serve running | load / serve | (d) 10.0 file: load completed | (d) serve completed | serve / load |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for r in rows:
@@ -238,7 +248,7 @@ def main():
             print(f"| {r['rep']} | {ms(f[0])} | {ms(s[0])} | {f[0] / s[0]:.1f}x | {ms(f[1])} | {ms(s[1])} | {s[1] / f[1]:.2f} |")
         if len(rows) > 1:
             med = statistics.median
-            print(f"\nmedians: (a) cat/serve {med(r['cat'][0] / r['serve'][0] for r in rows):.1f}x; "
+            print(f"\nmedians: (a) cat/serve {med(r['cat'][0] / r['serve'][0] for r in rows):.1f}x, cat/serve --index {med(r['cat'][0] / r['indexed'][0] for r in rows):.1f}x; "
                   f"(b) serve/QEMU {med(r['serve'][1] / r['qemu'][1] for r in rows):.2f}, serve/cat {med(r['serve'][1] / r['cat'][1] for r in rows):.2f}; "
                   f"(d) load/serve running {med(r['file10'][0] / r['serve10'][0] for r in rows):.1f}x, serve/load completed {med(r['serve10'][1] / r['file10'][1] for r in rows):.2f}")
     finally:

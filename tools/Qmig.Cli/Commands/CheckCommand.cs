@@ -6,7 +6,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary><c>qmig check FILE</c>: every conformance rule; the first broken one is reported with its QMIG id.</summary>
-public static class CheckCommand
+internal static class CheckCommand
 {
     public static Command Create()
     {

@@ -9,7 +9,7 @@ namespace Qmig.Cli.Commands;
 /// directory (RAM images, as <c>extract</c> writes them) and the images are compared in chunks,
 /// so neither stream is held in memory.
 /// </summary>
-public static class DiffCommand
+internal static class DiffCommand
 {
     public static Command Create()
     {

@@ -5,7 +5,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary><c>qmig dump FILE|-</c>: every record with offset, length, type, section and QEMU names.</summary>
-public static class DumpCommand
+internal static class DumpCommand
 {
     public static Command Create()
     {

@@ -11,7 +11,7 @@ namespace Qmig.Cli.Commands;
 /// <c>--analyzer-shape</c> says), and DIR/ram/&lt;block&gt;, one image per RAM block named as the
 /// script names them.
 /// </summary>
-public static class ExtractCommand
+internal static class ExtractCommand
 {
     public static Command Create()
     {

@@ -3,7 +3,7 @@ using Qmig.Wire.VmState;
 namespace Qmig.Cli.Commands;
 
 /// <summary>What extraction keeps besides the RAM images: what state.json is built from, and the stream's own vmdesc.</summary>
-public sealed class ExtractResult
+internal sealed class ExtractResult
 {
     public MigrationStateCollector State { get; } = new();
 

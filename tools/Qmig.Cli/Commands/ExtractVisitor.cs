@@ -5,7 +5,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary>Applies every page to the block images; hands sections, blocks, bodies and the vmdesc to the state collector.</summary>
-public readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) : IMigrationVisitor
+internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) : IMigrationVisitor
 {
     public void OnFileHeader(in RecordInfo record, uint version)
     {

@@ -10,7 +10,7 @@ namespace Qmig.Cli.Commands;
 /// hold them (the protocol's in Qmig.Wire, the page machine in Qmig.Linux); a new spec file in
 /// either shows up here without touching this verb.
 /// </summary>
-public static class MachineCommand
+internal static class MachineCommand
 {
     public const string Dot = "dot";
     public const string Mermaid = "mermaid";

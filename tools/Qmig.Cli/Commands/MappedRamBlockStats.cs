@@ -3,7 +3,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary>One block's mapped-ram layout and how many of its pages the file holds, for <c>qmig stats</c>.</summary>
-public sealed class MappedRamBlockStats(RamBlock block, ulong bitmapOffset, ulong pagesOffset)
+internal sealed class MappedRamBlockStats(RamBlock block, ulong bitmapOffset, ulong pagesOffset)
 {
     public RamBlock Block { get; } = block;
 

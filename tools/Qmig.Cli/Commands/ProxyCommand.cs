@@ -13,7 +13,7 @@ namespace Qmig.Cli.Commands;
 /// forwards every byte unchanged and shows what passes. The engine is <see cref="MigrationProxy"/>;
 /// this parses options and renders the live line and the final figures.
 /// </summary>
-public static class ProxyCommand
+internal static class ProxyCommand
 {
     public static Command Create()
     {

@@ -13,7 +13,7 @@ namespace Qmig.Cli.Commands;
 /// <c>qmig receive --listen tcp:HOST:PORT -o OUT.mig</c>: the destination of a (postcopy) migration
 /// from a real QEMU, written out as a precopy stream that a fresh QEMU loads with -incoming.
 /// </summary>
-public static class ReceiveCommand
+internal static class ReceiveCommand
 {
     public static Command Create()
     {

@@ -6,7 +6,7 @@ using Qmig.Wire.Analysis;
 namespace Qmig.Cli.Commands;
 
 /// <summary><c>qmig report FILE… -o report.html</c>: one offline HTML page of charts for streams and postcopy stats.</summary>
-public static class ReportCommand
+internal static class ReportCommand
 {
     public static Command Create()
     {

@@ -9,7 +9,7 @@ namespace Qmig.Cli.Commands;
 /// (message types, lengths, the received-bitmap blob, truncation) and, given the main stream's
 /// block list, the source's rules for page requests.
 /// </summary>
-public static class ReturnPathCheck
+internal static class ReturnPathCheck
 {
     public static int Run(InputFile file, string? blocksFrom, int pageSize)
     {

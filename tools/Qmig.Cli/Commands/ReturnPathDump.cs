@@ -7,7 +7,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary><c>qmig dump --return-path</c> and <c>qmig stats --return-path</c>: a captured destination-to-source stream.</summary>
-public static class ReturnPathDump
+internal static class ReturnPathDump
 {
     public static int Run(InputFile file, IRecordRenderer renderer, bool hex)
     {

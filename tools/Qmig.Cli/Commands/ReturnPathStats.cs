@@ -6,7 +6,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary>Counts of return-path messages by MIG_RP_MSG name.</summary>
-public static class ReturnPathStats
+internal static class ReturnPathStats
 {
     public static int Run(InputFile file, bool json)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Qmig.Cli.Output;
 using Qmig.Postcopy;
 using Qmig.Postcopy.Source;
 using Qmig.Postcopy.Tls;
@@ -18,7 +19,7 @@ namespace Qmig.Cli.Commands;
 /// loaded and its pages follow on demand. The engine is <see cref="PostcopySource"/>; this only parses
 /// options and renders what happens.
 /// </summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {
@@ -36,6 +37,10 @@ public static class ServeCommand
         var bandwidth = CommonOptions.Size("--max-bandwidth", "Bytes per second for background pages (K/M/G suffixes); requested pages are never held back. Default: no limit");
         var stats = new Option<FileInfo?>("--stats") { Description = "Write pages by phase, requests, request-to-sent latency and time in each status as JSON" };
         var offset = CommonOptions.Offset();
+        var index = new Option<FileInfo?>("--index")
+        {
+            Description = "Keep the page index of a precopy SNAPSHOT in FILE: loaded from it when it was made from this same file, else built and written there, so that later serves skip the pass over the snapshot",
+        };
         var writeTimeout = new Option<double>("--write-timeout") { Description = "Fail when the destination takes no write for S seconds (it hangs or its host is gone); 0 waits for ever. Default 30", DefaultValueFactory = _ => 30 };
         writeTimeout.Validators.Add(r =>
         {
@@ -45,7 +50,7 @@ public static class ServeCommand
             }
         });
         var tls = TlsOptions.ForConnecting();
-        var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset, writeTimeout };
+        var command = new Command("serve", "Migrate a saved guest into a waiting QEMU with postcopy: it runs at once, its pages follow on demand") { snapshot, to, precopySeconds, preempt, bandwidth, stats, offset, index, writeTimeout };
         foreach (var option in tls.All)
         {
             command.Options.Add(option);
@@ -61,11 +66,12 @@ public static class ServeCommand
             result.GetValue(bandwidth) ?? 0,
             result.GetValue(stats),
             result.GetValue(offset),
+            result.GetValue(index),
             result.GetValue(writeTimeout))));
         return command;
     }
 
-    private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset, double writeTimeoutSeconds)
+    private static int Run(ParseResult parsed, TlsOptions tlsOptions, FileInfo snapshot, string to, double precopySeconds, bool preempt, long bandwidth, FileInfo? statsFile, long? offset, FileInfo? indexFile, double writeTimeoutSeconds)
     {
         if (!MigrationAddress.TryParse(to, out var address, out var problem) || address is IPEndPoint { Port: 0 })
         {
@@ -90,7 +96,7 @@ public static class ServeCommand
         SavedStreamGuest guest;
         try
         {
-            guest = SavedStreamGuest.Open(snapshot.FullName, new SavedStreamOptions { StartOffset = offset });
+            guest = SavedStreamGuest.Open(snapshot.FullName, new SavedStreamOptions { StartOffset = offset, IndexFile = indexFile?.FullName });
         }
         catch (MigrationFormatException e)
         {
@@ -100,6 +106,11 @@ public static class ServeCommand
 
         using (guest)
         {
+            if (indexFile is not null)
+            {
+                Console.Error.WriteLine(IndexReport(guest.Stream.Index, indexFile.Name));
+            }
+
             var requirements = DestinationRequirements(guest);
             Console.Error.Write(requirements);
             var source = new PostcopySource(guest, new PostcopySourceOptions
@@ -160,6 +171,15 @@ public static class ServeCommand
     }
 
     /// <summary>What the destination QEMU must be started with for this guest.</summary>
+    /// <summary>One line on what became of --index: a user who expected a fast start learns why it was not.</summary>
+    private static string IndexReport(SavedStreamIndexStatus index, string file) => index switch
+    {
+        { Source: SavedStreamIndexSource.IndexFile } => $"qmig: page index loaded from {file}",
+        { Source: SavedStreamIndexSource.MappedRamBitmaps } => $"qmig: --index {file} not used: a mapped-ram snapshot's bitmaps are its index",
+        { Saved: true } => $"qmig: page index built and kept in {file} (not loaded from it: {index.NotLoadedBecause})",
+        _ => $"qmig: page index built; {file} not used ({index.NotLoadedBecause}) and not written ({index.NotSavedBecause})",
+    };
+
     private static string DestinationRequirements(SavedStreamGuest guest)
     {
         var text = new System.Text.StringBuilder();
@@ -219,76 +239,8 @@ public static class ServeCommand
         }
     }
 
-    private static string StatsJson(PostcopySourceStats stats)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("status", MigrationStatusSourceMachine.GetQemuName(stats.Status));
-            json.WriteStartObject("pages");
-            json.WriteNumber("total", stats.TotalPages);
-            json.WriteNumber("precopy", stats.PrecopyPages);
-            json.WriteNumber("background", stats.BackgroundPages);
-            json.WriteNumber("requested", stats.RequestedPages);
-            json.WriteNumber("zero", stats.ZeroPages);
-            json.WriteEndObject();
-            json.WriteNumber("requests", stats.Requests);
-            json.WriteNumber("requests_for_sent_pages", stats.RequestsForSentPages);
-            json.WriteStartObject("request_latency_us");
-            foreach (var (name, quantile) in new[] { ("p50", 0.5), ("p99", 0.99) })
-            {
-                if (stats.RequestLatency(quantile) is { } latency)
-                {
-                    json.WriteNumber(name, Math.Round(latency.TotalMicroseconds));
-                }
-                else
-                {
-                    json.WriteNull(name);
-                }
-            }
-
-            json.WriteEndObject();
-            json.WriteStartObject("discards");
-            json.WriteNumber("commands", stats.Discards.Commands);
-            json.WriteNumber("ranges", stats.Discards.Ranges);
-            json.WriteNumber("pages", stats.Discards.Pages);
-            json.WriteEndObject();
-            json.WriteStartObject("bytes");
-            json.WriteNumber("main", stats.MainChannelBytes);
-            json.WriteNumber("preempt", stats.PreemptChannelBytes);
-            json.WriteNumber("package", stats.PackageBytes);
-            json.WriteEndObject();
-            if (stats.PackageLoadedAfter is { } loaded)
-            {
-                json.WriteNumber("package_loaded_ms", Math.Round(loaded.TotalMilliseconds, 1));
-            }
-            else
-            {
-                json.WriteNull("package_loaded_ms");
-            }
-
-            json.WriteStartObject("time_in_status_ms");
-            foreach (var (status, time) in stats.TimeInStatus.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                json.WriteNumber(status, Math.Round(time.TotalMilliseconds, 1));
-            }
-
-            json.WriteEndObject();
-            if (stats.ShutStatus is { } shut)
-            {
-                json.WriteNumber("shut", shut);
-            }
-            else
-            {
-                json.WriteNull("shut");
-            }
-
-            json.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
+    private static string StatsJson(PostcopySourceStats stats) =>
+        JsonSerializer.Serialize(ServeStatsDocument.Of(stats), CliJson.Default.ServeStatsDocument) + "\n";
 
     /// <summary>A progress line while serving, only on a terminal.</summary>
     private sealed class ServeProgress : IDisposable

@@ -8,7 +8,7 @@ namespace Qmig.Cli.Commands;
 /// Counts what a stream holds. The RAM path touches only arrays indexed by flag bit and block
 /// index, so counting a large stream costs about as much as reading it.
 /// </summary>
-public sealed class StatsCollector
+internal sealed class StatsCollector
 {
     public readonly Dictionary<string, long> Records = new(StringComparer.Ordinal);
     public readonly Dictionary<string, long> Commands = new(StringComparer.Ordinal);
@@ -38,7 +38,7 @@ public sealed class StatsCollector
     }
 }
 
-public readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
+internal readonly struct StatsVisitor(StatsCollector stats) : IMigrationVisitor
 {
     public void OnFileHeader(in RecordInfo record, uint version)
     {

@@ -9,7 +9,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Commands;
 
 /// <summary><c>qmig stats FILE</c>: counts of records, sections, commands, RAM blocks and flags.</summary>
-public static class StatsCommand
+internal static class StatsCommand
 {
     public static Command Create()
     {
@@ -74,102 +74,8 @@ public static class StatsCommand
 
     private static void WriteJson(Stream output, InputFile file, MigrationStreamReader reader, StatsCollector stats)
     {
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
-        writer.WriteStartObject();
-        writer.WriteString("file", file.Name);
-        if (file.Length is long size)
-        {
-            writer.WriteNumber("size", size);
-        }
-
-        writer.WriteNumber("consumed", reader.Position);
-        writer.WriteBoolean("complete", reader.IsCompleted);
-        if (reader.Error is { } error)
-        {
-            writer.WriteString("error", error.Format(file.Name));
-        }
-
-        writer.WriteStartObject("records");
-        foreach (var (name, count) in stats.Records.OrderBy(r => r.Key, StringComparer.Ordinal))
-        {
-            writer.WriteNumber(name, count);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteStartArray("sections");
-        foreach (var section in stats.Sections)
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("id", section.Id);
-            writer.WriteString("idstr", section.Idstr);
-            writer.WriteNumber("instance", section.InstanceId);
-            writer.WriteNumber("version", section.VersionId);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        writer.WriteStartObject("commands");
-        foreach (var (name, count) in stats.Commands.OrderBy(r => r.Key, StringComparer.Ordinal))
-        {
-            writer.WriteNumber(name, count);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteStartObject("ram");
-        writer.WriteNumber("page_size", reader.TargetPageSize);
-        writer.WriteNumber("records", stats.RamRecords);
-        writer.WriteStartObject("blocks");
-        foreach (var block in stats.Blocks)
-        {
-            writer.WriteStartObject(block.Name);
-            writer.WriteNumber("used_length", block.UsedLength);
-            writer.WriteNumber("pages", stats.PagesPerBlock[block.Index]);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
-        writer.WriteStartObject("flags");
-        foreach (var (name, count) in Flags(stats))
-        {
-            writer.WriteNumber(name, count);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        WriteRounds(writer, stats.Rounds);
-        if (stats.MappedRam.Count > 0)
-        {
-            // Same shape as tests/data/*/expected-counts.json's mapped_ram.
-            writer.WriteStartObject("mapped_ram");
-            foreach (var m in stats.MappedRam)
-            {
-                writer.WriteStartObject(m.Block.Name);
-                writer.WriteNumber("bitmap_offset", m.BitmapOffset);
-                writer.WriteNumber("bitmap_bytes", m.BitmapBytes);
-                writer.WriteNumber("pages_offset", m.PagesOffset);
-                writer.WriteNumber("pages_present", m.PagesPresent);
-                writer.WriteNumber("pages_read", m.BytesRead / reader.TargetPageSize);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
-        writer.Flush();
+        JsonSerializer.Serialize(output, StatsDocument.Of(file, reader, stats, Flags(stats)), CliJson.Default.StatsDocument);
         output.WriteByte((byte)'\n');
-    }
-
-    private static void WriteRounds(Utf8JsonWriter writer, RamRoundCounter rounds)
-    {
-        writer.WriteNumber("iterations", rounds.Iterations);
-        writer.WriteStartArray("rounds");
-        foreach (var round in rounds.Rounds)
-        {
-            RoundJson.Write(writer, round);
-        }
-
-        writer.WriteEndArray();
     }
 
     private static void WriteRoundTable(TextWriter o, RamRoundCounter rounds)

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Qmig.Cli.Output;
 using Qmig.Wire.PythonJson;
 
 namespace Qmig.Cli.Diff;
@@ -7,116 +9,33 @@ namespace Qmig.Cli.Diff;
 /// The report for tools: <c>equal</c>, then <c>devices</c> and <c>ram</c>, each listing only what
 /// differs. Offsets and lengths are numbers; field values are as state.json shows them.
 /// </summary>
-public static class DiffJsonRenderer
+internal static class DiffJsonRenderer
 {
-    public static void Write(DiffReport report, TextWriter output)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            Write(report, json);
-        }
+    public static void Write(DiffReport report, TextWriter output) =>
+        output.WriteLine(JsonSerializer.Serialize(DiffDocument.Of(report), CliJson.Default.DiffDocument));
+}
 
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
-    }
-
-    private static void Write(DiffReport report, Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("a", report.A);
-        json.WriteString("b", report.B);
-        json.WriteBoolean("equal", report.IsEqual);
-        json.WriteStartArray("devices");
-        foreach (var device in report.Devices)
-        {
-            json.WriteStartObject();
-            json.WriteString("idstr", device.Idstr);
-            json.WriteNumber("instance", device.Instance);
-            json.WriteString("status", Status(device.Presence));
-            if (device.Versions is var (va, vb))
-            {
-                json.WriteStartObject("version");
-                json.WriteNumber("a", va);
-                json.WriteNumber("b", vb);
-                json.WriteEndObject();
-            }
-
-            if (device.Presence == DiffPresence.Both && device.Body is null)
-            {
-                json.WriteStartArray("fields");
-                foreach (var field in device.Fields)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("path", field.Path);
-                    if (field.A is not null)
-                    {
-                        json.WritePropertyName("a");
-                        WriteValue(json, field.A);
-                    }
-
-                    if (field.B is not null)
-                    {
-                        json.WritePropertyName("b");
-                        WriteValue(json, field.B);
-                    }
-
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
-            }
-
-            if (device.Body is { } body)
-            {
-                json.WriteStartObject("body");
-                json.WriteNumber("first_offset", body.FirstOffset);
-                json.WriteNumber("differing_bytes", body.DifferingBytes);
-                json.WriteNumber("length_a", body.LengthA);
-                json.WriteNumber("length_b", body.LengthB);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteStartArray("ram");
-        foreach (var ram in report.Ram)
-        {
-            json.WriteStartObject();
-            json.WriteString("block", ram.Block);
-            json.WriteString("status", Status(ram.Presence));
-            if (ram.LengthA is ulong la)
-            {
-                json.WriteNumber("length_a", la);
-            }
-
-            if (ram.LengthB is ulong lb)
-            {
-                json.WriteNumber("length_b", lb);
-            }
-
-            if (ram.Presence == DiffPresence.Both)
-            {
-                json.WriteNumber("pages", ram.Pages);
-                json.WriteStartArray("ranges");
-                foreach (var range in ram.Ranges)
-                {
-                    json.WriteStartObject();
-                    json.WriteNumber("offset", range.Start);
-                    json.WriteNumber("length", range.Length);
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
-            }
-
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
+/// <summary>What <c>diff --format json</c> prints, in its order; <see cref="CliJson"/> writes it.</summary>
+internal sealed record DiffDocument(string A, string B, bool Equal, IReadOnlyList<DeviceDiffEntry> Devices, IReadOnlyList<RamDiffEntry> Ram)
+{
+    public static DiffDocument Of(DiffReport report) => new(
+        report.A,
+        report.B,
+        report.IsEqual,
+        [.. report.Devices.Select(d => new DeviceDiffEntry(
+            d.Idstr,
+            d.Instance,
+            Status(d.Presence),
+            d.Versions is var (a, b) ? new VersionPair(a, b) : null,
+            d.Presence == DiffPresence.Both && d.Body is null ? d.Fields : null,
+            d.Body))],
+        [.. report.Ram.Select(r => new RamDiffEntry(
+            r.Block,
+            Status(r.Presence),
+            r.LengthA,
+            r.LengthB,
+            r.Presence == DiffPresence.Both ? r.Pages : null,
+            r.Presence == DiffPresence.Both ? [.. r.Ranges.Select(range => new RangeEntry(range.Start, range.Length))] : null))]);
 
     private static string Status(DiffPresence presence) => presence switch
     {
@@ -124,8 +43,23 @@ public static class DiffJsonRenderer
         DiffPresence.OnlyInB => "only_in_b",
         _ => "differs",
     };
+}
 
-    private static void WriteValue(Utf8JsonWriter json, PyValue value)
+internal sealed record DeviceDiffEntry(string Idstr, uint Instance, string Status, VersionPair? Version, IReadOnlyList<FieldDifference>? Fields, BodyDifference? Body);
+
+internal sealed record VersionPair(uint A, uint B);
+
+internal sealed record RamDiffEntry(string Block, string Status, ulong? LengthA, ulong? LengthB, long? Pages, IReadOnlyList<RangeEntry>? Ranges);
+
+internal sealed record RangeEntry(ulong Offset, ulong Length);
+
+/// <summary>A state.json value as the analyzer prints it: numbers stay the strings it shows (hex, or Python's repr).</summary>
+internal sealed class PyValueJsonConverter : JsonConverter<PyValue>
+{
+    public override PyValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("diff reports are written, never read");
+
+    public override void Write(Utf8JsonWriter json, PyValue value, JsonSerializerOptions options)
     {
         switch (value)
         {
@@ -134,7 +68,7 @@ public static class DiffJsonRenderer
                 foreach (var (key, item) in o.Items)
                 {
                     json.WritePropertyName(key);
-                    WriteValue(json, item);
+                    Write(json, item, options);
                 }
 
                 json.WriteEndObject();
@@ -143,7 +77,7 @@ public static class DiffJsonRenderer
                 json.WriteStartArray();
                 foreach (var item in l.Items)
                 {
-                    WriteValue(json, item);
+                    Write(json, item, options);
                 }
 
                 json.WriteEndArray();

@@ -1,4 +1,4 @@
 namespace Qmig.Cli.Diff;
 
 /// <summary>The command line of <c>qmig diff</c>.</summary>
-public sealed record DiffOptions(string A, string B, bool Json, string? VmdescA = null, string? VmdescB = null, int PageSize = 4096);
+internal sealed record DiffOptions(string A, string B, bool Json, string? VmdescA = null, string? VmdescB = null, int PageSize = 4096);

@@ -4,7 +4,7 @@ using Qmig.Wire.PythonJson;
 namespace Qmig.Cli.Diff;
 
 /// <summary>The report for people: one line per differing device, field, RAM block and page range.</summary>
-public static class DiffTextRenderer
+internal static class DiffTextRenderer
 {
     public static void Write(DiffReport report, TextWriter output)
     {

@@ -5,7 +5,7 @@ namespace Qmig.Cli.Diff;
 /// both in large chunks, so memory stays bounded however big the guest is. Differing pages are
 /// coalesced into ranges.
 /// </summary>
-public static class RamComparer
+internal static class RamComparer
 {
     private const int ChunkSize = 1 << 20;
 

@@ -8,7 +8,7 @@ namespace Qmig.Cli.Diff;
 /// repeats; section ids may differ) and compares them field by field, or byte by byte when a
 /// side could not be decoded.
 /// </summary>
-public static class StateComparer
+internal static class StateComparer
 {
     public static List<DeviceDifference> Compare(MigrationState a, MigrationState b)
     {

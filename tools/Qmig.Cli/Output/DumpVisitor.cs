@@ -8,7 +8,7 @@ namespace Qmig.Cli.Output;
 /// page records of one kind and block go as one line (<see cref="PageRun"/>). Call
 /// <see cref="Flush"/> after the stream is read.
 /// </summary>
-public sealed class DumpVisitor(IRecordRenderer renderer, bool hex, bool foldPageRuns = false) : IMigrationVisitor
+internal sealed class DumpVisitor(IRecordRenderer renderer, bool hex, bool foldPageRuns = false) : IMigrationVisitor
 {
     private readonly PageRun _run = new();
 

@@ -6,7 +6,7 @@ namespace Qmig.Cli.Output;
 /// JSON with stable key order: offset, length, type, depth, section_id, then the record's fields.
 /// As one document (an array under "records") or as JSON lines, one record per line for jq.
 /// </summary>
-public sealed class JsonRenderer : IRecordRenderer
+internal sealed class JsonRenderer : IRecordRenderer
 {
     private readonly Stream _output;
     private readonly bool _lines;

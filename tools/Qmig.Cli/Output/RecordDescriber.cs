@@ -6,7 +6,7 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Cli.Output;
 
 /// <summary>Turns what the stream reader hands over into named fields, with QEMU's constant names.</summary>
-public static class RecordDescriber
+internal static class RecordDescriber
 {
     public static string Text(ReadOnlySpan<byte> bytes) => Encoding.ASCII.GetString(bytes);
 

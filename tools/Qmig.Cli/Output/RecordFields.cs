@@ -1,13 +1,13 @@
 namespace Qmig.Cli.Output;
 
 /// <summary>A value shown in a hexadecimal form in text and as a number in JSON.</summary>
-public readonly record struct Hex(ulong Value)
+internal readonly record struct Hex(ulong Value)
 {
     public override string ToString() => $"0x{Value:x}";
 }
 
 /// <summary>One record as the inspector shows it: where it is, what it is, and its named fields in spec order.</summary>
-public sealed class RecordFields(string type, long offset, int length, int depth, uint sectionId, byte[]? raw)
+internal sealed class RecordFields(string type, long offset, int length, int depth, uint sectionId, byte[]? raw)
 {
     public string Type { get; } = type;
 
@@ -38,7 +38,7 @@ public sealed class RecordFields(string type, long offset, int length, int depth
 }
 
 /// <summary>Where dumped records go: a text tree, one JSON document, or JSON lines.</summary>
-public interface IRecordRenderer : IDisposable
+internal interface IRecordRenderer : IDisposable
 {
     void Write(RecordFields record);
 

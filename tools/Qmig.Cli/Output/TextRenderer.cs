@@ -3,7 +3,7 @@ using System.Text;
 namespace Qmig.Cli.Output;
 
 /// <summary>A tree like tshark -V: one line per record, offset first, fields as key=value; --hex adds hexdump -C rows.</summary>
-public sealed class TextRenderer(TextWriter output) : IRecordRenderer
+internal sealed class TextRenderer(TextWriter output) : IRecordRenderer
 {
     public void Write(RecordFields record)
     {

@@ -4,7 +4,7 @@ using Qmig.Wire.Analysis;
 namespace Qmig.Cli.Report;
 
 /// <summary>A <see cref="PostcopyProfile"/> in the shape report.js draws.</summary>
-public static class PostcopyJson
+internal static class PostcopyJson
 {
     public static void Write(Utf8JsonWriter json, PostcopyProfile profile)
     {

@@ -10,7 +10,7 @@ namespace Qmig.Cli.Report;
 /// Writes <c>qmig report</c>'s single HTML file: the profiles as JSON, Chart.js and the drawing
 /// script inlined, so that it opens offline and fetches nothing.
 /// </summary>
-public static class ReportHtml
+internal static class ReportHtml
 {
     public static void Write(Stream output, IReadOnlyList<(string File, StreamProfile Profile)> streams, IReadOnlyList<PostcopyProfile> postcopy)
     {
@@ -94,7 +94,7 @@ public static class ReportHtml
         json.WriteStartArray("rounds");
         foreach (var round in profile.Rounds)
         {
-            RoundJson.Write(json, round);
+            JsonSerializer.Serialize(json, RoundEntry.Of(round), CliJson.Default.RoundEntry);
         }
 
         json.WriteEndArray();
