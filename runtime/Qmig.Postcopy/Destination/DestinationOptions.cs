@@ -3,14 +3,16 @@ namespace Qmig.Postcopy.Destination;
 /// <summary>How a <see cref="PostcopyDestination"/> receives.</summary>
 public sealed class DestinationOptions
 {
-    /// <summary>The stand-in guest's workload after POSTCOPY_RUN.</summary>
-    public TouchWorkload Touch { get; init; } = TouchWorkload.Sequential;
-
-    /// <summary>How many stand-in vCPU threads run the workload.</summary>
-    public int TouchThreads { get; init; } = 2;
-
-    /// <summary>Where progress lines go (state changes, the end); null for none.</summary>
-    public TextWriter? Log { get; init; }
+    /// <summary>
+    /// Called on the receiving thread at POSTCOPY_RUN, where a VMM loads the device state and starts
+    /// its vCPUs; the next record is read when it returns. It may return what is to be stopped when
+    /// the migration ends (the stand-in guest of a tool, say), or null for a guest that runs on: the
+    /// destination disposes it before its SHUT when every page is here, once faulting has stopped
+    /// (which wakes every thread blocked on a page) when the migration fails or is cancelled, and at
+    /// the latest in <see cref="PostcopyDestination.Dispose"/>. An exception it throws fails the
+    /// migration. Null: nothing runs the guest, and every page comes from the source's background sender.
+    /// </summary>
+    public Func<PostcopyRun, IDisposable?>? OnPostcopyRun { get; init; }
 
     /// <summary>Gets a copy of every return-path byte sent, for checking afterwards; null for none.</summary>
     public Stream? ReturnPathLog { get; init; }
@@ -29,7 +31,7 @@ public sealed class DestinationOptions
     /// <summary>
     /// When the connection breaks during postcopy, wait for the source to resume (QEMU's postcopy
     /// recovery: <c>migrate</c> with <c>resume=true</c> after <c>postcopy-paused</c>) instead of
-    /// failing: <see cref="PostcopyDestination.Receive"/> returns <see cref="ReceiveOutcome.Paused"/>
+    /// failing: <see cref="PostcopyDestination.ReceiveAsync"/> returns <see cref="ReceiveOutcome.Paused"/>
     /// and is called again with the resumed connection. The guest threads stay blocked meanwhile.
     /// </summary>
     public bool Recover { get; init; }
@@ -52,7 +54,4 @@ public sealed class DestinationOptions
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever.
     /// </summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Seed of the random workload, so a run can be repeated.</summary>
-    public int Seed { get; init; } = 1;
 }

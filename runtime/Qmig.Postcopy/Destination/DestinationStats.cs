@@ -52,7 +52,8 @@ public sealed class DestinationStats
     public List<double> FaultToPlacedMicroseconds { get; } = [];
 
     /// <summary>
-    /// Microseconds each stand-in vCPU read took when it took longer than 10 µs: the stall as the
+    /// Microseconds each vCPU read took when it took longer than 10 µs, as the vCPUs started at
+    /// POSTCOPY_RUN report them (qmig's stand-in vCPUs do): the stall as the
     /// vCPU sees it, from its access to its resumption (fault delivery, request, reply, placement,
     /// wake), comparable to QEMU's postcopy-vcpu-blocktime; it also holds the first touches of
     /// pages that arrived in precopy (the kernel maps them then) and reads that lost their CPU.

@@ -28,7 +28,7 @@ public sealed partial class PostcopyDestination
 
         if (_status != from)
         {
-            _options.Log?.WriteLine($"status: {MigrationStatusDestinationMachine.GetQemuName(from)} -> {MigrationStatusDestinationMachine.GetQemuName(_status)} ({what})");
+            _logger.Status(from, _status, what);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed partial class PostcopyDestination
 
         public void OnRamBlock(in RecordInfo record, RamBlock block) => destination.OnRamBlock(block);
 
-        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination.OnRamRecord(record, ram, block);
+        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => destination._placer.PlaceMain(record, ram, block, destination.Postcopy);
 
         public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header) =>
             throw destination.Lost("mapped-ram is a file format; a socket migration does not use it");
@@ -99,14 +99,19 @@ public sealed partial class PostcopyDestination
         RamBlockMemory memory;
         try
         {
-            memory = _memory.AddBlock(block.Name, block.UsedLength, new RamBlockOptions { MemfdBacked = true, HugeTlb = hugePages, PageSize = (int)pageSize });
+            memory = _memory.ProvideBlock(block.Name, block.UsedLength, (int)pageSize);
         }
         catch (UserfaultfdException e) when (hugePages)
         {
             throw Lost($"RAM block {block} needs {block.UsedLength / pageSize} huge pages of {pageSize >> 20} MiB: {e.Message}", e);
         }
 
-        _blocks.Add((block, memory));
+        if (memory.Length != block.UsedLength || memory.PageSize != (int)pageSize || memory.Memfd is null)
+        {
+            throw Lost($"the memory provided for RAM block {block} is 0x{memory.Length:x} bytes of {memory.PageSize}-byte pages{(memory.Memfd is null ? ", not memfd-backed" : "")}; it must be 0x{block.UsedLength:x} bytes of {pageSize}-byte pages, memfd-backed");
+        }
+
+        _blocks.Add(block, memory);
     }
 
     private void OnCommand(in RecordInfo record, in Command command)
@@ -141,8 +146,8 @@ public sealed partial class PostcopyDestination
             case MigCmd.PostcopyListen:
                 Move(PostcopyMachine.Trigger.Listen, "POSTCOPY_LISTEN");
                 MoveStatus(MigrationStatusDestinationMachine.Trigger.Listen, "POSTCOPY_LISTEN");
-                StartFaultThread();
-                _listening.Set();
+                _faults.Start(_sender!, _stop.Token);
+                _preempt.Listening();
                 break;
             case MigCmd.PostcopyRun:
                 Move(PostcopyMachine.Trigger.Run, "POSTCOPY_RUN");
@@ -166,7 +171,7 @@ public sealed partial class PostcopyDestination
     {
         command.TryReadPayloadAsPostcopyRamDiscard(out var discard, out _, out _);
         var name = System.Text.Encoding.UTF8.GetString(discard.BlockName);
-        var block = _blocks.FirstOrDefault(b => b.Wire.Name == name).Memory
+        var block = _blocks.FindByName(name)
             ?? throw Lost($"POSTCOPY_RAM_DISCARD names RAM block '{name}', which the block list did not announce");
         foreach (var range in discard.Ranges)
         {
@@ -174,5 +179,47 @@ public sealed partial class PostcopyDestination
             var result = block.Discard(range.Start, range.Length);
             Stats.Discarded += result.Discarded;
         }
+    }
+
+    /// <summary>POSTCOPY_RUN: the guest runs here from now on; the caller's hook gets the device state and starts its vCPUs.</summary>
+    private void StartGuest()
+    {
+        if (_options.OnPostcopyRun is not { } onRun)
+        {
+            return;
+        }
+
+        try
+        {
+            _guest = onRun(new PostcopyRun(_devices.ToArray(), _blocks.Memories, Stats));
+        }
+        catch (Exception e)
+        {
+            throw Lost($"the POSTCOPY_RUN handler failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>RECV_BITMAP: which pages of the block are here, as the source rebuilds its dirty bitmap from it.</summary>
+    private void AnswerRecvBitmap(in RecordInfo record, in Command command)
+    {
+        if (!InStatus(MigrationStatusDestinationMachine.State.PostcopyRecover))
+        {
+            throw Lost($"RECV_BITMAP at offset {record.Offset} outside a postcopy recovery (migration status {MigrationStatusDestinationMachine.GetQemuName(_status)})");
+        }
+
+        command.TryReadPayloadAsRecvBitmap(out var request, out _, out _);
+        var name = System.Text.Encoding.UTF8.GetString(request.BlockName);
+        var block = _blocks.FindByName(name)
+            ?? throw Lost($"RECV_BITMAP asks for RAM block '{name}', which the block list did not announce");
+        _sender!.RecvBitmap(block, Environment.SystemPageSize);
+    }
+
+    /// <summary>POSTCOPY_RESUME: acknowledge, then ask again for every page a vCPU (or request-ahead) still waits for.</summary>
+    private void AnswerResume(in RecordInfo record)
+    {
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.PostcopyResume, $"POSTCOPY_RESUME at offset {record.Offset}");
+        _sender!.ResumeAck(1);
+        _sender.ReleaseRequests();
+        _logger.Resumed(_recovery.RequestAgain(_sender));
     }
 }

@@ -1,7 +1,8 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Qmig.Linux;
 using Qmig.Linux.Memory;
 using Qmig.Wire.Machines;
@@ -12,71 +13,174 @@ namespace Qmig.Postcopy.Destination;
 /// <summary>
 /// The destination of a postcopy migration from a real QEMU source: reads the main stream from the
 /// socket, answers on the same socket's return path, keeps guest RAM in userfaultfd-registered
-/// memory, runs stand-in vCPU threads after POSTCOPY_RUN and requests the pages they fault on; with
-/// postcopy-preempt, a second connection brings the requested pages (see <see cref="AttachPreemptChannel"/>).
+/// memory (its own, or a VMM's through <see cref="IDestinationMemory"/>), hands the device state
+/// over at POSTCOPY_RUN (<see cref="DestinationOptions.OnPostcopyRun"/>) and requests the pages the
+/// guest faults on; with postcopy-preempt, a second connection brings the requested pages (see
+/// <see cref="AttachPreemptChannel"/>).
 /// </summary>
 /// <remarks>
-/// One thread reads the socket and places pages: it is QEMU's listen thread from LISTEN on, so a
-/// requested page is placed as soon as its record is parsed. Background pages are gathered into
-/// contiguous runs and placed with one UFFDIO_COPY per run, at the latest when the socket has no
-/// more bytes ready, so a faulting thread never waits for a run to fill. A fault thread turns
-/// userfaults into page requests. Precopy pages go through the memfd (a page may be sent again and
-/// must be replaced); from LISTEN on every page goes through userfaultfd.
+/// One instance receives one migration: <see cref="ReceiveAsync"/> once, and again on each resumed
+/// connection while it returns <see cref="ReceiveOutcome.Paused"/>.
+/// One thread reads the socket and moves the migration through its states: it is QEMU's listen
+/// thread from LISTEN on, so a requested page is placed as soon as its record is parsed. The work
+/// is shared out: <see cref="PagePlacer"/> puts pages into memory, <see cref="FaultRequester"/>
+/// turns userfaults into page requests, <see cref="PreemptChannel"/> reads the preempt channel,
+/// <see cref="LinkRecovery"/> keeps the link through a break, <see cref="ReturnPathSender"/> writes
+/// the return path.
 /// </remarks>
 public sealed partial class PostcopyDestination : IDisposable
 {
     private const int ReceiveBufferSize = 8 << 20;
 
     private readonly DestinationOptions _options;
-    private readonly Userfaultfd _uffd;
-    private readonly GuestMemory _memory;
-    private readonly List<(RamBlock Wire, RamBlockMemory Memory)> _blocks = [];
+    private readonly IDestinationMemory _memory;
+    private readonly MemfdDestinationMemory? _ownMemory;
+    private readonly ILogger _logger;
+    private readonly ReceivedBlocks _blocks = new();
     private readonly List<byte[]> _configurationRecords = [];
     private readonly List<ReceivedDevice> _devices = [];
-    private readonly ConcurrentDictionary<long, long> _requestedAt = new();
-
-    /// <summary>Pages requested ahead of any fault, to count them apart from the background sender's when they arrive.</summary>
-    private readonly ConcurrentDictionary<long, byte> _requestedAhead = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly PagePlacer _placer;
+    private readonly FaultRequester _faults;
+    private readonly PreemptChannel _preempt;
+    private readonly LinkRecovery _recovery;
     private MigrationStreamReader? _reader;
-    private readonly List<Thread> _guestThreads = [];
     private ReturnPathSender? _sender;
-    private Thread? _faultThread;
-    private Exception? _faultThreadError;
+    /// <summary>What <see cref="DestinationOptions.OnPostcopyRun"/> returned, stopped when the migration ends.</summary>
+    private IDisposable? _guest;
     private PostcopyMachine.State _state = PostcopyMachine.Initial;
     private long _stateSince = Stopwatch.GetTimestamp();
     private SectionInfo? _ramSection;
     private bool _returnPathOpen;
     private bool _endOfSections;
 
-    public PostcopyDestination(DestinationOptions? options = null)
+    /// <summary>A destination that allocates guest RAM of its own (<see cref="MemfdDestinationMemory"/>) and frees it on <see cref="Dispose"/>.</summary>
+    /// <exception cref="UserfaultfdUnavailableException">The kernel or its settings offer no userfaultfd to this process.</exception>
+    public PostcopyDestination(DestinationOptions? options = null, ILogger<PostcopyDestination>? logger = null)
+        : this(new MemfdDestinationMemory(), ownsMemory: true, options, logger)
     {
-        _options = options ?? new DestinationOptions();
-        _uffd = Userfaultfd.Open();
-        _memory = new GuestMemory(_uffd);
     }
 
+    /// <summary>
+    /// A destination that receives into <paramref name="memory"/>, the caller's: a VMM's guest RAM
+    /// and its userfaultfd. <see cref="Dispose"/> leaves both to the caller.
+    /// </summary>
+    public PostcopyDestination(IDestinationMemory memory, DestinationOptions? options = null, ILogger<PostcopyDestination>? logger = null)
+        : this(memory ?? throw new ArgumentNullException(nameof(memory)), ownsMemory: false, options, logger)
+    {
+    }
+
+    private PostcopyDestination(IDestinationMemory memory, bool ownsMemory, DestinationOptions? options, ILogger? logger)
+    {
+        _options = options ?? new DestinationOptions();
+        _memory = memory;
+        _ownMemory = ownsMemory ? (MemfdDestinationMemory)memory : null;
+        _logger = logger ?? NullLogger.Instance;
+        var clocks = new PageRequestClocks(Stats);
+        _placer = new PagePlacer(_blocks, Stats, clocks, _options.MaxGuestRam, Lost);
+        _faults = new FaultRequester(memory.Userfaultfd, _blocks, clocks, Stats, _options.RequestAhead);
+        _recovery = new LinkRecovery(_blocks, () => _state == PostcopyMachine.State.Listening);
+        _preempt = new PreemptChannel(_blocks, _placer, _recovery, Stats, _options.Recover, () => Volatile.Read(ref _endOfSections), _logger, Lost, _stop.Token);
+    }
+
+    /// <summary>What the migration did so far: pages by phase, faults, requests, latencies, bytes.</summary>
     public DestinationStats Stats { get; } = new();
 
+    /// <summary>The postcopy state, by the generated machine (spec/machines/postcopy.fsm.yaml).</summary>
     public PostcopyMachine.State State => _state;
 
     /// <summary>The RAM blocks in the order of the source's block list.</summary>
-    public IReadOnlyList<RamBlockMemory> Blocks => _blocks.Select(b => b.Memory).ToArray();
+    public IReadOnlyList<RamBlockMemory> Blocks => _blocks.Memories;
 
     /// <summary>Device sections in the order they arrived (for a postcopy migration: the package's).</summary>
     public IReadOnlyList<ReceivedDevice> Devices => _devices;
 
+    private bool Postcopy => _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running;
+
     /// <summary>
-    /// Receives one incoming migration on <paramref name="connection"/> until the source closes it.
-    /// Throws <see cref="DestinationException"/> when the migration fails; the message says what was lost.
-    /// With <see cref="DestinationOptions.Recover"/>, a connection that breaks during postcopy returns
-    /// <see cref="ReceiveOutcome.Paused"/> instead; call again with the source's resumed connection.
+    /// QEMU's destination pauses from postcopy-active, which LISTEN enters; a pause needs the package
+    /// whole, though (its RUN and device state come only once), and that holds from RUN on.
     /// </summary>
-    public ReceiveOutcome Receive(Socket connection)
+    private bool CanPause => _options.Recover && _state == PostcopyMachine.State.Running && !_endOfSections;
+
+    /// <summary>
+    /// Reads <paramref name="channel"/> as the migration's postcopy-preempt channel on a thread of
+    /// its own, placing each page the moment its record is parsed. Call it when the source opens its
+    /// second connection (QEMU 7.2 opens it right after the main one; 10.x when postcopy starts).
+    /// </summary>
+    /// <remarks>
+    /// With <see cref="DestinationOptions.Recover"/> a resumed source opens a new preempt channel
+    /// after the new main one: attaching it replaces the broken one (whose pages, if a record was cut
+    /// off, the source sends again). A second channel while the current one is still read is closed.
+    /// </remarks>
+    public void AttachPreemptChannel(Socket channel)
     {
+        ArgumentNullException.ThrowIfNull(channel);
+        _preempt.Attach(channel);
+    }
+
+    /// <summary>
+    /// Receives one incoming migration on <paramref name="connection"/> (connected, or one end of a
+    /// socket pair that a TLS bridge feeds) until the source closes it, on a thread of its own that
+    /// ends with the returned task.
+    /// </summary>
+    /// <param name="connection">The source's main connection; the return path goes back on it. The caller keeps it and disposes it.</param>
+    /// <param name="cancellationToken">
+    /// Abandons the migration: the receive stops at once, even blocked in a read (the connection is
+    /// shut down for receiving), faulting stops on every block (waking blocked vCPUs), the fault and
+    /// preempt-channel threads are joined, and the task ends canceled. The destination is then failed.
+    /// </param>
+    /// <returns>
+    /// <see cref="ReceiveOutcome.Completed"/>; or, with <see cref="DestinationOptions.Recover"/>, when
+    /// the connection breaks during postcopy, <see cref="ReceiveOutcome.Paused"/>: call again with the
+    /// source's resumed connection.
+    /// </returns>
+    /// <exception cref="DestinationException">The migration failed; the message says where and what was lost.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    /// <exception cref="InvalidOperationException">The migration was already received (or failed).</exception>
+    public Task<ReceiveOutcome> ReceiveAsync(Socket connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<ReceiveOutcome>(cancellationToken);
+        }
+
+        var done = new TaskCompletionSource<ReceiveOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Its own thread, not the pool's: it blocks in reads for the whole migration, and it is the
+        // thread that places requested pages, which must not wait for a pool thread to be free.
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.TrySetResult(Receive(connection, cancellationToken));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                done.TrySetCanceled(cancellationToken);
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+        })
+        { IsBackground = true, Name = "qmig receive" };
+        thread.Start();
+        return done.Task;
+    }
+
+    /// <summary>
+    /// <see cref="ReceiveAsync"/> on the calling thread, which it blocks until the migration
+    /// completes, pauses or fails.
+    /// </summary>
+    public ReceiveOutcome Receive(Socket connection) => Receive(connection, CancellationToken.None);
+
+    private ReceiveOutcome Receive(Socket connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         if (_reader is null)
         {
-            _sender = new ReturnPathSender(connection, _options.ReturnPathLog, OnReturnPathBroken);
+            _sender = new ReturnPathSender(connection, _options.ReturnPathLog, _recovery.OnReturnPathBroken);
             _reader = new MigrationStreamReader();
             MoveStatus(MigrationStatusDestinationMachine.Trigger.LoadStart, "the source connected");
         }
@@ -89,11 +193,9 @@ public sealed partial class PostcopyDestination : IDisposable
             throw new InvalidOperationException("this destination has already received its migration");
         }
 
-        lock (_linkGate)
-        {
-            _connection = connection;
-        }
-
+        _recovery.Use(connection);
+        // Shutting the connection down for receiving ends a read blocked on it; the loop then sees the cancellation.
+        using var cancellation = cancellationToken.Register(() => LinkRecovery.EndReads(connection));
         var reader = _reader;
         var visitor = new Visitor(this);
         var window = new ReceiveWindow(ReceiveBufferSize);
@@ -107,13 +209,15 @@ public sealed partial class PostcopyDestination : IDisposable
                     Stats.BytesReceived += ReceiveSome(connection, window, shutSent);
                 }
 
+                cancellationToken.ThrowIfCancellationRequested();
+
                 var sequence = window.Unconsumed;
                 var status = reader.Read(ref sequence, window.Final, ref visitor);
                 window.Consumed(sequence);
-                FlushBackgroundRun();
+                _placer.FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
-                ThrowIfPreemptChannelFailed();
-                if (LinkError is { } broken && !_endOfSections)
+                _preempt.ThrowIfFailed();
+                if (_recovery.LinkError is { } broken && !_endOfSections)
                 {
                     if (CanPause)
                     {
@@ -154,19 +258,24 @@ public sealed partial class PostcopyDestination : IDisposable
 
                 if (_endOfSections && !shutSent)
                 {
-                    Finish();
+                    Finish(cancellationToken);
                     shutSent = true;
                 }
             }
 
             if (!shutSent)
             {
-                Finish();
+                Finish(cancellationToken);
             }
 
             // The source closes its preempt channel once it has our SHUT.
-            StopPreemptChannel(TimeSpan.FromSeconds(10));
+            _preempt.Stop(TimeSpan.FromSeconds(10));
             return ReceiveOutcome.Completed;
+        }
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+            Abort();
+            throw new OperationCanceledException("the receive was canceled; the migration is abandoned", e, cancellationToken);
         }
         catch (DestinationException)
         {
@@ -219,12 +328,13 @@ public sealed partial class PostcopyDestination : IDisposable
     }
 
     /// <summary>The stream has ended: stop the guest threads, check every page, and tell the source.</summary>
-    private void Finish()
+    private void Finish(CancellationToken cancellationToken)
     {
-        DrainPreemptChannel();
+        _preempt.Drain(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         // Checked before the guest threads are stopped: a thread faulting on a page that never came
         // would be joined forever. The failure's Abort wakes such threads.
-        var missing = MissingPages();
+        var missing = _blocks.MissingPages();
         if (missing > 0)
         {
             if (_returnPathOpen)
@@ -249,7 +359,7 @@ public sealed partial class PostcopyDestination : IDisposable
 
         MoveStatus(MigrationStatusDestinationMachine.Trigger.Complete, "the end of the stream");
 
-        _options.Log?.WriteLine($"complete: {_blocks.Sum(b => b.Memory.PageCount)} pages in {_blocks.Count} RAM blocks, {_devices.Count} device sections");
+        _logger.Completed(_blocks.Memories.Sum(b => b.PageCount), _blocks.Count, _devices.Count);
     }
 
     private void Abort()
@@ -257,9 +367,9 @@ public sealed partial class PostcopyDestination : IDisposable
         MarkFailed();
         _stop.Cancel();
         // Wakes guest threads blocked on pages that will never come, so they can see the stop.
-        _memory.StopFaulting();
+        _blocks.StopFaulting();
         JoinThreads();
-        StopPreemptChannel(TimeSpan.Zero);
+        _preempt.Stop(TimeSpan.Zero);
     }
 
     private void StopGuest()
@@ -271,31 +381,48 @@ public sealed partial class PostcopyDestination : IDisposable
 
     private void JoinThreads()
     {
-        foreach (var thread in _guestThreads)
-        {
-            thread.Join();
-        }
-
-        _faultThread?.Join();
+        _guest?.Dispose();
+        _guest = null;
+        _faults.Join();
     }
 
     private void ThrowIfFaultThreadFailed()
     {
-        if (_faultThreadError is { } error)
+        if (_faults.Error is { } error)
         {
             throw error switch
             {
                 DestinationException lost => lost,
-                System.Net.Sockets.SocketException or IOException or ObjectDisposedException =>
+                SocketException or IOException or ObjectDisposedException =>
                     Lost($"the connection to the source failed while requesting a page ({error.Message})", error),
                 _ => Lost($"the fault thread failed: {error.Message}", error),
             };
         }
     }
 
+    private ReceiveOutcome Pause(string why)
+    {
+        _sender!.Detach();
+        _placer.FlushBackgroundRun();
+        _placer.ResetMainAssembly();
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.LinkLost, why);
+        _recovery.Paused();
+        Stats.Pauses++;
+        _logger.Paused(_blocks.MissingPages());
+        return ReceiveOutcome.Paused;
+    }
+
+    private void ContinueOnResumedConnection(Socket connection)
+    {
+        Stats.SecondsPaused += _recovery.Resumed();
+        _sender!.Attach(connection);
+        _reader!.ContinueOnResumedChannel();
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {DestinationLog.PeerName(connection)}");
+    }
+
     private DestinationException Lost(string reason, Exception? inner = null)
     {
-        var outstanding = MissingPages();
+        var outstanding = _blocks.MissingPages();
         var consequence = _state is PostcopyMachine.State.Listening or PostcopyMachine.State.Running
             ? $"{outstanding} pages of guest RAM existed only on the source: the guest is lost (postcopy cannot fall back)"
             : "postcopy had not started, so the source still holds the whole guest";
@@ -314,7 +441,7 @@ public sealed partial class PostcopyDestination : IDisposable
         var now = Stopwatch.GetTimestamp();
         Stats.AddStateTime(from, Stopwatch.GetElapsedTime(_stateSince, now).TotalSeconds);
         _stateSince = now;
-        _options.Log?.WriteLine($"postcopy: {PostcopyMachine.GetQemuName(from)} -> {PostcopyMachine.GetQemuName(_state)} ({what})");
+        _logger.PostcopyState(from, _state, what);
     }
 
     /// <summary>Writes what was received as a plain precopy stream (see <see cref="PrecopyStreamWriter"/>).</summary>
@@ -326,21 +453,21 @@ public sealed partial class PostcopyDestination : IDisposable
             throw new InvalidOperationException($"nothing complete to write: the migration is {MigrationStatusDestinationMachine.GetQemuName(_status)}");
         }
 
-        PrecopyStreamWriter.Write(output, _configurationRecords, _ramSection, _blocks.Select(b => b.Memory).ToArray(), _devices);
+        PrecopyStreamWriter.Write(output, _configurationRecords, _ramSection, _blocks.Memories, _devices);
     }
 
-    /// <summary>The peer's address for a log line; a connection handed over through a socket pair (a TLS bridge) has none of its own.</summary>
-    private static string PeerName(Socket connection) =>
-        connection.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : "a local socket (TLS, or passed in by the caller)";
-
+    /// <summary>
+    /// Stops faulting on every block, stops what <see cref="DestinationOptions.OnPostcopyRun"/>
+    /// returned, joins the destination's threads and, when it allocated guest RAM itself, frees it.
+    /// Not while a receive runs: cancel it and wait for its task first.
+    /// </summary>
     public void Dispose()
     {
         _stop.Cancel();
-        _memory.StopFaulting();
+        _blocks.StopFaulting();
         JoinThreads();
-        StopPreemptChannel(TimeSpan.Zero);
-        _memory.Dispose();
-        _uffd.Dispose();
+        _preempt.Stop(TimeSpan.Zero);
+        _ownMemory?.Dispose();
         _stop.Dispose();
     }
 }

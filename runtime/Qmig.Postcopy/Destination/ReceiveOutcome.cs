@@ -1,6 +1,6 @@
 namespace Qmig.Postcopy.Destination;
 
-/// <summary>How one call of <see cref="PostcopyDestination.Receive"/> ended.</summary>
+/// <summary>How one call of <see cref="PostcopyDestination.ReceiveAsync"/> ended.</summary>
 public enum ReceiveOutcome
 {
     /// <summary>The stream ended properly; every page is here and SHUT 0 was sent.</summary>
@@ -8,7 +8,7 @@ public enum ReceiveOutcome
 
     /// <summary>
     /// The connection broke during postcopy and <see cref="DestinationOptions.Recover"/> is on: call
-    /// Receive again with the source's resumed connection.
+    /// ReceiveAsync again with the source's resumed connection.
     /// </summary>
     Paused,
 }

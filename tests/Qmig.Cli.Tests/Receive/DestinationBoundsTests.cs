@@ -22,7 +22,7 @@ public sealed class DestinationBoundsTests
     [Fact]
     public async Task MoreGuestRamThanAllowedFailsBeforeAnyBlockIsMapped()
     {
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None, MaxGuestRam = 16 << 20 });
+        using var destination = new PostcopyDestination(new DestinationOptions { MaxGuestRam = 16 << 20 });
         using var link = Connect();
         var receiving = Task.Run(() => destination.Receive(link.Destination));
         // In the background: a destination that refuses stops reading.
@@ -47,7 +47,7 @@ public sealed class DestinationBoundsTests
     [Fact]
     public async Task ASourceThatStallsBeforePostcopyIsGivenUp()
     {
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None, StallTimeout = TimeSpan.FromSeconds(1) });
+        using var destination = new PostcopyDestination(new DestinationOptions { StallTimeout = TimeSpan.FromSeconds(1) });
         using var link = Connect();
         var clock = Stopwatch.StartNew();
         var receiving = Task.Run(() => destination.Receive(link.Destination));
@@ -67,7 +67,7 @@ public sealed class DestinationBoundsTests
         var recording = File.ReadAllBytes(Recording);
         var run = recording.AsSpan().IndexOf(new byte[] { 0x08, 0x00, 0x05, 0x00, 0x00 });
         Assert.True(run > 0, "no POSTCOPY_RUN in the recording");
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None, StallTimeout = TimeSpan.FromSeconds(1) });
+        using var destination = new PostcopyDestination(new DestinationOptions { StallTimeout = TimeSpan.FromSeconds(1) });
         using var link = Connect();
         var receiving = Task.Run(() => destination.Receive(link.Destination));
         link.Source.Send(recording.AsSpan(0, run + 5));
@@ -84,7 +84,7 @@ public sealed class DestinationBoundsTests
     {
         var main = File.ReadAllBytes(Path.Combine(PreemptFolder, "postcopy-forward.mig"));
         var preempt = File.ReadAllBytes(Path.Combine(PreemptFolder, "postcopy-preempt.mig"));
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None, Recover = true });
+        using var destination = new PostcopyDestination(new DestinationOptions { Recover = true });
         using var link = Connect();
         using var preemptLink = Connect();
         using var strayLink = Connect();

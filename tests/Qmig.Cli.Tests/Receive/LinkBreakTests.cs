@@ -27,7 +27,7 @@ public sealed class LinkBreakTests
     {
         var recording = File.ReadAllBytes(Recording);
         var pingInPackage = CommandOffset(Recording, "PING", value: 3);
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None, Recover = true });
+        using var destination = new PostcopyDestination(new DestinationOptions { Recover = true });
         using var link = Link.Open();
 
         var receiving = Task.Run(() => destination.Receive(link.Destination));
@@ -51,7 +51,7 @@ public sealed class LinkBreakTests
     {
         var recording = File.ReadAllBytes(Recording);
         var pingInPackage = CommandOffset(Recording, "PING", value: 3);
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None });
+        using var destination = new PostcopyDestination(new DestinationOptions());
         using var link = Link.Open();
 
         var receiving = Task.Run(() => destination.Receive(link.Destination));
@@ -74,7 +74,7 @@ public sealed class LinkBreakTests
     {
         var recording = File.ReadAllBytes(Recording);
         var run = CommandOffset(Recording, "POSTCOPY_RUN");
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Sequential, Recover = true });
+        using var destination = new PostcopyDestination(new DestinationOptions { OnPostcopyRun = StandInGuest.OnPostcopyRun(TouchWorkload.Sequential), Recover = true });
         using var link = Link.Open();
 
         var receiving = Task.Run(() => destination.Receive(link.Destination));
@@ -99,7 +99,7 @@ public sealed class LinkBreakTests
         var main = File.ReadAllBytes(Path.Combine(PreemptFolder, "postcopy-forward.mig"));
         var preempt = File.ReadAllBytes(Path.Combine(PreemptFolder, "postcopy-preempt.mig"));
         var afterRun = CommandOffset(Path.Combine(PreemptFolder, "postcopy-forward.mig"), "POSTCOPY_RUN") + 5;
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None, Recover = true });
+        using var destination = new PostcopyDestination(new DestinationOptions { Recover = true });
         using var link = Link.Open(withPreempt: true);
         destination.AttachPreemptChannel(link.PreemptDestination!);
 

@@ -86,7 +86,7 @@ public sealed class ReplayedSourceTests : IDisposable
         const string folder = "data/pc-32m-postcopy-preempt";
         var main = File.ReadAllBytes(Path.Combine(folder, "postcopy-forward.mig"));
         var preempt = File.ReadAllBytes(Path.Combine(folder, "postcopy-preempt.mig"));
-        var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Sequential });
+        var destination = new PostcopyDestination(new DestinationOptions { OnPostcopyRun = StandInGuest.OnPostcopyRun(TouchWorkload.Sequential) });
         using (destination)
         {
             var (returnPath, error) = ReplayingSource.Play(destination, main, preempt);
@@ -166,7 +166,7 @@ public sealed class ReplayedSourceTests : IDisposable
 
     private (byte[] ReturnPath, Exception? Error) Replay(byte[] stream, TouchWorkload touch, out PostcopyDestination destination, out string? outMig)
     {
-        destination = new PostcopyDestination(new DestinationOptions { Touch = touch });
+        destination = new PostcopyDestination(new DestinationOptions { OnPostcopyRun = StandInGuest.OnPostcopyRun(touch) });
         var (returnPath, error) = ReplayingSource.Play(destination, stream);
         outMig = null;
         if (error is null)
@@ -181,7 +181,7 @@ public sealed class ReplayedSourceTests : IDisposable
 
     private (byte[] ReturnPath, Exception? Error, PostcopyDestination Destination) ReplayCut(byte[] stream)
     {
-        var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Random });
+        var destination = new PostcopyDestination(new DestinationOptions { OnPostcopyRun = StandInGuest.OnPostcopyRun(TouchWorkload.Random) });
         var (returnPath, error) = ReplayingSource.Play(destination, stream);
         return (returnPath, error, destination);
     }

@@ -18,7 +18,7 @@ public sealed class ReceivedStreamGuestTests : IDisposable
     {
         var recording = SavedStreamGuestTests.Data("pc-32m-postcopy/postcopy-forward.mig");
         var outMig = Path.Combine(_work, "out.mig");
-        using (var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.None }))
+        using (var destination = new PostcopyDestination(new DestinationOptions()))
         {
             var (_, error) = ReplayingSource.Play(destination, File.ReadAllBytes(recording));
             Assert.Null(error);

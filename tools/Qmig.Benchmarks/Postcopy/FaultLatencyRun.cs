@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Qmig.Benchmarks.Linux;
+using Qmig.Cli;
 using Qmig.Postcopy.Destination;
 
 namespace Qmig.Benchmarks.Postcopy;
@@ -96,7 +97,7 @@ internal static class FaultLatencyRun
         connection.NoDelay = true;
         var source = new RespondingSource(sourceSocket, pages);
         var serving = Task.Run(source.Run);
-        using var destination = new PostcopyDestination(new DestinationOptions { Touch = TouchWorkload.Sequential, TouchThreads = 1 });
+        using var destination = new PostcopyDestination(new DestinationOptions { OnPostcopyRun = StandInGuest.OnPostcopyRun(TouchWorkload.Sequential, threads: 1) });
         destination.Receive(connection);
         connection.Shutdown(SocketShutdown.Both);
         serving.Wait();

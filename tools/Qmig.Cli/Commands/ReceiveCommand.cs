@@ -90,16 +90,14 @@ internal static class ReceiveCommand
         {
             var options = new DestinationOptions
             {
-                Touch = touch,
-                TouchThreads = threads,
+                OnPostcopyRun = StandInGuest.OnPostcopyRun(touch, threads),
                 RequestAhead = requestAhead,
                 Recover = recover,
-                Log = Console.Error,
                 ReturnPathLog = returnPathLog,
                 StallTimeout = stallSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(stallSeconds),
                 MaxGuestRam = maxGuestRam ?? DestinationOptions.DefaultMaxGuestRam,
             };
-            destination = new PostcopyDestination(options);
+            destination = new PostcopyDestination(options, new WriterLogger<PostcopyDestination>(Console.Error));
         }
         catch (UserfaultfdUnavailableException e)
         {

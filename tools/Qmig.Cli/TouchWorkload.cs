@@ -1,7 +1,7 @@
-namespace Qmig.Postcopy.Destination;
+namespace Qmig.Cli;
 
 /// <summary>What the stand-in guest does with its memory once POSTCOPY_RUN starts it.</summary>
-public enum TouchWorkload
+internal enum TouchWorkload
 {
     /// <summary>Nothing reads guest memory: every page arrives through the source's background sender.</summary>
     None,
