@@ -2,9 +2,10 @@ namespace Qmig.Linux;
 
 /// <summary>
 /// The kernel refused to give this process a working userfaultfd. The message says which refusal it was
-/// and how to fix it; <see cref="Errno"/> is the errno of the (last) attempt.
+/// and how to fix it; <see cref="Errno"/> is the errno of the (last) attempt. It is a
+/// <see cref="NotSupportedException"/>: postcopy cannot run in this process as it is set up.
 /// </summary>
-public sealed class UserfaultfdUnavailableException : Exception
+public sealed class UserfaultfdUnavailableException : NotSupportedException
 {
     /// <summary>The kernel refused with <paramref name="errno"/>; <paramref name="message"/> says how to fix it.</summary>
     public UserfaultfdUnavailableException(string message, int errno)

@@ -4,9 +4,10 @@ namespace Qmig.Cli;
 
 /// <summary>
 /// Writes a runtime type's log messages to one of the writers qmig prints to, a line each, exactly
-/// as formatted: the messages are already what a user of the command reads.
+/// as formatted: the messages are already what a user of the command reads. <paramref name="prefix"/>
+/// goes before each, for messages that speak for the command itself (<c>qmig: </c>).
 /// </summary>
-internal sealed class WriterLogger<T>(TextWriter writer) : ILogger<T>
+internal sealed class WriterLogger<T>(TextWriter writer, string prefix = "") : ILogger<T>
 {
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
@@ -17,7 +18,7 @@ internal sealed class WriterLogger<T>(TextWriter writer) : ILogger<T>
     {
         if (IsEnabled(logLevel))
         {
-            writer.WriteLine(formatter(state, exception));
+            writer.WriteLine(prefix + formatter(state, exception));
         }
     }
 }

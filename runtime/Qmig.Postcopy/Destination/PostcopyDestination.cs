@@ -83,6 +83,9 @@ public sealed partial class PostcopyDestination : IDisposable
         _preempt = new PreemptChannel(_blocks, _placer, _recovery, Stats, _options.Recover, () => Volatile.Read(ref _endOfSections), _logger, Lost, _stop.Token);
     }
 
+    /// <summary>The options it was made with.</summary>
+    public DestinationOptions Options => _options;
+
     /// <summary>What the migration did so far: pages by phase, faults, requests, latencies, bytes.</summary>
     public DestinationStats Stats { get; } = new();
 

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Sockets;
-using Qmig.Linux;
 using Qmig.Postcopy;
 using Qmig.Postcopy.Destination;
 using Qmig.Postcopy.Tls;
@@ -82,7 +80,6 @@ internal static class ReceiveCommand
 
         using var tlsCredentials = tls;
         var handshakeLimit = stallSeconds == 0 ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(stallSeconds);
-        var incoming = new IncomingSecurity(tls, handshakeLimit);
         var partial = output.FullName + ".partial";
         using var returnPathLog = returnPathLogFile is null ? null : new FileStream(returnPathLogFile.FullName, FileMode.Create, FileAccess.Write);
         PostcopyDestination destination;
@@ -99,8 +96,9 @@ internal static class ReceiveCommand
             };
             destination = new PostcopyDestination(options, new WriterLogger<PostcopyDestination>(Console.Error));
         }
-        catch (UserfaultfdUnavailableException e)
+        catch (NotSupportedException e)
         {
+            // The kernel refused a userfaultfd: the message says which refusal and how to fix it.
             Console.Error.WriteLine($"qmig: userfaultfd is not available, so postcopy cannot be received: {e.Message}");
             return ExitCodes.Unsupported;
         }
@@ -109,34 +107,10 @@ internal static class ReceiveCommand
         {
             try
             {
-                using (var listener = new TcpListener(endpoint))
+                using (var listener = DestinationListener.Listen(endpoint, tls, handshakeLimit, new WriterLogger<DestinationListener>(Console.Error, "qmig: ")))
                 {
-                    listener.Start(2);
-                    Console.Error.WriteLine($"qmig: listening on tcp:{listener.LocalEndpoint}{(tls is null ? "" : " (TLS)")}");
-                    var accepted = listener.AcceptSocket();
-                    accepted.NoDelay = true;
-                    Console.Error.WriteLine($"qmig: source connected from {accepted.RemoteEndPoint}");
-                    using var connection = incoming.Secure(accepted);
-                    using var preempt = postcopyPreempt ? PreemptChannelAcceptor.Start(listener, destination, incoming) : null;
-                    if (preempt is null && !recover)
-                    {
-                        listener.Stop();
-                    }
-
-                    Socket? resumed = null;
-                    try
-                    {
-                        while (destination.Receive(resumed ?? connection) == ReceiveOutcome.Paused)
-                        {
-                            Console.Error.WriteLine($"qmig: waiting on tcp:{listener.LocalEndpoint} for the source to resume the migration");
-                            resumed?.Dispose();
-                            resumed = preempt?.NextMainConnection() ?? AcceptResumedConnection(listener, incoming);
-                        }
-                    }
-                    finally
-                    {
-                        resumed?.Dispose();
-                    }
+                    Console.Error.WriteLine($"qmig: listening on {MigrationAddress.Format(listener.LocalEndPoint)}{(tls is null ? "" : " (TLS)")}");
+                    listener.ReceiveInto(destination, postcopyPreempt);
                 }
 
                 using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -166,36 +140,6 @@ internal static class ReceiveCommand
                     File.WriteAllText(statsFile.FullName, destination.Stats.ToJson());
                 }
             }
-        }
-    }
-
-    /// <summary>The next connection that opens as a resuming source does; any other is closed.</summary>
-    private static Socket AcceptResumedConnection(TcpListener listener, IncomingSecurity incoming)
-    {
-        while (true)
-        {
-            var accepted = listener.AcceptSocket();
-            accepted.NoDelay = true;
-            var remote = accepted.RemoteEndPoint;
-            Socket connection;
-            try
-            {
-                connection = incoming.Secure(accepted);
-            }
-            catch (MigrationTlsException e)
-            {
-                Console.Error.WriteLine($"qmig: closed a connection from {remote}: {e.Message}");
-                continue;
-            }
-
-            var kind = IncomingConnection.Classify(connection, TimeSpan.FromSeconds(30));
-            if (kind == IncomingConnectionKind.ResumedMainChannel)
-            {
-                return connection;
-            }
-
-            Console.Error.WriteLine($"qmig: closed a connection from {remote} that did not resume the migration ({kind})");
-            connection.Dispose();
         }
     }
 }
