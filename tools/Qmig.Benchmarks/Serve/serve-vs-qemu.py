@@ -241,6 +241,12 @@ def main():
             cat, serve, q, indexed = r["cat"], r["serve"], r["qemu"], r["indexed"]
             bt = f"{serve[2] / q[2]:.2f}" if serve[2] is not None and q[2] else "n/a"
             print(f"| {r['rep']} | {ms(cat[0])} | {ms(serve[0])} | {cat[0] / serve[0]:.1f}x | {ms(indexed[0])} | {cat[0] / indexed[0]:.1f}x | {ms(serve[1])} | {ms(q[1])} | {serve[1] / q[1]:.2f} | {ms(cat[1])} | {serve[1] / cat[1]:.2f} | {serve[2]} ms | {q[2]} ms | {bt} | {serve[3]} / {q[3]} |")
+        print("\n| round | (a') serve --index running | (a') exec:cat / serve --index | (b') serve --index completed | (b') serve --index / QEMU | (c') serve --index blocktime | (c') serve --index / QEMU | requests |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for r in rows:
+            cat, ix, q = r["cat"], r["indexed"], r["qemu"]
+            bt = f"{ix[2] / q[2]:.2f}" if ix[2] is not None and q[2] else "n/a"
+            print(f"| {r['rep']} | {ms(ix[0])} | {cat[0] / ix[0]:.1f}x | {ms(ix[1])} | {ix[1] / q[1]:.2f} | {ix[2]} ms | {bt} | {ix[3]} / {q[3]} |")
         print("\n| round | (d) 10.0 file: load running | (d) serve running | load / serve | (d) 10.0 file: load completed | (d) serve completed | serve / load |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for r in rows:
