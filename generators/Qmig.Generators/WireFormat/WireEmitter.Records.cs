@@ -31,6 +31,13 @@ public sealed partial class WireEmitter
         w.Open((plain ? $"public readonly partial struct {name}" : $"public readonly ref partial struct {name}") + contract);
         w.Line($"/// <summary>The record's id in the spec, as errors name it.</summary>");
         w.Line($"public const string RecordName = {Literal(type.Name)};");
+        if (FixedSize(type, depth: 0) is { } size && !StoredMembers(type, Shape.Span).Any(m => m.Property == "Size"))
+        {
+            w.Line();
+            w.Line("/// <summary>The bytes every record of this type takes: its fields have one size whatever their values.</summary>");
+            w.Line($"public const int Size = {size};");
+        }
+
         w.Line();
         EmitMembers(w, type, name, Shape.Span);
         EmitSpanReader(w, type);
@@ -48,6 +55,44 @@ public sealed partial class WireEmitter
         w.Close();
         Footer(w);
         return w.ToString();
+    }
+
+    /// <summary>
+    /// The encoded size of a record whose every field has one size whatever the values (integers,
+    /// fixed bytes, nested records that are fixed too; no condition, no repeat), else null.
+    /// </summary>
+    private int? FixedSize(WireType type, int depth)
+    {
+        // Types nest only a few levels in real specs; the bound keeps a cycle in a broken spec from recursing for ever.
+        if (type.Params.Count > 0 || depth > 32)
+        {
+            return null;
+        }
+
+        var total = 0;
+        foreach (var f in type.Fields)
+        {
+            if (f.Condition is not null || f.Repeat != WireRepeat.None)
+            {
+                return null;
+            }
+
+            int? width = f.Kind switch
+            {
+                WireFieldKind.Integer => f.Primitive!.Width,
+                WireFieldKind.Contents => f.Contents.Count,
+                WireFieldKind.UserType when f.UserTypeArgs.Count == 0 && _types.TryGetValue(f.UserType!, out var inner) => FixedSize(inner, depth + 1),
+                _ => null,
+            };
+            if (width is null)
+            {
+                return null;
+            }
+
+            total += width.Value;
+        }
+
+        return total;
     }
 
     /// <summary>Constructor parameters and properties, in spec order: params, then non-constant fields.</summary>
