@@ -33,12 +33,15 @@ if [ ! -d tools/Qmig.Cli/Report/chartjs/node_modules ] || [ tools/Qmig.Cli/Repor
 fi
 
 dotnet build Protocol.sln -c Release -warnaserror --nologo -v q
-# The packages a VMM consumes and qmig as a .NET tool; tests build a project outside the solution
-# from them alone and install the tool from them.
+# The packages a VMM consumes and qmig as a .NET tool; tests install the tool from them, and
+# tests/Qmig.Consumer, a VMM-shaped program outside the solution, is built from them alone (its
+# packages restored afresh: the same version number may hold an earlier build) for the tests to run.
 rm -rf artifacts/packages
 for project in runtime/Qmig.Wire.Support runtime/Qmig.Wire runtime/Qmig.Linux runtime/Qmig.Postcopy generators/Qmig.Generators tools/Qmig.Cli; do
   dotnet pack "$project" -c Release --no-build -warnaserror --nologo -v q -o artifacts/packages
 done
 dotnet publish tools/Qmig.Cli -c Release -r linux-x64 -warnaserror --nologo -v q -o artifacts/native
+rm -rf tests/Qmig.Consumer/bin tests/Qmig.Consumer/obj
+dotnet build tests/Qmig.Consumer -c Release -warnaserror --nologo -v q
 # A test that hangs fails after 10 minutes with a dump that names it, instead of using up CI time.
 dotnet test Protocol.sln -c Release --no-build --nologo --blame-hang-timeout 10m "$@"
