@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Qmig.Wire.Machines;
 
 namespace Qmig.Postcopy.Destination;
@@ -90,94 +89,5 @@ public sealed class DestinationStats
     {
         var name = PostcopyMachine.GetQemuName(state);
         SecondsInState[name] = SecondsInState.GetValueOrDefault(name) + seconds;
-    }
-
-    /// <summary>
-    /// The stats as indented JSON, written field by field (not by reflection) so that a
-    /// natively compiled qmig can write them too.
-    /// </summary>
-    public string ToJson()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteStartObject("pages");
-            json.WriteNumber("precopy", PrecopyPages);
-            json.WriteNumber("precopy_zero", PrecopyZeroPages);
-            json.WriteNumber("postcopy_background", PostcopyBackgroundPages);
-            json.WriteNumber("postcopy_requested", PostcopyRequestedPages);
-            json.WriteNumber("postcopy_ahead", PostcopyAheadPages);
-            json.WriteNumber("postcopy_duplicate", PostcopyDuplicatePages);
-            json.WriteNumber("discarded", Discarded);
-            json.WriteNumber("preempt_channel", PreemptChannelPages);
-            json.WriteEndObject();
-            json.WriteNumber("faults", Faults);
-            json.WriteNumber("page_requests", PageRequests);
-            json.WriteNumber("page_requests_with_id", PageRequestsWithId);
-            json.WriteNumber("pages_requested_ahead", PagesRequestedAhead);
-            json.WriteNumber("pongs", Pongs);
-            // From the first fault on a page to its placement, as QEMU's fault thread times it for
-            // postcopy-blocktime; and the stalls as the vCPU threads themselves saw them.
-            WriteDistribution(json, "fault_to_placed_us", FaultToPlacedMicroseconds);
-            WriteDistribution(json, "vcpu_stall_us", VcpuStallMicroseconds);
-            json.WriteStartObject("bytes");
-            json.WriteNumber("received", BytesReceived);
-            json.WriteNumber("sent", BytesSent);
-            json.WriteEndObject();
-            json.WriteStartObject("recovery");
-            json.WriteNumber("pauses", Pauses);
-            json.WriteNumber("seconds_paused", SecondsPaused);
-            json.WriteEndObject();
-            json.WriteStartObject("requested_pages_timeline");
-            json.WriteString("origin", "seconds since the destination started");
-            WriteSeconds(json, "faulted_s", RequestedPageTimes.Select(t => t.FaultedSeconds));
-            WriteSeconds(json, "placed_s", RequestedPageTimes.Select(t => t.PlacedSeconds));
-            json.WriteEndObject();
-            json.WriteStartObject("seconds_in_state");
-            foreach (var (state, seconds) in SecondsInState)
-            {
-                json.WriteNumber(state, seconds);
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static void WriteDistribution(Utf8JsonWriter json, string name, List<double> samples)
-    {
-        json.WriteStartObject(name);
-        json.WriteNumber("count", samples.Count);
-        json.WriteNumber("p50", Percentile(samples, 0.50));
-        json.WriteNumber("p99", Percentile(samples, 0.99));
-        json.WriteNumber("max", samples.Count == 0 ? 0 : samples.Max());
-        json.WriteNumber("total", Math.Round(samples.Sum(), 1));
-
-        // Powers of two, enough to draw the distribution without every sample.
-        json.WriteStartArray("histogram");
-        foreach (var (bound, count) in Qmig.Wire.Analysis.PostcopyProfile.PowerOfTwoBuckets(samples))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("le", bound);
-            json.WriteNumber("count", count);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static void WriteSeconds(Utf8JsonWriter json, string name, IEnumerable<double> seconds)
-    {
-        json.WriteStartArray(name);
-        foreach (var s in seconds)
-        {
-            json.WriteNumberValue(Math.Round(s, 6));
-        }
-
-        json.WriteEndArray();
     }
 }

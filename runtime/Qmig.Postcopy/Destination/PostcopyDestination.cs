@@ -201,13 +201,13 @@ public sealed partial class PostcopyDestination : IDisposable
         using var cancellation = cancellationToken.Register(() => LinkRecovery.EndReads(connection));
         var reader = _reader;
         var visitor = new Visitor(this);
-        var window = new ReceiveWindow(ReceiveBufferSize);
+        var window = new InputWindow(ReceiveBufferSize);
         var shutSent = false;
         try
         {
             while (true)
             {
-                if (!window.Final)
+                if (!window.IsFinal)
                 {
                     Stats.BytesReceived += ReceiveSome(connection, window, shutSent);
                 }
@@ -215,7 +215,7 @@ public sealed partial class PostcopyDestination : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
 
                 var sequence = window.Unconsumed;
-                var status = reader.Read(ref sequence, window.Final, ref visitor);
+                var status = reader.Read(ref sequence, window.IsFinal, ref visitor);
                 window.Consumed(sequence);
                 _placer.FlushBackgroundRun();
                 ThrowIfFaultThreadFailed();
@@ -236,7 +236,7 @@ public sealed partial class PostcopyDestination : IDisposable
                     }
                 }
 
-                if (window.Final && status != OperationStatus.Done && CanPause)
+                if (window.IsFinal && status != OperationStatus.Done && CanPause)
                 {
                     // The link broke (a record it cut off reads as truncated): wait for the source to resume.
                     return Pause($"the source closed the connection at stream offset {reader.Position}");
@@ -252,7 +252,7 @@ public sealed partial class PostcopyDestination : IDisposable
                     break;
                 }
 
-                if (window.Final)
+                if (window.IsFinal)
                 {
                     throw Lost(_state == PostcopyMachine.State.Listening
                         ? "the connection ended inside the PACKAGED device state, after its LISTEN and before its RUN; the source will not send the package again, so no resume can complete it (QEMU's destination fails here too)"
@@ -309,7 +309,7 @@ public sealed partial class PostcopyDestination : IDisposable
     /// is given up after <see cref="DestinationOptions.StallTimeout"/>; from LISTEN on it is waited
     /// for, since it holds pages the guest needs.
     /// </summary>
-    private int ReceiveSome(Socket connection, ReceiveWindow window, bool shutSent)
+    private int ReceiveSome(Socket connection, InputWindow window, bool shutSent)
     {
         var beforeListen = _state is PostcopyMachine.State.None or PostcopyMachine.State.Advise or PostcopyMachine.State.Discard;
         connection.ReceiveTimeout = shutSent ? 10_000

@@ -101,21 +101,21 @@ internal sealed class PreemptChannel(
 
     private void Run(Socket channel, int generation)
     {
-        var window = new ReceiveWindow(1 << 20);
+        var window = new InputWindow(1 << 20);
         MigrationStreamReader? reader = null;
         var visitor = new Visitor(placer, lost);
         try
         {
             while (true)
             {
-                if (!window.Final)
+                if (!window.IsFinal)
                 {
                     Interlocked.Add(ref _bytes, window.ReceiveFrom(channel));
                 }
 
                 if (reader is null)
                 {
-                    if (window.Final && window.Unconsumed.IsEmpty)
+                    if (window.IsFinal && window.Unconsumed.IsEmpty)
                     {
                         return;
                     }
@@ -136,7 +136,7 @@ internal sealed class PreemptChannel(
                 }
 
                 var sequence = window.Unconsumed;
-                var status = reader.Read(ref sequence, window.Final, ref visitor);
+                var status = reader.Read(ref sequence, window.IsFinal, ref visitor);
                 window.Consumed(sequence);
                 if (status == OperationStatus.InvalidData)
                 {
@@ -156,7 +156,7 @@ internal sealed class PreemptChannel(
                     return;
                 }
 
-                if (window.Final)
+                if (window.IsFinal)
                 {
                     if (recover)
                     {

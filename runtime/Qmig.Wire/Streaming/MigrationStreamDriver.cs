@@ -18,22 +18,23 @@ public static class MigrationStreamDriver
     /// borrowing pages) is done with them when it returns. Until then they stay at their address.
     /// </param>
     public static MigrationError? Read<TVisitor>(System.IO.Stream input, MigrationStreamReader reader, ref TVisitor visitor,
-        int chunkSize = ChunkedInput.DefaultChunkSize, Action<long>? progress = null, Action? releasing = null)
+        int chunkSize = InputWindow.DefaultSize, Action<long>? progress = null, Action? releasing = null)
         where TVisitor : IMigrationVisitor, allows ref struct
     {
-        var chunks = new ChunkedInput(input, chunkSize);
+        var window = new InputWindow(chunkSize);
         var released = false;
         try
         {
             while (true)
             {
-                var sequence = chunks.Fill();
-                var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
+                window.ReadFrom(input);
+                var sequence = window.Unconsumed;
+                var status = reader.Read(ref sequence, window.IsFinal, ref visitor);
                 released = true;
                 releasing?.Invoke();
-                chunks.Advance(sequence);
+                window.Consumed(sequence);
                 progress?.Invoke(reader.Position);
-                if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
+                if (status != OperationStatus.NeedMoreData || window.IsFinal)
                 {
                     return reader.Error;
                 }
@@ -49,7 +50,7 @@ public static class MigrationStreamDriver
                 releasing?.Invoke();
             }
 
-            GC.KeepAlive(chunks);
+            GC.KeepAlive(window);
         }
     }
 
@@ -135,16 +136,17 @@ public static class MigrationStreamDriver
 
     /// <summary>Reads a whole captured return path; returns null on success or the error that stopped it.</summary>
     public static MigrationError? Read<TVisitor>(System.IO.Stream input, ReturnPathReader reader, ref TVisitor visitor,
-        int chunkSize = ChunkedInput.DefaultChunkSize)
+        int chunkSize = InputWindow.DefaultSize)
         where TVisitor : IReturnPathVisitor, allows ref struct
     {
-        var chunks = new ChunkedInput(input, chunkSize);
+        var window = new InputWindow(chunkSize);
         while (true)
         {
-            var sequence = chunks.Fill();
-            var status = reader.Read(ref sequence, chunks.IsFinal, ref visitor);
-            chunks.Advance(sequence);
-            if (status != OperationStatus.NeedMoreData || chunks.IsFinal)
+            window.ReadFrom(input);
+            var sequence = window.Unconsumed;
+            var status = reader.Read(ref sequence, window.IsFinal, ref visitor);
+            window.Consumed(sequence);
+            if (status != OperationStatus.NeedMoreData || window.IsFinal)
             {
                 return reader.Error;
             }

@@ -77,6 +77,9 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(stats.ToJsonString());
         Assert.True(stats["faults"]!.GetValue<long>() > 0, "the guest threads never faulted: postcopy was not exercised");
         Assert.True(stats["vcpu_stall_us"]!["count"]!.GetValue<long>() > 0, "the stand-in vCPUs faulted but timed no stall: " + stats.ToJsonString());
+        // The shape qmig report reads, as in the bundled stats file its tests open.
+        var bundled = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "pc-32m-postcopy-receive-stats", "receive-stats.json")))!;
+        Assert.Equal(KeyPaths(bundled), KeyPaths(stats));
         var preemptPages = stats["pages"]!["preempt_channel"]!.GetValue<long>();
         Assert.True(preempt ? preemptPages > 0 : preemptPages == 0, $"{preemptPages} pages came on the preempt channel (postcopy-preempt {preempt})");
 
@@ -254,6 +257,31 @@ public sealed class ReceivePostcopyTests(ITestOutputHelper output) : IDisposable
         nasm.WaitForExit();
         Assert.True(nasm.ExitCode == 0, "nasm failed: " + nasm.StandardError.ReadToEnd());
         return disk;
+    }
+
+    /// <summary>Every object key by its path, in order; array elements share one path, and the state names under seconds_in_state vary by run.</summary>
+    private static List<string> KeyPaths(JsonNode node, string path = "")
+    {
+        var paths = new List<string>();
+        switch (node)
+        {
+            case JsonObject o when !path.EndsWith("seconds_in_state", StringComparison.Ordinal):
+                foreach (var (key, value) in o)
+                {
+                    paths.Add(path + "/" + key);
+                    if (value is not null)
+                    {
+                        paths.AddRange(KeyPaths(value, path + "/" + key));
+                    }
+                }
+
+                break;
+            case JsonArray a when a.FirstOrDefault() is { } first:
+                paths.AddRange(KeyPaths(first, path + "[]"));
+                break;
+        }
+
+        return paths;
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Qmig.Cli.Output;
 using Qmig.Postcopy;
 using Qmig.Postcopy.Destination;
 using Qmig.Postcopy.Tls;
@@ -137,7 +138,7 @@ internal static class ReceiveCommand
             {
                 if (statsFile is not null)
                 {
-                    File.WriteAllText(statsFile.FullName, destination.Stats.ToJson());
+                    File.WriteAllText(statsFile.FullName, System.Text.Json.JsonSerializer.Serialize(ReceiveStatsDocument.Of(destination.Stats), CliJson.Default.ReceiveStatsDocument));
                 }
             }
         }

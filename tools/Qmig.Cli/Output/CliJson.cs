@@ -12,4 +12,5 @@ namespace Qmig.Cli.Output;
 [JsonSerializable(typeof(RoundEntry))]
 [JsonSerializable(typeof(DiffDocument))]
 [JsonSerializable(typeof(ServeStatsDocument))]
+[JsonSerializable(typeof(ReceiveStatsDocument))]
 internal sealed partial class CliJson : JsonSerializerContext;
