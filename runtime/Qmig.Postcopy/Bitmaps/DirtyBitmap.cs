@@ -6,6 +6,11 @@ namespace Qmig.Postcopy.Bitmaps;
 /// </summary>
 public sealed class DirtyBitmap : PageBitmap
 {
+    /// <summary>
+    /// A bitmap of <paramref name="length"/> pages, all dirty by default so that the first pass sends
+    /// every page; <paramref name="allDirty"/> false starts it clear, for a dirty log that only records
+    /// writes from now on.
+    /// </summary>
     public DirtyBitmap(long length, bool allDirty = true)
         : base(length)
     {

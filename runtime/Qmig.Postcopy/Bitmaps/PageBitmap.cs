@@ -12,6 +12,7 @@ public abstract class PageBitmap
 {
     private readonly ulong[] _words;
 
+    /// <summary>A bitmap of <paramref name="length"/> pages, all clear.</summary>
     protected PageBitmap(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -25,18 +26,21 @@ public abstract class PageBitmap
     /// <summary>The words themselves, for bulk loads and for combining maps word by word.</summary>
     public ReadOnlySpan<ulong> Words => _words;
 
+    /// <summary>Whether <paramref name="page"/>'s bit is set; throws for a page outside the map.</summary>
     public bool Test(long page)
     {
         Check(page);
         return (Volatile.Read(ref _words[page >> 6]) & (1UL << (int)(page & 63))) != 0;
     }
 
+    /// <summary>Sets <paramref name="page"/>'s bit atomically, leaving the other bits of its word as another thread left them.</summary>
     public void Set(long page)
     {
         Check(page);
         Interlocked.Or(ref _words[page >> 6], 1UL << (int)(page & 63));
     }
 
+    /// <summary>Clears <paramref name="page"/>'s bit atomically, leaving the other bits of its word as another thread left them.</summary>
     public void Clear(long page)
     {
         Check(page);
@@ -51,14 +55,19 @@ public abstract class PageBitmap
         return (Interlocked.And(ref _words[page >> 6], ~bit) & bit) != 0;
     }
 
+    /// <summary>Sets the bits of <paramref name="count"/> pages from <paramref name="first"/>, a word at a time; throws when the run leaves the map.</summary>
     public void SetRange(long first, long count) => ApplyRange(first, count, set: true);
 
+    /// <summary>Clears the bits of <paramref name="count"/> pages from <paramref name="first"/>, a word at a time; throws when the run leaves the map.</summary>
     public void ClearRange(long first, long count) => ApplyRange(first, count, set: false);
 
+    /// <summary>Sets every page's bit (the bits past <see cref="Length"/> stay clear).</summary>
     public void SetAll() => SetRange(0, Length);
 
+    /// <summary>Clears every bit; not atomic as a whole, so call it when no other thread updates the map.</summary>
     public void ClearAll() => Array.Clear(_words);
 
+    /// <summary>How many pages have their bit set: for a dirty bitmap, the pages still to send.</summary>
     public long CountSet()
     {
         long count = 0;

@@ -5,8 +5,9 @@ namespace Qmig.Postcopy.Bitmaps;
 /// the destination may hold a copy that a later write made stale. At the switch to postcopy,
 /// <c>sent &amp; dirty</c> is exactly the set of such stale copies, which the destination must discard.
 /// </summary>
-public sealed class SentMap : PageBitmap
+internal sealed class SentMap : PageBitmap
 {
+    /// <summary>A map of <paramref name="length"/> pages, none sent yet.</summary>
     public SentMap(long length)
         : base(length)
     {

@@ -138,7 +138,7 @@ public sealed partial class DestinationListener : IDisposable
     /// background; and, when the destination pauses (<see cref="DestinationOptions.Recover"/>), the
     /// source's resumed connection, as often as it pauses. Without either, the address is closed once
     /// the main connection is in. Returns when the migration completed; a failure throws as
-    /// <see cref="PostcopyDestination.Receive"/> does.
+    /// <see cref="PostcopyDestination.Receive(System.Net.Sockets.Socket)"/> does.
     /// </summary>
     public void ReceiveInto(PostcopyDestination destination, bool preemptChannels, CancellationToken cancellationToken = default)
     {

@@ -447,7 +447,11 @@ public sealed partial class PostcopyDestination : IDisposable
         _logger.PostcopyState(from, _state, what);
     }
 
-    /// <summary>Writes what was received as a plain precopy stream (see <see cref="PrecopyStreamWriter"/>).</summary>
+    /// <summary>
+    /// Writes what was received as a plain precopy stream that QEMU loads with <c>-incoming</c>: the
+    /// source's configuration records, one RAM section with every page (zero pages as zero records), the
+    /// device sections as received, EOF; QEMU 7.2's own layout, without the vmdesc its loader does not need.
+    /// </summary>
     public void WritePrecopyStream(Stream output)
     {
         // Not "the stream ended": a stream can end with pages lost, and its copy must not look complete.

@@ -11,10 +11,16 @@ namespace Qmig.Postcopy.Destination;
 /// the device sections as received, EOF. The layout of QEMU 7.2's own precopy stream; no vmdesc,
 /// which QEMU's loader does not need.
 /// </summary>
-public static class PrecopyStreamWriter
+internal static class PrecopyStreamWriter
 {
     private const int Chunk = 1 << 20;
 
+    /// <summary>
+    /// Writes the stream to <paramref name="output"/>: <paramref name="configurationRecords"/> as received,
+    /// then, when the source sent a RAM section (<paramref name="ramSection"/>), every page of
+    /// <paramref name="blocks"/>, then <paramref name="devices"/>' sections. Pages are read past the
+    /// userfaultfd registration, where a missing page reads as zeros, so call it only once every page is in place.
+    /// </summary>
     public static void Write(Stream output, IReadOnlyList<byte[]> configurationRecords, SectionInfo? ramSection, IReadOnlyList<RamBlockMemory> blocks, IReadOnlyList<ReceivedDevice> devices)
     {
         var buffer = new ArrayBufferWriter<byte>(Chunk + (64 << 10));

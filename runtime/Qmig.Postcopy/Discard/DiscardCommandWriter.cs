@@ -9,12 +9,14 @@ namespace Qmig.Postcopy.Discard;
 /// written by the generated writers (version byte, counted name, NUL, big-endian ranges; the
 /// lengths are derived by the writers).
 /// </summary>
-public sealed class DiscardCommandWriter(IBufferWriter<byte> output) : IDiscardCommandSink
+internal sealed class DiscardCommandWriter(IBufferWriter<byte> output) : IDiscardCommandSink
 {
     // 12 ranges of 16 bytes, plus the header, fit easily; QEMU's maximum command is 450 bytes.
     private readonly byte[] _payload = new byte[3 + 255 + (PostcopyDiscard.MaxDiscardsPerCommand * 16)];
     private readonly byte[] _ranges = new byte[PostcopyDiscard.MaxDiscardsPerCommand * 16];
 
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The name or the number of ranges does not fit a POSTCOPY_RAM_DISCARD command.</exception>
     public void WriteDiscard(ReadOnlySpan<byte> blockName, ReadOnlySpan<(ulong StartBytes, ulong LengthBytes)> ranges)
     {
         var encoded = _ranges.AsSpan(0, ranges.Length * 16);

@@ -9,7 +9,7 @@ namespace Qmig.Postcopy.Discard;
 /// <see cref="MaxDiscardsPerCommand"/> ranges, each command naming one block, each range inside it, in
 /// bytes (target pages times the target page size), as QEMU's postcopy_discard_send_* do.
 /// </summary>
-public static class PostcopyDiscard
+internal static class PostcopyDiscard
 {
     /// <summary>QEMU's MAX_DISCARDS_PER_COMMAND: keeps a command around 200 bytes; the destination does not enforce it.</summary>
     public const int MaxDiscardsPerCommand = 12;

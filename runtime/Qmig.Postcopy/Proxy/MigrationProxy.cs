@@ -50,7 +50,7 @@ public sealed partial class MigrationProxy : IDisposable
     private volatile bool _over;
     private ProxyOutcome? _outcome;
 
-    /// <summary>Starts nothing yet: <paramref name="listener"/> is a bound, listening socket (see <see cref="Listen"/>) that <see cref="Run"/> accepts on.</summary>
+    /// <summary>Starts nothing yet: <paramref name="listener"/> is a bound, listening socket (see <see cref="MigrationTransport.Listen"/>) that <see cref="Run"/> accepts on.</summary>
     public MigrationProxy(Socket listener, ProxyOptions options)
     {
         ArgumentNullException.ThrowIfNull(listener);
@@ -415,6 +415,10 @@ public sealed partial class MigrationProxy : IDisposable
 
     private static string Name(ProxySide side) => side == ProxySide.Source ? "source" : "destination";
 
+    /// <summary>
+    /// Stops listening (removing a Unix socket's file), aborts every connection still open, and closes the
+    /// recording.
+    /// </summary>
     public void Dispose()
     {
         _listener.Dispose();

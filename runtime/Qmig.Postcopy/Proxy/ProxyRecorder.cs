@@ -21,6 +21,7 @@ public sealed class ProxyRecorder : IDisposable
     private readonly Utf8JsonWriter _chunks;
     private readonly object _chunksLock = new();
 
+    /// <summary>Records into <paramref name="directory"/>, creating it if needed; <c>chunks.jsonl</c> there is started over.</summary>
     public ProxyRecorder(string directory)
     {
         _directory = Directory.CreateDirectory(directory).FullName;
@@ -70,6 +71,7 @@ public sealed class ProxyRecorder : IDisposable
         }
     }
 
+    /// <summary>Flushes and closes <c>chunks.jsonl</c>; the channel files from <see cref="Create"/> are their callers' to close.</summary>
     public void Dispose()
     {
         lock (_chunksLock)

@@ -24,6 +24,10 @@ internal sealed class PageChannel
     private readonly TimeSpan _writeTimeout;
     private long _offset;
 
+    /// <param name="stream">The connection the records go out on: the main stream or the postcopy-preempt channel.</param>
+    /// <param name="guest">Where the pages are read from.</param>
+    /// <param name="stats">Where the pages sent, the bytes and the request latencies are counted.</param>
+    /// <param name="isPreempt">Whether this is the postcopy-preempt channel.</param>
     /// <param name="writeTimeout">How long one write may wait for the destination to take its bytes; <see cref="Timeout.InfiniteTimeSpan"/> for ever.</param>
     public PageChannel(Stream stream, IMigrationGuest guest, PostcopySourceStats stats, bool isPreempt, TimeSpan writeTimeout)
     {

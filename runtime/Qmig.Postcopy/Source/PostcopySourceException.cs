@@ -10,6 +10,11 @@ namespace Qmig.Postcopy.Source;
 /// </summary>
 public sealed class PostcopySourceException : Exception
 {
+    /// <summary>
+    /// The engine's failure: <paramref name="message"/> says why, with the source's <paramref name="status"/>,
+    /// the <paramref name="pagesSent"/> so far, whether the destination had the guest's device state
+    /// (<paramref name="guestLoaded"/>), and the broken return-path rule or the underlying error when one is the cause.
+    /// </summary>
     public PostcopySourceException(string message, MigrationStatusSourceMachine.State status, long pagesSent, bool guestLoaded, MigrationError? returnPathError = null, Exception? inner = null)
         : base(message, inner)
     {
@@ -19,15 +24,18 @@ public sealed class PostcopySourceException : Exception
         ReturnPathError = returnPathError;
     }
 
+    /// <summary>A failure with no details, for serializers and the usual exception constructors.</summary>
     public PostcopySourceException()
     {
     }
 
+    /// <summary>A failure described by <paramref name="message"/> alone; the status is the default and no page is counted.</summary>
     public PostcopySourceException(string message)
         : base(message)
     {
     }
 
+    /// <summary>A failure caused by <paramref name="innerException"/>, described by <paramref name="message"/>.</summary>
     public PostcopySourceException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -22,6 +22,7 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     /// <summary>The indexed stream: where it begins, whether it is mapped-ram, how much memory its index takes.</summary>
     public SavedStream Stream { get; }
 
+    /// <inheritdoc/>
     public int TargetPageSize => Stream.TargetPageSize;
 
     /// <summary>
@@ -31,6 +32,7 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     /// </summary>
     public IReadOnlyList<GuestRamBlock> RamBlocks { get; }
 
+    /// <inheritdoc/>
     public string? MachineType => Stream.MachineType;
 
     /// <summary>
@@ -41,17 +43,22 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     /// </summary>
     public ReadOnlyMemory<byte> ConfigurationRecord { get; }
 
+    /// <inheritdoc/>
     public IReadOnlyList<ReadOnlyMemory<byte>> EarlySetupSections => Stream.EarlySetupSections;
 
+    /// <inheritdoc/>
     public IReadOnlyList<ReadOnlyMemory<byte>> DeviceSections => Stream.DeviceSections;
 
+    /// <inheritdoc/>
     public IDirtyPageSource? DirtyPages => null;
 
     /// <summary>Maps and indexes the stream at <paramref name="path"/>; see <see cref="SavedStream.Open"/> for what it throws.</summary>
     public static SavedStreamGuest Open(string path, SavedStreamOptions? options = null) => new(SavedStream.Open(path, options));
 
+    /// <inheritdoc/>
     public ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch) => Stream.ReadPage(blockIndex, targetPage, scratch);
 
+    /// <summary>Unmaps the file; pages and sections handed out before must not be used after.</summary>
     public void Dispose() => Stream.Dispose();
 
     private const string MappedRamCapability = "mapped-ram";

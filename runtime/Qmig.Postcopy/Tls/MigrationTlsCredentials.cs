@@ -31,6 +31,7 @@ public sealed class MigrationTlsCredentials : IDisposable
     /// <summary>The directory the files were read from, for messages.</summary>
     public string Directory { get; }
 
+    /// <summary>Which side of the handshake these credentials are for, and so which certificate files were read.</summary>
     public MigrationTlsEndpoint Endpoint { get; }
 
     /// <summary>Whether the peer's certificate is required and checked (QEMU's <c>verify-peer</c>).</summary>
@@ -115,6 +116,7 @@ public sealed class MigrationTlsCredentials : IDisposable
         }
     }
 
+    /// <summary>Releases the certificates and this end's private key; call it once no further connection is to be set up with them.</summary>
     public void Dispose()
     {
         Certificate?.Dispose();

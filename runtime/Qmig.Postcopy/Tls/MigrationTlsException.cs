@@ -7,11 +7,13 @@ namespace Qmig.Postcopy.Tls;
 /// </summary>
 public sealed class MigrationTlsException : Exception
 {
+    /// <summary>A failure that <paramref name="message"/> describes, with what to change.</summary>
     public MigrationTlsException(string message)
         : base(message)
     {
     }
 
+    /// <summary>A failure that <paramref name="inner"/> caused (a certificate that does not parse, a handshake error); <paramref name="message"/> names the file or peer.</summary>
     public MigrationTlsException(string message, Exception inner)
         : base(message, inner)
     {
