@@ -114,19 +114,7 @@ internal sealed class InputFile : IDisposable
             return null;
         }
 
-        var at = VmDescriptionDocument.LocateInFile(Stream, 64 << 20);
-        VmDescriptionDocument? found = null;
-        if (at is long offset)
-        {
-            var json = new byte[Stream.Length - (offset + 6)];
-            Stream.Seek(offset + 6, SeekOrigin.Begin);
-            Stream.ReadExactly(json);
-            if (!VmDescriptionDocument.TryParse(json, offset + 6, out found, out var error))
-            {
-                undecodable = error;
-            }
-        }
-
+        var found = VmDescriptionDocument.ReadTrailing(Stream, out undecodable);
         Stream.Seek(StartOffset, SeekOrigin.Begin);
         return found;
     }

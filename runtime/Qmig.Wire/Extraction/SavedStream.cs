@@ -293,27 +293,8 @@ public sealed unsafe partial class SavedStream : IDisposable
         }
     }
 
-    /// <summary>The vmdesc a complete stream ends with; null when it has none or it is not JSON (footers then delimit bodies).</summary>
-    private static VmDescriptionDocument? TrailingVmDescription(FileStream file)
-    {
-        const int MaxSize = 64 << 20;
-        if (VmDescriptionDocument.LocateInFile(file, MaxSize) is not long at)
-        {
-            return null;
-        }
-
-        var json = new byte[file.Length - (at + 6)];
-        file.Seek(at + 6, SeekOrigin.Begin);
-        file.ReadExactly(json);
-        try
-        {
-            return VmDescriptionDocument.Parse(json);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The vmdesc a complete stream ends with; null when it has none or it cannot be decoded (footers then delimit bodies).</summary>
+    private static VmDescriptionDocument? TrailingVmDescription(FileStream file) => VmDescriptionDocument.ReadTrailing(file, out _);
 
     private static MigrationFormatException Invalid(long offset, string record, MigrationRule rule, string message) =>
         new(new MigrationError(offset, record, rule, message));

@@ -317,16 +317,43 @@ public sealed class VmDescriptionDocument
     public static VmDescriptionDocument? ReadFromFile(string path, int maxSize = 64 << 20)
     {
         using var file = File.OpenRead(path);
-        var at = LocateInFile(file, maxSize);
-        if (at is null)
-        {
-            return null;
-        }
+        var document = ReadTrailing(file, out var undecodable, maxSize);
+        return undecodable is null ? document : throw new MigrationFormatException(undecodable);
+    }
 
-        var json = new byte[file.Length - (at.Value + 6)];
-        file.Seek(at.Value + 6, SeekOrigin.Begin);
-        file.ReadExactly(json);
-        return TryParse(json, at.Value + 6, out var document, out var error) ? document : throw new MigrationFormatException(error);
+    /// <summary>
+    /// Reads the vmdesc at the end of the complete stream file <paramref name="file"/>: null when it
+    /// has none (<see cref="LocateInFile"/>); when it is there but cannot be decoded, null with
+    /// <paramref name="undecodable"/> naming the bad byte's file offset and the rule, so that a
+    /// caller can still read the records before it. The file's position is left where it was.
+    /// </summary>
+    public static VmDescriptionDocument? ReadTrailing(Stream file, out MigrationError? undecodable, int maxSize = 64 << 20)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        undecodable = null;
+        var position = file.Position;
+        try
+        {
+            if (LocateInFile(file, maxSize) is not long at)
+            {
+                return null;
+            }
+
+            var json = new byte[file.Length - (at + 6)];
+            file.Seek(at + 6, SeekOrigin.Begin);
+            file.ReadExactly(json);
+            return TryParse(json, at + 6, out var document, out var error) ? document : Undecodable(error, out undecodable);
+        }
+        finally
+        {
+            file.Seek(position, SeekOrigin.Begin);
+        }
+    }
+
+    private static VmDescriptionDocument? Undecodable(MigrationError error, out MigrationError? undecodable)
+    {
+        undecodable = error;
+        return null;
     }
 }
 
