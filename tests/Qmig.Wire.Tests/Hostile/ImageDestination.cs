@@ -28,7 +28,7 @@ public sealed class ImageDestination : IDisposable
     public OperationStatus Read(byte[] bytes, bool isFinalBlock)
     {
         var sequence = new ReadOnlySequence<byte>(bytes);
-        var visitor = new Visitor(_images);
+        var visitor = new RamImageVisitor(_images);
         return Reader.Read(ref sequence, isFinalBlock, ref visitor);
     }
 
@@ -57,65 +57,6 @@ public sealed class ImageDestination : IDisposable
         {
             _closed = true;
             _images.Dispose();
-        }
-    }
-
-    private readonly struct Visitor(RamImageSet images) : IMigrationVisitor
-    {
-        public void OnRamBlock(in RecordInfo record, RamBlock block) => images.AddBlock(block);
-
-        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
-        {
-            if (block is not null)
-            {
-                images.Apply(ram, block);
-            }
-        }
-
-        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => images.ApplyPages(block, offset, pages);
-
-        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
-        {
-        }
-
-        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
-        {
-        }
-
-        public void OnFileHeader(in RecordInfo record, uint version)
-        {
-        }
-
-        public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName)
-        {
-        }
-
-        public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body)
-        {
-        }
-
-        public void OnSectionHeader(in RecordInfo record, SectionInfo section)
-        {
-        }
-
-        public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body)
-        {
-        }
-
-        public void OnSectionFooter(in RecordInfo record, SectionInfo section)
-        {
-        }
-
-        public void OnCommand(in RecordInfo record, in Command command)
-        {
-        }
-
-        public void OnEndOfSections(in RecordInfo record)
-        {
-        }
-
-        public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json)
-        {
         }
     }
 }

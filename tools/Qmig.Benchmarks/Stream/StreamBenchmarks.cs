@@ -116,7 +116,7 @@ public class StreamBenchmarks
     public long Extract()
     {
         var reader = new MigrationStreamReader(Options());
-        var visitor = new ApplyVisitor(_images);
+        var visitor = new RamImageVisitor(_images, addBlocks: false);
         var sequence = new ReadOnlySequence<byte>(_stream);
         return reader.Read(ref sequence, true, ref visitor) == OperationStatus.Done ? reader.Position : throw new InvalidOperationException(reader.Error?.ToString());
     }
@@ -136,7 +136,7 @@ public class StreamBenchmarks
     public long ExtractFromFile()
     {
         var reader = new MigrationStreamReader(Options());
-        var visitor = new ApplyVisitor(_images);
+        var visitor = new RamImageVisitor(_images, addBlocks: false);
         var error = MigrationStreamDriver.ReadFile(_path, reader, ref visitor);
         return error is null ? reader.Position : throw new InvalidOperationException(error.ToString());
     }

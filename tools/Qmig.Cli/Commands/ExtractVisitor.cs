@@ -4,9 +4,11 @@ using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli.Commands;
 
-/// <summary>Applies every page to the block images; hands sections, blocks, bodies and the vmdesc to the state collector.</summary>
+/// <summary>Applies every page to the block images (<see cref="RamImageVisitor"/>); hands sections, blocks, bodies and the vmdesc to the state collector.</summary>
 internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) : IMigrationVisitor
 {
+    private readonly RamImageVisitor _pages = new(images);
+
     public void OnFileHeader(in RecordInfo record, uint version)
     {
     }
@@ -23,17 +25,11 @@ internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result
 
     public void OnRamBlock(in RecordInfo record, RamBlock block)
     {
-        images.AddBlock(block);
+        _pages.OnRamBlock(record, block);
         result.State.OnRamBlock(record.SectionId, block);
     }
 
-    public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
-    {
-        if (block is not null)
-        {
-            images.Apply(ram, block);
-        }
-    }
+    public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => _pages.OnRamRecord(record, ram, block);
 
     public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
     {
@@ -43,7 +39,7 @@ internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result
     {
     }
 
-    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => images.ApplyPages(block, offset, pages);
+    public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => _pages.OnRamPages(record, block, offset, pages);
 
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
         result.State.OnDeviceBody(section, record.Offset, body);
