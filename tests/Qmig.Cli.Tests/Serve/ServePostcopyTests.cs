@@ -206,7 +206,27 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         }
         while (counter <= savedCounter && since.Elapsed < TimeSpan.FromSeconds(30));
 
-        Assert.True(counter > savedCounter, $"the guest's sweep counter stayed at {counter} (saved at {savedCounter})");
+        if (counter <= savedCounter)
+        {
+            // Say what the guest was doing and which pages it found different, so a failure shows whether
+            // it was reset or ran from a page with other content than the saved one.
+            destination.Qmp.Execute("stop");
+            Assert.Fail($"the guest's sweep counter stayed at {counter} (saved at {savedCounter}); its registers:\n{destination.Qmp.Human("info registers")}\n{DifferencesFromTheSavedRam(saved, destination)}");
+        }
+    }
+
+    /// <summary>The pages of the destination's pc.ram that differ from the saved stream's, outside the range the guest sweeps and the VGA window.</summary>
+    private string DifferencesFromTheSavedRam(string saved, QemuGuest destination)
+    {
+        var extracted = Path.Combine(_work, "extract-diagnosis");
+        QmigProcess.Run("extract", saved, "-o", extracted);
+        var savedRam = File.ReadAllBytes(Directory.GetFiles(extracted, "pc.ram*", SearchOption.AllDirectories).Single());
+        var ram = destination.SaveMemory(Path.Combine(_work, "destination-diagnosis.ram"));
+        var differing = Enumerable.Range(0, Math.Min(savedRam.Length, ram.Length) / 4096)
+            .Where(page => page is (< 0x10 or >= 0x90) and (< 0xa0 or >= 0xc0))
+            .Where(page => !savedRam.AsSpan(page * 4096, 4096).SequenceEqual(ram.AsSpan(page * 4096, 4096)))
+            .ToList();
+        return $"{differing.Count} pages differ from the saved RAM outside the swept pages and the VGA window: {string.Join(", ", differing.Take(32).Select(page => $"0x{page * 4096:x}"))}";
     }
 
     [Fact]
