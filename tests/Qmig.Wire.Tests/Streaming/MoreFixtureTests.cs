@@ -151,7 +151,7 @@ public class MoreFixtureTests(ITestOutputHelper output)
             MigrationError? error;
             using (var images = new RamImageSet(directory, 4096))
             {
-                var visitor = new ImageVisitor(images);
+                var visitor = new RamImageVisitor(images);
                 var reader = new MigrationStreamReader(new MigrationReaderOptions { VmDescription = VmDescriptionDocument.ReadFromFile(path) });
                 using var stream = File.OpenRead(path);
                 error = MigrationStreamDriver.Read(stream, reader, ref visitor);
@@ -472,65 +472,6 @@ public class MoreFixtureTests(ITestOutputHelper output)
         public void OnEndOfSections(in RecordInfo record) => Count(record);
 
         public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json) => Count(record);
-    }
-
-    private readonly struct ImageVisitor(RamImageSet images) : IMigrationVisitor
-    {
-        public void OnFileHeader(in RecordInfo record, uint version)
-        {
-        }
-
-        public void OnConfiguration(in RecordInfo record, ReadOnlySpan<byte> machineName)
-        {
-        }
-
-        public void OnConfigurationSubsection(in RecordInfo record, ReadOnlySpan<byte> name, uint version, ReadOnlySpan<byte> body)
-        {
-        }
-
-        public void OnSectionHeader(in RecordInfo record, SectionInfo section)
-        {
-        }
-
-        public void OnRamBlock(in RecordInfo record, RamBlock block) => images.AddBlock(block);
-
-        public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
-        {
-            if (block is not null)
-            {
-                images.Apply(ram, block);
-            }
-        }
-
-        public void OnMappedRamHeader(in RecordInfo record, RamBlock block, in MappedRamHeader header)
-        {
-        }
-
-        public void OnMappedRamBitmap(in RecordInfo record, RamBlock block, ReadOnlySpan<byte> bitmap)
-        {
-        }
-
-        public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => images.ApplyPages(block, offset, pages);
-
-        public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body)
-        {
-        }
-
-        public void OnSectionFooter(in RecordInfo record, SectionInfo section)
-        {
-        }
-
-        public void OnCommand(in RecordInfo record, in Command command)
-        {
-        }
-
-        public void OnEndOfSections(in RecordInfo record)
-        {
-        }
-
-        public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json)
-        {
-        }
     }
 
     private readonly struct MessageCounter(SortedDictionary<string, int> tally) : IReturnPathVisitor
