@@ -63,25 +63,43 @@ internal sealed class QemuGuest : IDisposable
         return Convert.ToUInt32(hex, 16);
     }
 
-    /// <summary>Waits until the dirty guest has started sweeping (its counter is non-zero).</summary>
+    /// <summary>
+    /// Waits until the dirty guest has swept its pages at least once and returns its counter. The counter's
+    /// word alone does not say so: while SeaBIOS boots it leaves 0x00d06cea or similar at 0x10000, and a
+    /// guest stopped then, or in the boot sector before its first sweep, would count from 0 later.
+    /// </summary>
     public uint WaitGuestRunning()
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        while (!HasSwept())
         {
-            var counter = ReadWord(0x10000);
-            if (counter != 0)
-            {
-                return counter;
-            }
-
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("the dirty guest did not start within 60 s");
+                throw new TimeoutException($"the dirty guest did not start sweeping within 60 s; its registers:\n{Qmp.Human("info registers")}");
             }
 
             Thread.Sleep(100);
         }
+
+        return ReadWord(0x10000);
+    }
+
+    /// <summary>
+    /// Whether the vCPU runs the boot sector's loop (CS base 0, EIP in 0x7c00..0x7dff) and has finished a
+    /// sweep (the counter in ESI is past 1), so every swept page holds a counter the loop wrote.
+    /// </summary>
+    public bool HasSwept()
+    {
+        // HMP prints e.g. "ESI=00000157 ...", "EIP=00007c1d EFL=..." and "CS =0000 00000000 0000ffff ..." (selector, base, limit).
+        var registers = Qmp.Human("info registers");
+        var fields = registers.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
+        uint Register(string name) => Convert.ToUInt32(
+            (fields.FirstOrDefault(field => field.StartsWith(name + "=", StringComparison.Ordinal))
+                ?? throw new FormatException($"no {name} in the registers HMP printed: {registers}"))[(name.Length + 1)..], 16);
+        var segment = registers.Split('\n').FirstOrDefault(line => line.StartsWith("CS =", StringComparison.Ordinal))
+            ?? throw new FormatException("no CS in the registers HMP printed: " + registers);
+        var csBase = Convert.ToUInt32(segment[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], 16);
+        return csBase == 0 && Register("EIP") is >= 0x7c00 and < 0x7e00 && Register("ESI") >= 2;
     }
 
     /// <summary>Turns migration capabilities on (on either side of a migration).</summary>

@@ -1,3 +1,5 @@
+using Xunit;
+
 namespace Qmig.Cli.Tests.Receive;
 
 /// <summary>The dirty guest, run until it sweeps, paused and saved with <c>migrate exec:cat &gt; FILE</c>: what serve is given.</summary>
@@ -10,6 +12,7 @@ internal static class SavedDirtyGuest
         using var source = new QemuGuest(qemu, work, name, ReceivePostcopyTests.AssembleGuest(work, name));
         source.WaitGuestRunning();
         source.Qmp.Execute("stop");
+        Assert.True(source.HasSwept(), "the saved guest was stopped outside its sweep loop: " + source.Qmp.Human("info registers"));
         var counter = source.ReadWord(0x10000);
         source.Qmp.Execute("migrate", new { uri = $"exec:cat > {path}" });
         source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "saving the guest");

@@ -206,6 +206,8 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         }
         while (counter <= savedCounter && since.Elapsed < TimeSpan.FromSeconds(30));
 
+        output.WriteLine($"the guest's sweep counter: {savedCounter} when saved, {counter} {since.Elapsed.TotalSeconds:F1} s after completion");
+
         if (counter <= savedCounter)
         {
             // Say what the guest was doing and which pages it found different, so a failure shows whether

@@ -32,7 +32,7 @@ import json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
-from qmp import Qmp  # noqa: E402
+from qmp import Qmp, guest_sweeping  # noqa: E402
 
 REPS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 MIB = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
@@ -122,7 +122,7 @@ def watch(q, t0, process=None):
 def save_guest(binary, name, capabilities, uri):
     process, q = qemu(binary, name, ram_file=RANDOM_FILE)
     deadline = time.time() + 120
-    while int(quiet(q, "human-monitor-command", {"command-line": "xp /1wx 0x10000"}).split(":")[1].split()[0], 16) == 0:
+    while not guest_sweeping(q):
         if time.time() > deadline:
             raise SystemExit(f"{name}: the dirty guest did not start")
         time.sleep(0.1)
