@@ -56,6 +56,7 @@ types:
       - id: page
         size: target_page_size
         if: is_page
+        -qmig-sent-apart: true
         doc: The page's contents, target_page_size raw bytes.
       - id: xbzrle_encoding
         type: u1

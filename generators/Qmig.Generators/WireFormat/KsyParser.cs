@@ -23,7 +23,7 @@ public sealed class KsyParser
     private static readonly HashSet<string> FileKeys = ["meta", "doc", "doc-ref", "seq", "types", "enums", "instances", "params"];
     private static readonly HashSet<string> MetaKeys = ["id", "title", "endian", "file-extension", "license", "ks-version", "xref", "-qmig-namespace", "-qmig-flags", "application", "tags"];
     private static readonly HashSet<string> TypeKeys = ["doc", "doc-ref", "seq", "types", "instances", "params", "enums", "-qmig-sized"];
-    private static readonly HashSet<string> AttributeKeys = ["id", "type", "size", "size-eos", "contents", "enum", "if", "valid", "repeat", "repeat-expr", "doc", "doc-ref", "-orig-id"];
+    private static readonly HashSet<string> AttributeKeys = ["id", "type", "size", "size-eos", "contents", "enum", "if", "valid", "repeat", "repeat-expr", "doc", "doc-ref", "-orig-id", "-qmig-sent-apart"];
     private static readonly HashSet<string> InstanceKeys = ["value", "enum", "doc", "doc-ref"];
     private static readonly HashSet<string> ParamKeys = ["id", "type", "doc", "doc-ref"];
     private static readonly HashSet<string> EnumValueKeys = ["id", "doc", "doc-ref", "-orig-id"];
@@ -180,6 +180,12 @@ public sealed class KsyParser
         if (Child(node, "enums") is YamlMappingNode enumsNode)
         {
             ParseEnums(enumsNode);
+        }
+
+        if (fields.Where(f => f.SentApart).Skip(1).FirstOrDefault() is { } second)
+        {
+            _diagnostics.Add(SpecDiagnostic.Create("QMIG0004", second.Location, $"a second -qmig-sent-apart in '{name}' ('{second.Name}')", " (a record sends at most one field apart)"));
+            fields = fields.Select(f => f == second ? f with { SentApart = false } : f).ToList();
         }
 
         var sized = Scalar(node, "-qmig-sized") == "true"
@@ -384,11 +390,18 @@ public sealed class KsyParser
             }
         }
 
+        var sentApart = Scalar(node, "-qmig-sent-apart") == "true";
+        if (sentApart && (kind != WireFieldKind.Bytes || size is null || repeat != WireRepeat.None))
+        {
+            Report("QMIG0004", Child(node, "-qmig-sent-apart")!, $"-qmig-sent-apart on '{id}'", " (only a byte array with a size can be sent apart)");
+            sentApart = false;
+        }
+
         var whole = At(node);
         SpecLocation AtKey(string key) => Child(node, key) is YamlNode value ? At(value) : whole;
         var locations = new WireFieldLocations(AtKey("type"), AtKey("size"), AtKey("if"), AtKey("repeat-expr"), AtKey("enum"), AtKey("valid"));
         return new WireField(id, Scalar(node, "doc"), kind, primitive, enumName, size, sizeEos, contents, userType, userArgs,
-            switchOn, cases.ToEquatableArray(), condition, valid, repeat, repeatCount, whole, locations);
+            switchOn, cases.ToEquatableArray(), condition, valid, repeat, repeatCount, sentApart, whole, locations);
     }
 
     private void ParseEnums(YamlMappingNode enumsNode)

@@ -31,6 +31,8 @@ public sealed partial class WireEmitter
 
         var paramList = string.Join(", ", parameters);
         var argList = string.Join(", ", arguments);
+        var apart = type.Fields.FirstOrDefault(f => f.SentApart);
+        var apartIndex = apart is null ? int.MaxValue : type.Fields.FindIndex(f => f == apart);
         var lead = parameters.Count == 0 ? "" : ", ";
         var derivedNote = derived.Count == 0 ? "" : $" Derived from what is written: {string.Join(", ", derived.Keys)}.";
 
@@ -56,10 +58,20 @@ public sealed partial class WireEmitter
         w.Line("writer.Advance(_written);");
         w.Close();
 
+        if (apart is not null)
+        {
+            EmitWriterWithoutApartField(w, type, apart, parameters, arguments, derivedNote);
+        }
+
         w.Line();
-        w.Open($"private static OperationStatus WriteCore(Span<byte> _destination, bool _measure{lead}{paramList}, out int _written, out string? _rule)");
+        w.Open($"private static OperationStatus WriteCore(Span<byte> _destination, bool _measure{lead}{paramList}, out int _written, out string? _rule{(apart is null ? "" : ", bool _apart = false")})");
         w.Line("_written = 0;");
         w.Line("_rule = null;");
+        if (apart is not null)
+        {
+            w.Line($"var _apartPresent = false;");
+        }
+
         var compiler = NewCompiler(type, n => NameAs(type, n, v => derived.ContainsKey(v) ? "d_" + v : Naming.Camel(v), _ => true));
         string Fail(string rule) => $"{{ _rule = {Literal(rule)}; return OperationStatus.InvalidData; }}";
 
@@ -100,6 +112,19 @@ public sealed partial class WireEmitter
             var value = derived.ContainsKey(f.Name) ? "d_" + f.Name : Naming.Camel(f.Name);
             var condition = f.Condition is null ? null : Bool(compiler, f.Condition, f, type);
             w.Open(condition is null ? "" : $"if ({condition})");
+            if (apart is not null && type.Fields.FindIndex(other => other == f) > apartIndex)
+            {
+                w.Line($"if (_apartPresent) {Fail($"'{f.Name}' would follow '{apart.Name}', which is sent apart")}");
+            }
+
+            if (f == apart)
+            {
+                w.Open("if (_apart)");
+                w.Line("_apartPresent = true;");
+                w.Close();
+                w.Open("else");
+            }
+
             switch (f.Kind)
             {
                 case WireFieldKind.Contents:
@@ -146,7 +171,17 @@ public sealed partial class WireEmitter
                     break;
             }
 
+            if (f == apart)
+            {
+                w.Close();
+            }
+
             w.Close();
+        }
+
+        if (apart is not null)
+        {
+            w.Line($"if (_apart && !_apartPresent) {Fail($"'{apart.Name}' is absent, so it cannot be sent apart")}");
         }
 
         w.Line("if (_size > int.MaxValue) { _rule = \"record is over 2 GiB\"; return OperationStatus.InvalidData; }");
@@ -173,8 +208,18 @@ public sealed partial class WireEmitter
                     w.Line($"_pos += {f.Primitive!.Width};");
                     break;
                 default:
+                    if (f == apart)
+                    {
+                        w.Open("if (!_apart)");
+                    }
+
                     w.Line($"global::Qmig.Wire.WireCopy.Copy({value}, _destination.Slice(_pos));");
                     w.Line($"_pos += {value}.Length;");
+                    if (f == apart)
+                    {
+                        w.Close();
+                    }
+
                     break;
             }
 
@@ -192,6 +237,38 @@ public sealed partial class WireEmitter
         {
             EmitElementCounter(w, type, f);
         }
+    }
+
+    /// <summary>
+    /// <c>WriteWithout{Field}</c> for a field marked <c>-qmig-sent-apart</c>: the record up to that field,
+    /// whose bytes the caller sends right after it from where they live (a gather write), so they are not
+    /// copied into the output first. The field must be present and end the record.
+    /// </summary>
+    private void EmitWriterWithoutApartField(SourceWriter w, WireType type, WireField apart, List<string> parameters, List<string> arguments, string derivedNote)
+    {
+        var offset = type.Params.Count;
+        var index = offset + type.Fields.Where(f => f.Kind != WireFieldKind.Contents && !DerivedFields(type).ContainsKey(f.Name)).ToList().IndexOf(apart);
+        var without = parameters.Where((_, i) => i != index).ToList();
+        var passing = arguments.Select((a, i) => i == index ? "default" : a).ToList();
+        var lead = without.Count == 0 ? "" : ", ";
+        var argList = string.Join(", ", passing);
+        var name = PropertyName(type, apart.Name);
+
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// Writes a '{type.Name}' record without its '{apart.Name}' bytes, which must follow it on the wire");
+        w.Line($"/// (sent apart, e.g. by a gather write from where they live).{derivedNote}");
+        w.Line($"/// </summary>");
+        w.Line($"/// <exception cref=\"global::Qmig.Wire.WireWriteException\">A value breaks the spec, or '{apart.Name}' is absent or would not end the record.</exception>");
+        w.Open($"public static void WriteWithout{name}(IBufferWriter<byte> writer{lead}{string.Join(", ", without)})");
+        w.Line($"var _status = WriteCore(writer.GetSpan(), false, {argList}, out var _written, out var _rule, _apart: true);");
+        w.Open("if (_status == OperationStatus.DestinationTooSmall)");
+        w.Line($"WriteCore(default, true, {argList}, out var _needed, out _, _apart: true);");
+        w.Line($"_status = WriteCore(writer.GetSpan(_needed), false, {argList}, out _written, out _rule, _apart: true);");
+        w.Close();
+        w.Line("if (_status != OperationStatus.Done) { throw new global::Qmig.Wire.WireWriteException(RecordName, _rule ?? _status.ToString()); }");
+        w.Line("writer.Advance(_written);");
+        w.Close();
     }
 
     private void EmitWriterCaseCheck(SourceWriter w, WireType type, WireField f, ExprCompiler compiler, string payload, System.Func<string, string> fail)

@@ -79,6 +79,7 @@ public sealed record WireField(
     WireValid? Valid,
     WireRepeat Repeat,
     Expr? RepeatCount,
+    bool SentApart,
     SpecLocation Location,
     WireFieldLocations At);
 

@@ -74,6 +74,14 @@ public sealed class MigrationStreamWriter(IBufferWriter<byte> output, int target
     public void RamPage(ReadOnlySpan<byte> block, ulong offset, ReadOnlySpan<byte> page) =>
         RamRecord.Write(Output, (uint)TargetPageSize, Word(block, offset, RamSaveFlag.Page), BlockId(block), 0, page, 1, default, default);
 
+    /// <summary>
+    /// A normal page's record without the page: exactly <see cref="TargetPageSize"/> bytes of it must follow on
+    /// the wire. A sender that gathers them from where the page lives (one write of several buffers) never
+    /// copies the page into the output.
+    /// </summary>
+    public void RamPageWithoutBytes(ReadOnlySpan<byte> block, ulong offset) =>
+        RamRecord.WriteWithoutPage(Output, (uint)TargetPageSize, Word(block, offset, RamSaveFlag.Page), BlockId(block), 0, 1, default, default);
+
     /// <summary>A zero page: one <paramref name="fill"/> byte instead of a page of it (QEMU 10.x accepts only 0).</summary>
     public void RamZero(ReadOnlySpan<byte> block, ulong offset, byte fill = 0) =>
         RamRecord.Write(Output, (uint)TargetPageSize, Word(block, offset, RamSaveFlag.Zero), BlockId(block), fill, default, 1, default, default);

@@ -114,6 +114,23 @@ public class WireDiagnosticTests
     }
 
     [Fact]
+    public void SendingApartAnythingButASizedByteArrayIsReportedAtTheKey()
+    {
+        var d = Single("""
+            meta:
+              id: bad
+            types:
+              rec:
+                seq:
+                  - id: count
+                    type: u4
+                    -qmig-sent-apart: true
+            """, "QMIG0004");
+        AssertAt(d, 8, 27);
+        Assert.Contains("-qmig-sent-apart on 'count'", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnsupportedTypeIsReportedAtTheType()
     {
         var d = Single("""
