@@ -33,6 +33,8 @@ public class AbiTests
         Assert.Equal(32, Unsafe.SizeOf<UffdioContinue>());
         Assert.Equal(32, Unsafe.SizeOf<UffdMsg>());
         Assert.Equal(8, Unsafe.SizeOf<PollFd>());
+        Assert.Equal(56, Unsafe.SizeOf<MsgHdr>());
+        Assert.Equal(16, Unsafe.SizeOf<GatherSegment>());
     }
 
     [Fact]

@@ -17,8 +17,10 @@ internal static class Errno
     public const int ENODEV = 19;
     public const int EINVAL = 22;
     public const int ENOTTY = 25;
+    public const int EPIPE = 32;
     public const int ENOSYS = 38;
     public const int EOPNOTSUPP = 95;
+    public const int ECONNRESET = 104;
 
     public static string Name(int errno) => errno switch
     {
@@ -36,8 +38,10 @@ internal static class Errno
         ENODEV => "ENODEV",
         EINVAL => "EINVAL",
         ENOTTY => "ENOTTY",
+        EPIPE => "EPIPE",
         ENOSYS => "ENOSYS",
         EOPNOTSUPP => "EOPNOTSUPP",
+        ECONNRESET => "ECONNRESET",
         _ => "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

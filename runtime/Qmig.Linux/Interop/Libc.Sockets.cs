@@ -10,4 +10,7 @@ internal static unsafe partial class Libc
 
     [LibraryImport(LibraryName, EntryPoint = "socketpair", SetLastError = true)]
     internal static partial int SocketPair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport(LibraryName, EntryPoint = "sendmsg", SetLastError = true)]
+    internal static partial nint SendMsg(int fd, MsgHdr* message, int flags);
 }

@@ -44,6 +44,16 @@ public interface IMigrationGuest
     /// </summary>
     ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch);
 
+    /// <summary>
+    /// Whether a page <see cref="ReadPage"/> returns from the guest's own memory (not the scratch) stays
+    /// mapped at that address for the rest of the migration: memory outside the managed heap, such as a
+    /// mapped file or a VMM's guest RAM. The source then sends such pages on a plain socket straight from
+    /// there, gathered with their record headers in one system call, instead of copying each into its send
+    /// buffer first. False unless the guest says so; a guest whose pages live in managed arrays (which the
+    /// garbage collector may move) must leave it false.
+    /// </summary>
+    bool PagesStayInPlace => false;
+
     /// <summary>For a guest that runs while it is migrated, where its writes are tracked; null for one that never changes (a saved stream).</summary>
     IDirtyPageSource? DirtyPages { get; }
 }

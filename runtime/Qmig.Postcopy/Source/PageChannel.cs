@@ -1,14 +1,20 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Qmig.Linux;
 using Qmig.Wire.Writing;
 
 namespace Qmig.Postcopy.Source;
 
 /// <summary>
 /// One connection of the source: records are encoded by the generated writers into a buffer that goes to
-/// the socket in large writes. A page is copied once, from the guest's memory into that buffer (the record
-/// header and the page then leave in the same send). A gather write of header and page would save that copy
-/// but needs the page pinned until the send completes and, for a 4 KiB page, a segment list per 4 KiB.
+/// the connection in large writes. On a plain socket, with a guest whose pages stay in place
+/// (<see cref="IMigrationGuest.PagesStayInPlace"/>), a page is not copied into that buffer: its record goes
+/// without the page, and the flush gathers headers and pages in one sendmsg, so the kernel's copy into the
+/// socket is the only one. Otherwise (TLS, a stream that is not a socket, a page decoded into the scratch)
+/// the page is copied into the buffer and leaves with its header in the same write.
 /// </summary>
 internal sealed class PageChannel
 {
@@ -22,6 +28,11 @@ internal sealed class PageChannel
     private readonly PostcopySourceStats _stats;
     private readonly List<long> _pendingRequestTimestamps = [];
     private readonly TimeSpan _writeTimeout;
+    private readonly Socket? _gatherSocket;
+
+    /// <summary>Pages sent apart: each goes on the wire after the buffer's first <c>BufferEnd</c> bytes that precede it.</summary>
+    private readonly List<(int BufferEnd, nint Page)> _pagesApart = [];
+    private GatherSegment[] _segments = [];
     private long _offset;
 
     /// <param name="stream">The connection the records go out on: the main stream or the postcopy-preempt channel.</param>
@@ -38,16 +49,21 @@ internal sealed class PageChannel
         IsPreempt = isPreempt;
         _scratch = new byte[guest.TargetPageSize];
         Writer = new MigrationStreamWriter(_buffer, guest.TargetPageSize);
+        _gatherSocket = guest.PagesStayInPlace && stream is NetworkStream { Socket.SocketType: SocketType.Stream } network ? network.Socket : null;
     }
 
     public bool IsPreempt { get; }
 
     public MigrationStreamWriter Writer { get; }
 
-    public int Buffered => _buffer.WrittenCount;
+    /// <summary>Bytes waiting for the next flush, pages sent apart included.</summary>
+    public int Buffered => _buffer.WrittenCount + (_pagesApart.Count * _guest.TargetPageSize);
+
+    /// <summary>Whether pages go from the guest's memory straight to the socket (gathered), not through the buffer.</summary>
+    public bool SendsPagesApart => _gatherSocket is not null;
 
     /// <summary>Writes the target pages <c>[firstTargetPage, firstTargetPage + count)</c> of one block, consecutively.</summary>
-    public void WritePages(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
+    public unsafe void WritePages(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
     {
         var pageSize = (ulong)_guest.TargetPageSize;
         for (var i = 0; i < count; i++)
@@ -65,7 +81,15 @@ internal sealed class PageChannel
                     throw new InvalidOperationException($"the guest returned {bytes.Length} bytes for page {page} of '{block.NameText}', not {_guest.TargetPageSize}");
                 }
 
-                Writer.RamPage(block.Name, (ulong)page * pageSize, bytes);
+                if (_gatherSocket is not null && !bytes.Overlaps(_scratch))
+                {
+                    Writer.RamPageWithoutBytes(block.Name, (ulong)page * pageSize);
+                    _pagesApart.Add((_buffer.WrittenCount, (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(bytes))));
+                }
+                else
+                {
+                    Writer.RamPage(block.Name, (ulong)page * pageSize, bytes);
+                }
             }
 
             _stats.CountPage(phase, bytes.IsEmpty);
@@ -84,19 +108,21 @@ internal sealed class PageChannel
             stall.CancelAfter(_writeTimeout);
             try
             {
-                if (_buffer.WrittenCount > 0)
+                if (_pagesApart.Count > 0)
+                {
+                    SendGathered(stall.Token);
+                }
+                else if (_buffer.WrittenCount > 0)
                 {
                     await _stream.WriteAsync(_buffer.WrittenMemory, stall.Token).ConfigureAwait(false);
-                    _stats.CountBytes(IsPreempt, _buffer.WrittenCount);
-                    _offset += _buffer.WrittenCount;
-                    _buffer.ResetWrittenCount();
+                    Sent(_buffer.WrittenCount);
                 }
 
                 await _stream.FlushAsync(stall.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new WriteStalledException(IsPreempt, _offset, _buffer.WrittenCount, _writeTimeout, e);
+                throw new WriteStalledException(IsPreempt, _offset, Buffered, _writeTimeout, e);
             }
         }
 
@@ -110,5 +136,50 @@ internal sealed class PageChannel
 
             _pendingRequestTimestamps.Clear();
         }
+    }
+
+    /// <summary>Headers from the buffer and pages from the guest's memory, in order, in as few sendmsg calls as the segment limit allows.</summary>
+    private unsafe void SendGathered(CancellationToken cancellationToken)
+    {
+        var needed = (2 * _pagesApart.Count) + 1;
+        if (_segments.Length < needed)
+        {
+            _segments = new GatherSegment[needed];
+        }
+
+        var total = Buffered;
+        fixed (byte* buffer = _buffer.WrittenSpan)
+        {
+            var count = 0;
+            var from = 0;
+            var pageSize = (nuint)_guest.TargetPageSize;
+            foreach (var (bufferEnd, page) in _pagesApart)
+            {
+                _segments[count++] = new GatherSegment((nint)(buffer + from), (nuint)(bufferEnd - from));
+                _segments[count++] = new GatherSegment(page, pageSize);
+                from = bufferEnd;
+            }
+
+            _segments[count++] = new GatherSegment((nint)(buffer + from), (nuint)(_buffer.WrittenCount - from));
+            try
+            {
+                GatheredSend.SendAll(_gatherSocket!, _segments.AsSpan(0, count), Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (SocketException e)
+            {
+                // As NetworkStream reports it, so the engine tells a closed connection the same way on both paths.
+                throw new IOException($"Unable to write data to the transport connection: {e.Message}", e);
+            }
+        }
+
+        Sent(total);
+    }
+
+    private void Sent(int bytes)
+    {
+        _stats.CountBytes(IsPreempt, bytes);
+        _offset += bytes;
+        _buffer.ResetWrittenCount();
+        _pagesApart.Clear();
     }
 }

@@ -58,6 +58,10 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     /// <inheritdoc/>
     public ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch) => Stream.ReadPage(blockIndex, targetPage, scratch);
 
+    /// <inheritdoc/>
+    /// <remarks>True: the pages are in the file's mapping or in the stream's unmanaged store of decoded pages, both kept until <see cref="Dispose"/>.</remarks>
+    public bool PagesStayInPlace => true;
+
     /// <summary>Unmaps the file; pages and sections handed out before must not be used after.</summary>
     public void Dispose() => Stream.Dispose();
 
