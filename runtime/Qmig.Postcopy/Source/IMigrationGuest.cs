@@ -45,12 +45,37 @@ public interface IMigrationGuest
     ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch);
 
     /// <summary>
+    /// The current bytes of <c>destination.Length / TargetPageSize</c> consecutive target pages from
+    /// <paramref name="firstTargetPage"/> on, page i into <c>destination[(i * TargetPageSize)..]</c>;
+    /// <paramref name="zero"/>[i] is set for a page that is all zero (it goes as a ZERO record, and its bytes
+    /// in <paramref name="destination"/> do not matter) and cleared for every other. The background stream
+    /// reads runs of pages through this, so a guest that can read a run at once (a file, with one preadv)
+    /// saves a call per page. The default reads page by page with <see cref="ReadPage"/>.
+    /// </summary>
+    void ReadPages(int blockIndex, long firstTargetPage, Span<byte> destination, Span<bool> zero)
+    {
+        var pageBytes = TargetPageSize;
+        for (var i = 0; i < destination.Length / pageBytes; i++)
+        {
+            var into = destination.Slice(i * pageBytes, pageBytes);
+            var page = ReadPage(blockIndex, firstTargetPage + i, into);
+            zero[i] = page.IsEmpty;
+            if (!page.IsEmpty && !page.Overlaps(into))
+            {
+                page.CopyTo(into);
+            }
+        }
+    }
+
+    /// <summary>
     /// Whether a page <see cref="ReadPage"/> returns from the guest's own memory (not the scratch) stays
-    /// mapped at that address for the rest of the migration: memory outside the managed heap, such as a
-    /// mapped file or a VMM's guest RAM. The source then sends such pages on a plain socket straight from
-    /// there, gathered with their record headers in one system call, instead of copying each into its send
-    /// buffer first. False unless the guest says so; a guest whose pages live in managed arrays (which the
-    /// garbage collector may move) must leave it false.
+    /// mapped at that address for the rest of the migration: memory outside the managed heap that is already
+    /// mapped, such as a running VMM's guest RAM. The source then sends such pages on a plain socket straight
+    /// from there, gathered with their record headers in one system call, and reads them one by one with
+    /// <see cref="ReadPage"/>. Otherwise it reads runs with <see cref="ReadPages"/> into memory of its own and
+    /// sends them from there. False unless the guest says so; a guest whose pages live in managed arrays
+    /// (which the garbage collector may move) must leave it false, and a file is better read by
+    /// <see cref="ReadPages"/> than mapped page by page.
     /// </summary>
     bool PagesStayInPlace => false;
 

@@ -33,6 +33,14 @@ internal sealed class PageChannel
     /// <summary>Pages sent apart: each goes on the wire after the buffer's first <c>BufferEnd</c> bytes that precede it.</summary>
     private readonly List<(int BufferEnd, nint Page)> _pagesApart = [];
     private GatherSegment[] _segments = [];
+
+    /// <summary>
+    /// Runs of pages read from the guest (<see cref="IMigrationGuest.ReadPages"/>), pinned so that a gathered
+    /// send can point into it; the first <see cref="_stagingUsed"/> bytes wait for the next flush.
+    /// </summary>
+    private readonly byte[] _staging;
+    private readonly bool[] _zero;
+    private int _stagingUsed;
     private long _offset;
 
     /// <param name="stream">The connection the records go out on: the main stream or the postcopy-preempt channel.</param>
@@ -48,6 +56,10 @@ internal sealed class PageChannel
         _writeTimeout = writeTimeout;
         IsPreempt = isPreempt;
         _scratch = new byte[guest.TargetPageSize];
+        // Twice the flush threshold: a run that starts just below it fits, and so does the largest host page.
+        var largestHostPage = guest.RamBlocks.Count == 0 ? 0 : guest.RamBlocks.Max(b => b.PageSize);
+        _staging = GC.AllocateUninitializedArray<byte>((2 * FlushThreshold) + largestHostPage, pinned: true);
+        _zero = new bool[_staging.Length / guest.TargetPageSize];
         Writer = new MigrationStreamWriter(_buffer, guest.TargetPageSize);
         _gatherSocket = guest.PagesStayInPlace && stream is NetworkStream { Socket.SocketType: SocketType.Stream } network ? network.Socket : null;
     }
@@ -59,11 +71,21 @@ internal sealed class PageChannel
     /// <summary>Bytes waiting for the next flush, pages sent apart included.</summary>
     public int Buffered => _buffer.WrittenCount + (_pagesApart.Count * _guest.TargetPageSize);
 
-    /// <summary>Whether pages go from the guest's memory straight to the socket (gathered), not through the buffer.</summary>
-    public bool SendsPagesApart => _gatherSocket is not null;
-
     /// <summary>Writes the target pages <c>[firstTargetPage, firstTargetPage + count)</c> of one block, consecutively.</summary>
-    public unsafe void WritePages(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
+    public void WritePages(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
+    {
+        if (_guest.PagesStayInPlace)
+        {
+            WritePagesInPlace(block, blockIndex, firstTargetPage, count, phase);
+        }
+        else
+        {
+            WritePagesStaged(block, blockIndex, firstTargetPage, count, phase);
+        }
+    }
+
+    /// <summary>Page by page from the guest's own memory: gathered from there on a plain socket, else copied into the buffer.</summary>
+    private unsafe void WritePagesInPlace(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
     {
         var pageSize = (ulong)_guest.TargetPageSize;
         for (var i = 0; i < count; i++)
@@ -93,6 +115,45 @@ internal sealed class PageChannel
             }
 
             _stats.CountPage(phase, bytes.IsEmpty);
+        }
+    }
+
+    /// <summary>
+    /// The run read at once (<see cref="IMigrationGuest.ReadPages"/>) into the staging memory: gathered from
+    /// there on a plain socket (the staging is kept until the flush), else copied into the buffer (and reused).
+    /// </summary>
+    private unsafe void WritePagesStaged(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
+    {
+        var pageSize = _guest.TargetPageSize;
+        var bytes = count * pageSize;
+        var keep = _gatherSocket is not null && _stagingUsed + bytes <= _staging.Length;
+        // Without room left (requests queued behind a full staging), a run goes through a copy like on TLS.
+        var region = keep || _gatherSocket is null ? _staging.AsSpan(_stagingUsed, bytes) : new byte[bytes];
+        var zero = count <= _zero.Length ? _zero.AsSpan(0, count) : new bool[count];
+        _guest.ReadPages(blockIndex, firstTargetPage, region, zero);
+        for (var i = 0; i < count; i++)
+        {
+            var offset = (ulong)(firstTargetPage + i) * (ulong)pageSize;
+            if (zero[i])
+            {
+                Writer.RamZero(block.Name, offset);
+            }
+            else if (keep)
+            {
+                Writer.RamPageWithoutBytes(block.Name, offset);
+                _pagesApart.Add((_buffer.WrittenCount, (nint)Unsafe.AsPointer(ref region[i * pageSize])));
+            }
+            else
+            {
+                Writer.RamPage(block.Name, offset, region.Slice(i * pageSize, pageSize));
+            }
+
+            _stats.CountPage(phase, zero[i]);
+        }
+
+        if (keep)
+        {
+            _stagingUsed += bytes;
         }
     }
 
@@ -181,5 +242,6 @@ internal sealed class PageChannel
         _offset += bytes;
         _buffer.ResetWrittenCount();
         _pagesApart.Clear();
+        _stagingUsed = 0;
     }
 }

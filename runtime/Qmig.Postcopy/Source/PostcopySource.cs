@@ -362,12 +362,13 @@ public sealed partial class PostcopySource
                 continue;
             }
 
-            if (TryClaim(block, page))
+            var run = ClaimRun(block, page);
+            if (run > 0)
             {
-                channel.WritePages(_blocks[block], block, page, _blocks[block].HostPageTargetPages, PagePhase.Precopy);
+                channel.WritePages(_blocks[block], block, page, run, PagePhase.Precopy);
             }
 
-            page += _blocks[block].HostPageTargetPages;
+            page += Math.Max(run, _blocks[block].HostPageTargetPages);
             if (channel.Buffered >= PageChannel.FlushThreshold)
             {
                 await channel.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -518,12 +519,13 @@ public sealed partial class PostcopySource
                 break;
             }
 
-            if (TryClaim(block, page))
+            var run = ClaimRun(block, page);
+            if (run > 0)
             {
-                channel.WritePages(_blocks[block], block, page, _blocks[block].HostPageTargetPages, PagePhase.Background);
+                channel.WritePages(_blocks[block], block, page, run, PagePhase.Background);
             }
 
-            page += _blocks[block].HostPageTargetPages;
+            page += Math.Max(run, _blocks[block].HostPageTargetPages);
             if (channel.Buffered >= PageChannel.FlushThreshold)
             {
                 await channel.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -666,6 +668,24 @@ public sealed partial class PostcopySource
     }
 
     /// <summary>Takes the host page at <paramref name="page"/> for sending, once: clears its dirty bits and marks it sent. False when it was not dirty (sent already, or being sent).</summary>
+    /// <summary>
+    /// Claims the host pages from <paramref name="page"/> on while they are still to send, up to a flush's
+    /// worth (one host page at least): the run the background stream reads and writes at once. Returns its
+    /// length in target pages, 0 when the first was already taken.
+    /// </summary>
+    private int ClaimRun(int blockIndex, long page)
+    {
+        var block = _blocks[blockIndex];
+        var limit = Math.Max(block.HostPageTargetPages, PageChannel.FlushThreshold / _targetPageSize);
+        var run = 0;
+        while (run < limit && page + run < block.PageCount && TryClaim(blockIndex, page + run))
+        {
+            run += block.HostPageTargetPages;
+        }
+
+        return run;
+    }
+
     private bool TryClaim(int blockIndex, long page)
     {
         var block = _blocks[blockIndex];

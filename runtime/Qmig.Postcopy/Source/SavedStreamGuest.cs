@@ -59,8 +59,9 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     public ReadOnlySpan<byte> ReadPage(int blockIndex, long targetPage, Span<byte> scratch) => Stream.ReadPage(blockIndex, targetPage, scratch);
 
     /// <inheritdoc/>
-    /// <remarks>True: the pages are in the file's mapping or in the stream's unmanaged store of decoded pages, both kept until <see cref="Dispose"/>.</remarks>
-    public bool PagesStayInPlace => true;
+    /// <remarks>With preadv, a run of page records per call (<see cref="SavedStream.ReadPages"/>).</remarks>
+    public void ReadPages(int blockIndex, long firstTargetPage, Span<byte> destination, Span<bool> zero) =>
+        Stream.ReadPages(blockIndex, firstTargetPage, destination, zero);
 
     /// <summary>Unmaps the file; pages and sections handed out before must not be used after.</summary>
     public void Dispose() => Stream.Dispose();

@@ -51,7 +51,7 @@ public sealed unsafe class RamImageSet : IDisposable
         _directory = directory;
         _pageSize = pageSize;
         _borrowPages = borrowPages;
-        _maxRunPages = Math.Clamp(RunBytes / pageSize, 1, VectoredWrite.MaxVectors);
+        _maxRunPages = Math.Clamp(RunBytes / pageSize, 1, VectoredIo.MaxVectors);
         _run = (IoVector*)NativeMemory.Alloc((nuint)_maxRunPages, (nuint)sizeof(IoVector));
         _zeroPage = (byte*)NativeMemory.AllocZeroed((nuint)pageSize);
         if (!borrowPages)
@@ -151,7 +151,7 @@ public sealed unsafe class RamImageSet : IDisposable
         var count = _runCount;
         _runCount = 0;
         _runImage = null;
-        VectoredWrite.Write(image.Handle, new Span<IoVector>(_run, count), _runStart);
+        VectoredIo.Write(image.Handle, new Span<IoVector>(_run, count), _runStart);
     }
 
     private Image ImageOf(RamBlock block) =>

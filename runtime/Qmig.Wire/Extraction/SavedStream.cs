@@ -23,12 +23,16 @@ namespace Qmig.Wire.Extraction;
 public sealed unsafe partial class SavedStream : IDisposable
 {
     private readonly FileMapping _mapping;
+
+    /// <summary>The file, kept open for <see cref="ReadPages"/>, which reads through the kernel rather than the mapping.</summary>
+    private readonly FileStream _file;
     private readonly BlockPageIndex[] _index;
     private readonly DecodedPageStore _decoded;
     private byte* _base;
 
-    private SavedStream(FileMapping mapping, SavedStreamLayout layout, long startOffset, LibvirtSaveImage? libvirt, SavedStreamIndexStatus index)
+    private SavedStream(FileStream file, FileMapping mapping, SavedStreamLayout layout, long startOffset, LibvirtSaveImage? libvirt, SavedStreamIndexStatus index)
     {
+        _file = file;
         _mapping = mapping;
         _base = mapping.Pointer;
         _index = [.. layout.Blocks];
@@ -136,6 +140,111 @@ public sealed unsafe partial class SavedStream : IDisposable
         }
     }
 
+    /// <summary>
+    /// The final content of <c>destination.Length / TargetPageSize</c> consecutive target pages of block
+    /// <paramref name="blockIndex"/> from <paramref name="firstTargetPage"/> on, page i into
+    /// <c>destination[(i * TargetPageSize)..]</c>. <paramref name="zero"/>[i] is set for a zero page, whose bytes in
+    /// <paramref name="destination"/> are left as they were, and cleared for every other. Pages in the file are
+    /// read with preadv, a run of records per call with the bytes between pages read into a discarded piece:
+    /// through the kernel's own mapping of the file, so reading a whole snapshot costs no page-table work
+    /// (on a paravirtualized machine touching every page of a 1 GiB mapping took longer than copying it).
+    /// </summary>
+    /// <exception cref="ArgumentException">The range is outside the block, <paramref name="destination"/> is not a whole number of pages, or <paramref name="zero"/> is shorter than the page count.</exception>
+    /// <exception cref="IOException">The file could not be read (it must not change while it is open).</exception>
+    public void ReadPages(int blockIndex, long firstTargetPage, Span<byte> destination, Span<bool> zero)
+    {
+        var block = Block(blockIndex);
+        var pageBytes = TargetPageSize;
+        var count = destination.Length / pageBytes;
+        if (destination.Length % pageBytes != 0)
+        {
+            throw new ArgumentException($"{destination.Length} bytes are not a whole number of {pageBytes}-byte pages", nameof(destination));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(zero.Length, count, nameof(zero));
+        ArgumentOutOfRangeException.ThrowIfNegative(firstTargetPage);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstTargetPage + count, block.PageCount, nameof(destination));
+
+        Span<byte> between = stackalloc byte[MaxBytesBetweenPages];
+        var vectorCount = Math.Min(VectoredIo.MaxVectors, 2 * count);
+        Span<IoVector> vectors = vectorCount <= 512 ? stackalloc IoVector[vectorCount] : new IoVector[vectorCount];
+        fixed (byte* pages = destination)
+        fixed (byte* gap = between)
+        {
+            var used = 0;
+            long runStart = 0, runEnd = 0;
+            for (var i = 0; i < count; i++)
+            {
+                var page = pages + ((long)i * pageBytes);
+                var at = ReadIntoOrLocate(block, firstTargetPage + i, new Span<byte>(page, pageBytes), out zero[i]);
+                if (at < 0)
+                {
+                    continue;
+                }
+
+                var joins = used > 0 && at >= runEnd && at - runEnd <= MaxBytesBetweenPages && used + 2 <= vectors.Length;
+                if (!joins)
+                {
+                    ReadRun(vectors[..used], runStart);
+                    used = 0;
+                    runStart = runEnd = at;
+                }
+
+                if (at > runEnd)
+                {
+                    vectors[used++] = new IoVector(gap, (nuint)(at - runEnd));
+                }
+
+                vectors[used++] = new IoVector(page, (nuint)pageBytes);
+                runEnd = at + pageBytes;
+            }
+
+            ReadRun(vectors[..used], runStart);
+        }
+    }
+
+    /// <summary>Longest gap between two pages' bytes that one preadv reads across: a page record's header with a block name.</summary>
+    private const int MaxBytesBetweenPages = 8 + 1 + 255;
+
+    /// <summary>
+    /// For a page whose bytes lie in the file, its file offset; for any other, -1 after filling
+    /// <paramref name="page"/> (decoded, inflated) or setting <paramref name="isZero"/>.
+    /// </summary>
+    private long ReadIntoOrLocate(BlockPageIndex block, long targetPage, Span<byte> page, out bool isZero)
+    {
+        isZero = false;
+        if (block.IsMappedRam)
+        {
+            isZero = !block.IsPresent(targetPage);
+            return isZero ? -1 : block.PagesOffset + (targetPage * TargetPageSize);
+        }
+
+        var entry = block[targetPage];
+        var value = entry & BlockPageIndex.ValueMask;
+        switch (entry & BlockPageIndex.KindMask)
+        {
+            case BlockPageIndex.FilePage:
+                return (long)value;
+            case BlockPageIndex.DecodedPage:
+                _decoded.Page((long)value).CopyTo(page);
+                return -1;
+            case BlockPageIndex.CompressedPage:
+                InflateAt((long)value, page);
+                return -1;
+            default:
+                isZero = true;
+                return -1;
+        }
+    }
+
+    private void ReadRun(Span<IoVector> vectors, long offset)
+    {
+        if (!vectors.IsEmpty)
+        {
+            VectoredIo.Read(_file.SafeFileHandle, vectors, offset);
+        }
+    }
+
     private ReadOnlyMemory<byte> Copy((long Start, long End) range) =>
         range.End > range.Start ? new ReadOnlySpan<byte>(_base + range.Start, (int)(range.End - range.Start)).ToArray() : ReadOnlyMemory<byte>.Empty;
 
@@ -185,7 +294,20 @@ public sealed unsafe partial class SavedStream : IDisposable
     public static SavedStream Open(string path, SavedStreamOptions? options = null)
     {
         options ??= new SavedStreamOptions();
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        try
+        {
+            return OpenFile(file, path, options);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static SavedStream OpenFile(FileStream file, string path, SavedStreamOptions options)
+    {
         var length = file.Length;
         var start = options.StartOffset ?? 0;
         LibvirtSaveImage? libvirt = null;
@@ -226,7 +348,7 @@ public sealed unsafe partial class SavedStream : IDisposable
                     if (kept is not null)
                     {
                         mapping.AdviseRandomReads();
-                        return new SavedStream(mapping, kept, start, libvirt, new SavedStreamIndexStatus(SavedStreamIndexSource.IndexFile, Saved: false, null, null));
+                        return new SavedStream(file, mapping, kept, start, libvirt, new SavedStreamIndexStatus(SavedStreamIndexSource.IndexFile, Saved: false, null, null));
                     }
 
                     notLoaded = problem;
@@ -255,7 +377,7 @@ public sealed unsafe partial class SavedStream : IDisposable
                 }
 
                 mapping.AdviseRandomReads();
-                return new SavedStream(mapping, layout, start, libvirt, status);
+                return new SavedStream(file, mapping, layout, start, libvirt, status);
             }
             catch
             {
@@ -315,5 +437,6 @@ public sealed unsafe partial class SavedStream : IDisposable
 
         _decoded.Dispose();
         _mapping.Dispose();
+        _file.Dispose();
     }
 }
