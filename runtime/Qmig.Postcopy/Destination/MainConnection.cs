@@ -161,6 +161,11 @@ internal abstract class MainConnection : IDisposable
             {
                 throw new TimeoutException($"nothing came for {timeout.TotalSeconds:0.#} s", e);
             }
+            catch (OperationCanceledException e)
+            {
+                // Nothing here asked for it: to the receive loop it is a failed read, like any other.
+                throw new IOException($"the {_stream.GetType().Name} canceled a read by itself", e);
+            }
             finally
             {
                 if (timeout != Timeout.InfiniteTimeSpan)
