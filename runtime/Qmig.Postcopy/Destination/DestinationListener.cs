@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,8 +12,9 @@ namespace Qmig.Postcopy.Destination;
 /// The listening side of a destination, as QEMU's <c>-incoming tcp:</c> / <c>unix:</c>: it accepts
 /// the source's main connection, then, for postcopy-preempt or a resumed migration, the source's
 /// further connections. Every connection goes through the TLS handshake first when credentials are
-/// given (and is then the plaintext end of a <see cref="TlsSocketBridge"/>), and every further one
-/// is told apart by its first bytes (<see cref="IncomingConnection"/>): a preempt channel is attached
+/// given. The main connection is then its <see cref="SslStream"/>; every further one is told apart
+/// by its first bytes (<see cref="IncomingConnection"/>), which takes a socket to peek at, so under
+/// TLS it is the plaintext end of a <see cref="TlsSocketBridge"/>: a preempt channel is attached
 /// to the destination, a resumed main connection is handed to <see cref="AcceptResumedConnection"/>,
 /// anything else is closed and logged while the migration goes on.
 /// </summary>
@@ -58,14 +60,20 @@ public sealed partial class DestinationListener : IDisposable
     public static DestinationListener Listen(EndPoint endpoint, MigrationTlsCredentials? tls, TimeSpan handshakeLimit, ILogger<DestinationListener>? logger = null) =>
         new(MigrationTransport.Listen(endpoint), tls, handshakeLimit, (ILogger?)logger ?? NullLogger.Instance);
 
-    /// <summary>Waits for the source's main connection and returns the connection to read the migration from.</summary>
+    /// <summary>
+    /// Waits for the source's main connection and returns the stream to read the migration from
+    /// (<see cref="PostcopyDestination.ReceiveAsync(Stream, CancellationToken)"/>): a <see cref="NetworkStream"/>
+    /// that owns the accepted socket, or, with TLS, the <see cref="SslStream"/> of its session. Disposing it closes the connection.
+    /// </summary>
     /// <exception cref="MigrationTlsException">Its TLS handshake failed (the connection is closed; the message says why).</exception>
-    public Socket AcceptMainConnection(CancellationToken cancellationToken = default)
+    public Stream AcceptMainConnection(CancellationToken cancellationToken = default)
     {
         var accepted = _listener.AcceptAsync(cancellationToken).AsTask().GetAwaiter().GetResult();
         MigrationTransport.SetNoDelay(accepted);
         LogSourceConnected(_logger, Describe(accepted.RemoteEndPoint));
-        return Secure(accepted);
+        return _tls is null
+            ? new NetworkStream(accepted, ownsSocket: true)
+            : MigrationTls.AcceptAsync(accepted, _tls, _handshakeLimit, cancellationToken).GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -95,7 +103,8 @@ public sealed partial class DestinationListener : IDisposable
     /// <summary>
     /// Waits for a source resuming the migration: from the background accepting when it runs,
     /// otherwise by accepting here, closing every connection that does not open as a resumed main
-    /// channel (within 30 s) or fails its TLS handshake.
+    /// channel (within 30 s) or fails its TLS handshake. A connection is told apart by peeking at its
+    /// first bytes, so under TLS the one returned is the plaintext end of a <see cref="TlsSocketBridge"/>.
     /// </summary>
     public Socket AcceptResumedConnection(CancellationToken cancellationToken = default)
     {
@@ -138,7 +147,7 @@ public sealed partial class DestinationListener : IDisposable
     /// background; and, when the destination pauses (<see cref="DestinationOptions.Recover"/>), the
     /// source's resumed connection, as often as it pauses. Without either, the address is closed once
     /// the main connection is in. Returns when the migration completed; a failure throws as
-    /// <see cref="PostcopyDestination.Receive(System.Net.Sockets.Socket)"/> does.
+    /// <see cref="PostcopyDestination.Receive(Stream)"/> does.
     /// </summary>
     public void ReceiveInto(PostcopyDestination destination, bool preemptChannels, CancellationToken cancellationToken = default)
     {
@@ -156,7 +165,7 @@ public sealed partial class DestinationListener : IDisposable
         Socket? resumed = null;
         try
         {
-            while (destination.Receive(resumed ?? connection) == ReceiveOutcome.Paused)
+            while ((resumed is null ? destination.Receive(connection) : destination.Receive(resumed)) == ReceiveOutcome.Paused)
             {
                 LogWaitingForResume(_logger, MigrationAddress.Format(LocalEndPoint));
                 resumed?.Dispose();
@@ -177,7 +186,7 @@ public sealed partial class DestinationListener : IDisposable
         DeleteUnixSocketFile();
     }
 
-    /// <summary>The connection to read from: the accepted one, or the plaintext end of its TLS session.</summary>
+    /// <summary>A further connection to classify and read from: the accepted one, or the plaintext end of its TLS session.</summary>
     private Socket Secure(Socket accepted) => _tls is null
         ? accepted
         : TlsSocketBridge.Open(MigrationTls.AcceptAsync(accepted, _tls, _handshakeLimit).GetAwaiter().GetResult());

@@ -31,7 +31,7 @@ public sealed class DestinationOptions
     /// <summary>
     /// When the connection breaks during postcopy, wait for the source to resume (QEMU's postcopy
     /// recovery: <c>migrate</c> with <c>resume=true</c> after <c>postcopy-paused</c>) instead of
-    /// failing: <see cref="PostcopyDestination.ReceiveAsync"/> returns <see cref="ReceiveOutcome.Paused"/>
+    /// failing: <see cref="PostcopyDestination.ReceiveAsync(Stream, CancellationToken)"/> returns <see cref="ReceiveOutcome.Paused"/>
     /// and is called again with the resumed connection. The guest threads stay blocked meanwhile.
     /// </summary>
     public bool Recover { get; init; }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Qmig.Linux.Machines;
 using Qmig.Linux.Memory;
 
@@ -23,7 +22,7 @@ internal sealed class LinkRecovery(ReceivedBlocks blocks, Func<bool> readingPack
     private long _pausedSince;
 
     /// <summary>The main connection now in use; a break of it or of its preempt channel is a break of the link.</summary>
-    private Socket? _connection;
+    private MainConnection? _connection;
 
     /// <summary>Counts main connections, so a preempt channel of an earlier one that breaks late is not taken for a break of the current one.</summary>
     private int _generation;
@@ -45,7 +44,7 @@ internal sealed class LinkRecovery(ReceivedBlocks blocks, Func<bool> readingPack
     }
 
     /// <summary>The connection the reader thread now reads.</summary>
-    public void Use(Socket connection)
+    public void Use(MainConnection connection)
     {
         lock (_gate)
         {
@@ -58,14 +57,14 @@ internal sealed class LinkRecovery(ReceivedBlocks blocks, Func<bool> readingPack
     /// would never end, the read is ended here. Inside the package (LISTENING) the reader thread is
     /// the one that sent, and it must read on to the package's RUN.
     /// </summary>
-    public void OnReturnPathBroken(Socket connection, Exception error)
+    public void OnReturnPathBroken(MainConnection connection, Exception error)
     {
         lock (_gate)
         {
             _linkError ??= error;
             if (!readingPackage())
             {
-                EndReads(connection);
+                connection.EndReads();
             }
         }
     }
@@ -83,21 +82,8 @@ internal sealed class LinkRecovery(ReceivedBlocks blocks, Func<bool> readingPack
             _linkError ??= error;
             if (!readingPackage())
             {
-                EndReads(_connection);
+                _connection.EndReads();
             }
-        }
-    }
-
-    /// <summary>Ends a read blocked on <paramref name="connection"/>: the peer is not waited for any longer.</summary>
-    public static void EndReads(Socket connection)
-    {
-        try
-        {
-            connection.Shutdown(SocketShutdown.Receive);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed: the read has ended anyway.
         }
     }
 

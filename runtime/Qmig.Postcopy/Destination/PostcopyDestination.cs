@@ -11,17 +11,17 @@ using Qmig.Wire.Streaming;
 namespace Qmig.Postcopy.Destination;
 
 /// <summary>
-/// The destination of a postcopy migration from a real QEMU source: reads the main stream from the
-/// socket, answers on the same socket's return path, keeps guest RAM in userfaultfd-registered
+/// The destination of a postcopy migration from a real QEMU source: reads the main stream from a
+/// socket or any duplex stream, answers on its return path, keeps guest RAM in userfaultfd-registered
 /// memory (its own, or a VMM's through <see cref="IDestinationMemory"/>), hands the device state
 /// over at POSTCOPY_RUN (<see cref="DestinationOptions.OnPostcopyRun"/>) and requests the pages the
 /// guest faults on; with postcopy-preempt, a second connection brings the requested pages (see
 /// <see cref="AttachPreemptChannel"/>).
 /// </summary>
 /// <remarks>
-/// One instance receives one migration: <see cref="ReceiveAsync"/> once, and again on each resumed
+/// One instance receives one migration: <see cref="ReceiveAsync(Stream, CancellationToken)"/> once, and again on each resumed
 /// connection while it returns <see cref="ReceiveOutcome.Paused"/>.
-/// One thread reads the socket and moves the migration through its states: it is QEMU's listen
+/// One thread reads the main connection and moves the migration through its states: it is QEMU's listen
 /// thread from LISTEN on, so a requested page is placed as soon as its record is parsed. The work
 /// is shared out: <see cref="PagePlacer"/> puts pages into memory, <see cref="FaultRequester"/>
 /// turns userfaults into page requests, <see cref="PreemptChannel"/> reads the preempt channel,
@@ -123,9 +123,9 @@ public sealed partial class PostcopyDestination : IDisposable
     }
 
     /// <summary>
-    /// Receives one incoming migration on <paramref name="connection"/> (connected, or one end of a
-    /// socket pair that a TLS bridge feeds) until the source closes it, on a thread of its own that
-    /// ends with the returned task.
+    /// Receives one incoming migration on <paramref name="connection"/> until the source closes it,
+    /// on a thread of its own that ends with the returned task. It is read with blocking receives
+    /// straight into the receive buffer, as <see cref="ReceiveAsync(Stream, CancellationToken)"/> reads a <see cref="NetworkStream"/>.
     /// </summary>
     /// <param name="connection">The source's main connection; the return path goes back on it. The caller keeps it and disposes it.</param>
     /// <param name="cancellationToken">
@@ -144,8 +144,82 @@ public sealed partial class PostcopyDestination : IDisposable
     public Task<ReceiveOutcome> ReceiveAsync(Socket connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        return ReceiveOnOwnThread(MainConnection.Of(connection), cancellationToken);
+    }
+
+    /// <summary>
+    /// Receives one incoming migration from <paramref name="connection"/>, any duplex stream (a
+    /// <see cref="NetworkStream"/>, an <see cref="System.Net.Security.SslStream"/>, a pipe), until the
+    /// source's end of it closes, on a thread of its own that ends with the returned task. The return
+    /// path is written to the same stream, each message flushed as it is written.
+    /// </summary>
+    /// <remarks>
+    /// A <see cref="NetworkStream"/> is read as its socket (<see cref="ReceiveAsync(Socket, CancellationToken)"/>).
+    /// Any other stream is read with <see cref="Stream.ReadAsync(Memory{byte}, CancellationToken)"/>
+    /// and a token that the cancellation (or <see cref="DestinationOptions.StallTimeout"/>) cancels,
+    /// waited for on the receive thread: its reads must honour that token for a blocked read to end,
+    /// as those of <see cref="NetworkStream"/>, <see cref="System.Net.Security.SslStream"/> and the
+    /// pipe streams do. The destination reads and writes the stream at the same time, from different
+    /// threads, as those streams allow.
+    /// </remarks>
+    /// <param name="connection">The source's main connection, readable and writable. The caller keeps it and disposes it; once a read was canceled, only disposing is left to do with it.</param>
+    /// <param name="cancellationToken">
+    /// Abandons the migration: the receive stops at once, even blocked in a read, faulting stops on
+    /// every block (waking blocked vCPUs), the fault and preempt-channel threads are joined, and the
+    /// task ends canceled. The destination is then failed.
+    /// </param>
+    /// <returns>
+    /// <see cref="ReceiveOutcome.Completed"/>; or, with <see cref="DestinationOptions.Recover"/>, when
+    /// the connection breaks during postcopy, <see cref="ReceiveOutcome.Paused"/>: call again with the
+    /// source's resumed connection.
+    /// </returns>
+    /// <exception cref="ArgumentException"><paramref name="connection"/> cannot be both read and written.</exception>
+    /// <exception cref="DestinationException">The migration failed; the message says where and what was lost.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    /// <exception cref="InvalidOperationException">The migration was already received (or failed).</exception>
+    public Task<ReceiveOutcome> ReceiveAsync(Stream connection, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNotDuplex(connection);
+        return ReceiveOnOwnThread(MainConnection.Of(connection), cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="ReceiveAsync(Socket, CancellationToken)"/> on the calling thread, which it blocks
+    /// until the migration completes, pauses or fails.
+    /// </summary>
+    public ReceiveOutcome Receive(Socket connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var main = MainConnection.Of(connection);
+        return Receive(main, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// <see cref="ReceiveAsync(Stream, CancellationToken)"/> on the calling thread, which it blocks
+    /// until the migration completes, pauses or fails.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="connection"/> cannot be both read and written.</exception>
+    public ReceiveOutcome Receive(Stream connection)
+    {
+        ThrowIfNotDuplex(connection);
+        using var main = MainConnection.Of(connection);
+        return Receive(main, CancellationToken.None);
+    }
+
+    private static void ThrowIfNotDuplex(Stream connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (!connection.CanRead || !connection.CanWrite)
+        {
+            throw new ArgumentException("the main connection carries the return path too: it must be readable and writable", nameof(connection));
+        }
+    }
+
+    private Task<ReceiveOutcome> ReceiveOnOwnThread(MainConnection connection, CancellationToken cancellationToken)
+    {
         if (cancellationToken.IsCancellationRequested)
         {
+            connection.Dispose();
             return Task.FromCanceled<ReceiveOutcome>(cancellationToken);
         }
 
@@ -166,21 +240,18 @@ public sealed partial class PostcopyDestination : IDisposable
             {
                 done.TrySetException(e);
             }
+            finally
+            {
+                connection.Dispose();
+            }
         })
         { IsBackground = true, Name = "qmig receive" };
         thread.Start();
         return done.Task;
     }
 
-    /// <summary>
-    /// <see cref="ReceiveAsync"/> on the calling thread, which it blocks until the migration
-    /// completes, pauses or fails.
-    /// </summary>
-    public ReceiveOutcome Receive(Socket connection) => Receive(connection, CancellationToken.None);
-
-    private ReceiveOutcome Receive(Socket connection, CancellationToken cancellationToken)
+    private ReceiveOutcome Receive(MainConnection connection, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(connection);
         if (_reader is null)
         {
             _sender = new ReturnPathSender(connection, _options.ReturnPathLog, _recovery.OnReturnPathBroken);
@@ -197,8 +268,8 @@ public sealed partial class PostcopyDestination : IDisposable
         }
 
         _recovery.Use(connection);
-        // Shutting the connection down for receiving ends a read blocked on it; the loop then sees the cancellation.
-        using var cancellation = cancellationToken.Register(() => LinkRecovery.EndReads(connection));
+        // Ending reads on the connection ends a read blocked on it; the loop then sees the cancellation.
+        using var cancellation = cancellationToken.Register(connection.EndReads);
         var reader = _reader;
         var visitor = new Visitor(this);
         var window = new InputWindow(ReceiveBufferSize);
@@ -309,22 +380,22 @@ public sealed partial class PostcopyDestination : IDisposable
     /// is given up after <see cref="DestinationOptions.StallTimeout"/>; from LISTEN on it is waited
     /// for, since it holds pages the guest needs.
     /// </summary>
-    private int ReceiveSome(Socket connection, InputWindow window, bool shutSent)
+    private int ReceiveSome(MainConnection connection, InputWindow window, bool shutSent)
     {
         var beforeListen = _state is PostcopyMachine.State.None or PostcopyMachine.State.Advise or PostcopyMachine.State.Discard;
-        connection.ReceiveTimeout = shutSent ? 10_000
-            : beforeListen && _options.StallTimeout != Timeout.InfiniteTimeSpan ? (int)Math.Clamp(_options.StallTimeout.TotalMilliseconds, 1, int.MaxValue)
-            : 0;
+        var timeout = shutSent ? TimeSpan.FromSeconds(10)
+            : beforeListen ? _options.StallTimeout
+            : Timeout.InfiniteTimeSpan;
         try
         {
-            return window.ReceiveFrom(connection);
+            return connection.ReadInto(window, timeout);
         }
-        catch (SocketException e) when (shutSent && e.SocketErrorCode == SocketError.TimedOut)
+        catch (TimeoutException) when (shutSent)
         {
             window.MarkFinal();
             return 0;
         }
-        catch (SocketException e) when (beforeListen && e.SocketErrorCode == SocketError.TimedOut)
+        catch (TimeoutException e) when (beforeListen)
         {
             throw Lost($"the source sent nothing for {_options.StallTimeout.TotalSeconds:0.#} s (stall timeout)", e);
         }
@@ -415,12 +486,12 @@ public sealed partial class PostcopyDestination : IDisposable
         return ReceiveOutcome.Paused;
     }
 
-    private void ContinueOnResumedConnection(Socket connection)
+    private void ContinueOnResumedConnection(MainConnection connection)
     {
         Stats.SecondsPaused += _recovery.Resumed();
         _sender!.Attach(connection);
         _reader!.ContinueOnResumedChannel();
-        MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {DestinationLog.PeerName(connection)}");
+        MoveStatus(MigrationStatusDestinationMachine.Trigger.Reconnected, $"the source reconnected from {connection.Peer}");
     }
 
     private DestinationException Lost(string reason, Exception? inner = null)

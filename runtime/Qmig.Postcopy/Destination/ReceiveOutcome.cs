@@ -1,6 +1,6 @@
 namespace Qmig.Postcopy.Destination;
 
-/// <summary>How one call of <see cref="PostcopyDestination.ReceiveAsync"/> ended.</summary>
+/// <summary>How one call of <see cref="PostcopyDestination.ReceiveAsync(Stream, CancellationToken)"/> ended.</summary>
 public enum ReceiveOutcome
 {
     /// <summary>The stream ended properly; every page is here and SHUT 0 was sent.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using System.Numerics;
 using Qmig.Linux.Memory;
 using Qmig.Wire;
@@ -7,14 +6,14 @@ using Qmig.Wire;
 namespace Qmig.Postcopy.Destination;
 
 /// <summary>
-/// Writes return-path messages on the migration socket. The reader thread (PONG, SHUT, recovery
+/// Writes return-path messages on the migration's main connection. The reader thread (PONG, SHUT, recovery
 /// answers) and the fault thread (page requests) both send, so each message goes out whole under
 /// a lock. A send that fails never throws into its caller: the sender detaches, drops every later
 /// message (page requests stay requested and are asked for again on resume) and reports the break
 /// once through <paramref name="linkBroken"/>, so the one place that decides between pausing and
 /// failing sees every break, whichever thread noticed it. <see cref="Attach"/> takes the resumed connection.
 /// </summary>
-internal sealed class ReturnPathSender(Socket socket, Stream? log, Action<Socket, Exception> linkBroken)
+internal sealed class ReturnPathSender(MainConnection connection, Stream? log, Action<MainConnection, Exception> linkBroken)
 {
     /// <summary>RAMBLOCK_RECV_BITMAP_ENDING, after every received-pages bitmap.</summary>
     private const ulong RecvBitmapEnding = 0x0123456789ABCDEF;
@@ -22,7 +21,7 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log, Action<Socket
     private readonly Lock _gate = new();
     private readonly byte[] _message = new byte[4 + 8 + 4 + 1 + 256];
     private readonly byte[] _payload = new byte[8 + 4 + 1 + 256];
-    private Socket? _socket = socket;
+    private MainConnection? _connection = connection;
     private bool _requestsHeld;
     private RamBlockMemory? _lastRequestedBlock;
 
@@ -39,7 +38,7 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log, Action<Socket
     {
         lock (_gate)
         {
-            _socket = null;
+            _connection = null;
         }
     }
 
@@ -47,11 +46,11 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log, Action<Socket
     /// The resumed connection carries the return path from now on; the source has forgotten the
     /// block of the last request, so the next request names its block again (QEMU resets last_rb).
     /// </summary>
-    public void Attach(Socket resumed)
+    public void Attach(MainConnection resumed)
     {
         lock (_gate)
         {
-            _socket = resumed;
+            _connection = resumed;
             _requestsHeld = true;
             _lastRequestedBlock = null;
         }
@@ -147,7 +146,7 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log, Action<Socket
     {
         lock (_gate)
         {
-            if (_socket is null || _requestsHeld)
+            if (_connection is null || _requestsHeld)
             {
                 return;
             }
@@ -183,22 +182,18 @@ internal sealed class ReturnPathSender(Socket socket, Stream? log, Action<Socket
 
     private bool SendRaw(ReadOnlySpan<byte> bytes)
     {
-        if (_socket is not { } target)
+        if (_connection is not { } target)
         {
             return false;
         }
 
         try
         {
-            var sent = 0;
-            while (sent < bytes.Length)
-            {
-                sent += target.Send(bytes[sent..], SocketFlags.None);
-            }
+            target.Write(bytes);
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
-            _socket = null;
+            _connection = null;
             linkBroken(target, e);
             return false;
         }

@@ -7,9 +7,10 @@ namespace Qmig.Postcopy.Tls;
 /// <summary>
 /// Gives code written for a plain <see cref="Socket"/> a TLS session: returns one end of a socket
 /// pair and moves bytes between the other end and the <see cref="SslStream"/>, decrypting towards
-/// the socket and encrypting away from it. The destination reads, peeks, times out and shuts one
-/// direction of that socket exactly as it does a TCP connection, so its break and recovery handling
-/// is the same with and without TLS.
+/// the socket and encrypting away from it. A destination's further connections need it: they are
+/// told apart by peeking at their first plaintext bytes (<see cref="Destination.IncomingConnection"/>), which an
+/// <see cref="SslStream"/> cannot do, and a preempt channel is then read as a socket. The main
+/// connection does not: the destination reads its <see cref="SslStream"/> directly.
 /// </summary>
 /// <remarks>
 /// Each direction copies one buffer at a time and waits for the write before reading again, so

@@ -13,15 +13,19 @@ namespace Qmig.Cli.Tests.Receive;
 /// <summary>
 /// <see cref="PostcopyDestination"/> embedded the way a VMM embeds it: guest RAM and the userfaultfd
 /// are the caller's (<see cref="VmmMemory"/>), a vCPU of the caller's starts at the POSTCOPY_RUN
-/// hook, and a real QEMU 7.2 migrates into that memory with postcopy. No qmig process is involved.
+/// hook, and a real QEMU 7.2 migrates into that memory with postcopy, over the socket itself or a
+/// stream (a <see cref="NetworkStream"/>, or one of the caller's own type). No qmig process is involved.
 /// </summary>
 [Collection(nameof(RealQemu))]
 public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("qmig-embedded-").FullName;
 
-    [Fact]
-    public async Task ARealQemuMigratesIntoTheCallersMemoryAndTheRunHookGetsTheDevices()
+    [Theory]
+    [InlineData(Transport.Socket)]
+    [InlineData(Transport.NetworkStream)]
+    [InlineData(Transport.CallersStream)]
+    public async Task ARealQemuMigratesIntoTheCallersMemoryAndTheRunHookGetsTheDevices(Transport transport)
     {
         var before = DestinationDescriptors();
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -50,9 +54,10 @@ public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDispos
             {
                 source.WaitGuestRunning();
                 source.StartPostcopyMigration($"tcp:127.0.0.1:{port}", preempt: false, postcopyBandwidth: 256 << 10, precopyRounds: 0);
-                using var connection = listener.AcceptSocket();
-                var outcome = await destination.ReceiveAsync(connection).WaitAsync(TimeSpan.FromSeconds(180));
+                using var connection = Connection.Accept(listener, transport);
+                var outcome = await connection.ReceiveAsync(destination, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(180));
                 Assert.Equal(ReceiveOutcome.Completed, outcome);
+                connection.AssertReadAsTransportSays();
                 source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "completion");
                 sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
 
@@ -97,8 +102,10 @@ public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDispos
     /// No vCPU faults here: the source serves a request past its bandwidth limit, so a vCPU
     /// sweeping memory would fetch the whole guest and complete the migration before the cancellation.
     /// </remarks>
-    [Fact]
-    public async Task CancellingMidPostcopyEndsTheReceivePromptlyAndLeavesNoThreadOrDescriptor()
+    [Theory]
+    [InlineData(Transport.Socket)]
+    [InlineData(Transport.CallersStream)]
+    public async Task CancellingMidPostcopyEndsTheReceivePromptlyAndLeavesNoThreadOrDescriptor(Transport transport)
     {
         var before = DestinationDescriptors();
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -114,9 +121,9 @@ public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDispos
                 source.WaitGuestRunning();
                 // At 8 KiB/s postcopy is far from done when the receive is cancelled.
                 source.StartPostcopyMigration($"tcp:127.0.0.1:{port}", preempt: false, postcopyBandwidth: 8192, precopyRounds: 0);
-                using var connection = listener.AcceptSocket();
+                using var connection = Connection.Accept(listener, transport);
                 using var cancel = new CancellationTokenSource();
-                var receiving = destination.ReceiveAsync(connection, cancel.Token);
+                var receiving = connection.ReceiveAsync(destination, cancel.Token);
                 source.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
                 var deadline = Stopwatch.StartNew();
                 while (destination.State != PostcopyMachine.State.Running && deadline.Elapsed < TimeSpan.FromSeconds(30))
@@ -139,6 +146,7 @@ public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDispos
 
                 Assert.True(guest.Stopped, "what the RUN hook started is still running after the cancellation");
                 Assert.Empty(DestinationThreads());
+                connection.AssertReadAsTransportSays();
                 Assert.Throws<InvalidOperationException>(() => destination.WritePrecopyStream(Stream.Null));
             }
         }
@@ -147,19 +155,22 @@ public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDispos
     }
 
     /// <summary>Cancelling while the receive waits for the source's first byte: nothing to place, the read alone must end.</summary>
-    [Fact]
-    public async Task CancellingBeforeTheSourceSendsAnythingEndsTheBlockedRead()
+    [Theory]
+    [InlineData(Transport.Socket)]
+    [InlineData(Transport.NetworkStream)]
+    [InlineData(Transport.CallersStream)]
+    public async Task CancellingBeforeTheSourceSendsAnythingEndsTheBlockedRead(Transport transport)
     {
         var before = DestinationDescriptors();
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start(1);
         using var source = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         source.Connect(listener.LocalEndpoint);
-        using var connection = listener.AcceptSocket();
+        using var connection = Connection.Accept(listener, transport);
         using (var destination = new PostcopyDestination(new DestinationOptions { StallTimeout = Timeout.InfiniteTimeSpan }))
         {
             using var cancel = new CancellationTokenSource();
-            var receiving = destination.ReceiveAsync(connection, cancel.Token);
+            var receiving = connection.ReceiveAsync(destination, cancel.Token);
             Thread.Sleep(300);
             Assert.False(receiving.IsCompleted, $"the receive ended with nothing sent: {receiving.Status}");
             Assert.Single(DestinationThreads(), name => name == "qmig receive");
@@ -171,9 +182,32 @@ public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDispos
             Assert.True(receiving.IsCanceled, $"the task ended {receiving.Status}, not canceled");
             Assert.Equal(MigrationStatusDestinationMachine.State.Failed, destination.Status);
             Assert.Empty(DestinationThreads());
+            connection.AssertReadAsTransportSays();
         }
 
         Assert.Equal(before, DestinationDescriptors());
+    }
+
+    /// <summary>
+    /// A stall timeout over a stream of the caller's: a source that connects and says nothing fails
+    /// the receive after the timeout (the token the reads wait on is canceled by its timer), naming it.
+    /// </summary>
+    [Fact]
+    public async Task ASilentSourceOverACallersStreamFailsAtTheStallTimeout()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start(1);
+        using var source = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        source.Connect(listener.LocalEndpoint);
+        using var connection = Connection.Accept(listener, Transport.CallersStream);
+        using var destination = new PostcopyDestination(new DestinationOptions { StallTimeout = TimeSpan.FromMilliseconds(500) });
+        var waited = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DestinationException>(() => connection.ReceiveAsync(destination, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        output.WriteLine(error.Message);
+        Assert.Contains("stall timeout", error.Message, StringComparison.Ordinal);
+        Assert.InRange(waited.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(5));
+        Assert.Empty(DestinationThreads());
+        connection.AssertReadAsTransportSays();
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
@@ -243,6 +277,105 @@ public sealed class EmbeddedDestinationTests(ITestOutputHelper output) : IDispos
         }
 
         return (userfaultfds, memfds);
+    }
+
+    /// <summary>How the test hands the accepted connection to the destination.</summary>
+    public enum Transport
+    {
+        /// <summary><see cref="PostcopyDestination.ReceiveAsync(Socket, CancellationToken)"/>.</summary>
+        Socket,
+
+        /// <summary><see cref="PostcopyDestination.ReceiveAsync(Stream, CancellationToken)"/> with a <see cref="System.Net.Sockets.NetworkStream"/>.</summary>
+        NetworkStream,
+
+        /// <summary><see cref="PostcopyDestination.ReceiveAsync(Stream, CancellationToken)"/> with a stream of the caller's own type.</summary>
+        CallersStream,
+    }
+
+    /// <summary>An accepted connection and the way it is handed over.</summary>
+    private sealed class Connection(Socket socket, Transport transport) : IDisposable
+    {
+        private readonly CallersStream? _callers = transport == Transport.CallersStream ? new CallersStream(new NetworkStream(socket, ownsSocket: false)) : null;
+        private readonly NetworkStream? _network = transport == Transport.NetworkStream ? new NetworkStream(socket, ownsSocket: false) : null;
+
+        public static Connection Accept(TcpListener listener, Transport transport) => new(listener.AcceptSocket(), transport);
+
+        public Task<ReceiveOutcome> ReceiveAsync(PostcopyDestination destination, CancellationToken cancellationToken) => transport switch
+        {
+            Transport.Socket => destination.ReceiveAsync(socket, cancellationToken),
+            Transport.NetworkStream => destination.ReceiveAsync(_network!, cancellationToken),
+            _ => destination.ReceiveAsync(_callers!, cancellationToken),
+        };
+
+        /// <summary>A stream of the caller's is read through the reads that take a token, which is what lets a blocked read end.</summary>
+        public void AssertReadAsTransportSays()
+        {
+            if (_callers is { } callers)
+            {
+                Assert.True(callers.TokenReads > 0, "the destination never read the caller's stream through ReadAsync with a token");
+                Assert.Equal(0, callers.BlockingReads);
+            }
+        }
+
+        public void Dispose()
+        {
+            _callers?.Dispose();
+            _network?.Dispose();
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>A duplex stream of an embedder's own type (not a <see cref="NetworkStream"/>), passing reads and writes to another stream and counting how it is read.</summary>
+    private sealed class CallersStream(Stream inner) : Stream
+    {
+        private long _tokenReads;
+        private long _blockingReads;
+
+        public long TokenReads => Interlocked.Read(ref _tokenReads);
+
+        public long BlockingReads => Interlocked.Read(ref _blockingReads);
+
+        public override bool CanRead => true;
+
+        public override bool CanWrite => true;
+
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Increment(ref _blockingReads);
+            return inner.Read(buffer, offset, count);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _tokenReads);
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+
+        public override void Flush() => inner.Flush();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>A VMM's guest RAM: its own userfaultfd and a memfd-backed block per RAM block, which it keeps after the migration.</summary>

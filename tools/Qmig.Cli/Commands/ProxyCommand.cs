@@ -2,6 +2,7 @@ using System.CommandLine;
 using Qmig.Postcopy;
 using System.Net;
 using System.Text.Json;
+using Qmig.Cli.Output;
 using Qmig.Postcopy.Proxy;
 using Command = System.CommandLine.Command;
 
@@ -124,79 +125,8 @@ internal static class ProxyCommand
         (f.Resumes > 0 ? $", resumed {f.Resumes} times" : "") +
         (f.DecodeErrors.Count > 0 ? $", {f.DecodeErrors.Count} decode errors" : "");
 
-    internal static string StatsJson(ProxyOutcome outcome, string? failure, ProxyFigures f)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("outcome", outcome.ToString().ToLowerInvariant());
-            if (failure is not null)
-            {
-                json.WriteString("failure", failure);
-            }
-
-            json.WriteNumber("seconds", Math.Round(f.Seconds, 6));
-            json.WriteString("postcopy_state", f.PostcopyState);
-            json.WriteBoolean("stream_complete", f.Completed);
-            json.WriteStartObject("rounds");
-            json.WriteNumber("begun", f.Rounds);
-            json.WriteNumber("ended", f.RoundsEnded);
-            json.WriteEndObject();
-            json.WriteStartObject("pages");
-            json.WriteNumber("normal", f.NormalPages);
-            json.WriteNumber("zero", f.ZeroPages);
-            json.WriteNumber("xbzrle", f.XbzrlePages);
-            json.WriteNumber("compressed", f.CompressedPages);
-            json.WriteNumber("preempt", f.PreemptPages);
-            json.WriteNumber("postcopy", f.PostcopyPages);
-            json.WriteEndObject();
-            json.WriteStartObject("commands");
-            foreach (var (name, count) in f.Commands)
-            {
-                json.WriteNumber(name, count);
-            }
-
-            json.WriteEndObject();
-            json.WriteStartObject("requests");
-            json.WriteNumber("count", f.PageRequests);
-            json.WriteNumber("answered", f.AnsweredRequests);
-            json.WriteNumber("answered_on_preempt", f.AnsweredOnPreempt);
-            json.WriteNumber("pending", f.PendingRequests);
-            json.WriteEndObject();
-            json.WriteStartObject("request_latency_us");
-            json.WriteNumber("count", f.AnsweredRequests);
-            json.WriteNumber("p50", Math.Round(f.LatencyP50 ?? 0, 1));
-            json.WriteNumber("p99", Math.Round(f.LatencyP99 ?? 0, 1));
-            json.WriteNumber("max", Math.Round(f.LatencyMax ?? 0, 1));
-            json.WriteEndObject();
-            json.WriteNumber("resumes", f.Resumes);
-            json.WriteStartArray("connections");
-            foreach (var c in f.Connections)
-            {
-                json.WriteStartObject();
-                json.WriteString("channel", c.Channel.ToString().ToLowerInvariant());
-                json.WriteNumber("generation", c.Generation);
-                json.WriteString("forward_file", ProxyRecorder.FileName(c.Channel, forward: true, c.Generation));
-                json.WriteNumber("forward_bytes", c.ForwardBytes);
-                json.WriteString("return_file", ProxyRecorder.FileName(c.Channel, forward: false, c.Generation));
-                json.WriteNumber("return_bytes", c.ReturnBytes);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("decode_errors");
-            foreach (var error in f.DecodeErrors)
-            {
-                json.WriteStringValue(error);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
+    internal static string StatsJson(ProxyOutcome outcome, string? failure, ProxyFigures f) =>
+        JsonSerializer.Serialize(ProxyStatsDocument.Of(outcome, failure, f), CliJson.Default.ProxyStatsDocument) + "\n";
 
     /// <summary>Rewrites one status line on the terminal every second until disposed.</summary>
     private sealed class LiveStatus : IDisposable

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Qmig.Cli.Output;
 using Qmig.Wire;
 using Qmig.Wire.ReturnPath;
 using Qmig.Wire.Streaming;
@@ -8,7 +9,7 @@ namespace Qmig.Cli.Commands;
 /// <summary>Counts of return-path messages by MIG_RP_MSG name.</summary>
 internal static class ReturnPathStats
 {
-    public static int Run(InputFile file, bool json)
+    public static int Run(InputFile file, bool json, TextWriter output)
     {
         var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var visitor = new CountingVisitor(counts);
@@ -16,30 +17,13 @@ internal static class ReturnPathStats
         var error = MigrationStreamDriver.Read(file.Stream, reader, ref visitor);
         if (json)
         {
-            using var stdout = Console.OpenStandardOutput();
-            using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
-            writer.WriteStartObject();
-            writer.WriteString("file", file.Name);
-            if (file.Length is long size)
-            {
-                writer.WriteNumber("size", size);
-            }
-
-            writer.WriteNumber("consumed", reader.Position);
-            writer.WriteStartObject("messages");
-            foreach (var (name, count) in counts)
-            {
-                writer.WriteNumber(name, count);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-            writer.Flush();
+            using var stdout = StandardOutput.Open(output);
+            JsonSerializer.Serialize(stdout, new ReturnPathStatsDocument(file.Name, file.Length, reader.Position, counts), CliJson.Default.ReturnPathStatsDocument);
             stdout.WriteByte((byte)'\n');
         }
         else
         {
-            Console.WriteLine($"{file.Name}: {reader.Position} bytes; " + string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}")));
+            output.WriteLine($"{file.Name}: {reader.Position} bytes; " + string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}")));
         }
 
         return ReturnPathDump.Report(file, error);

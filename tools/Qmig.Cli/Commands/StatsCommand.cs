@@ -29,7 +29,7 @@ internal static class StatsCommand
             var json = result.GetValue(format) == "json";
             if (result.GetValue(returnPath))
             {
-                return ReturnPathStats.Run(file, json);
+                return ReturnPathStats.Run(file, json, console.Output);
             }
 
             var options = StreamReaderOptions.For(file, result.GetValue(preempt), result.GetValue(blocksFrom), result.GetValue(vmdesc), result.GetValue(pageSize), out var failed);

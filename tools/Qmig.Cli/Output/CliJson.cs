@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Qmig.Cli.Diff;
+using Qmig.Cli.Report;
 
 namespace Qmig.Cli.Output;
 
@@ -13,4 +14,7 @@ namespace Qmig.Cli.Output;
 [JsonSerializable(typeof(DiffDocument))]
 [JsonSerializable(typeof(ServeStatsDocument))]
 [JsonSerializable(typeof(ReceiveStatsDocument))]
+[JsonSerializable(typeof(ProxyStatsDocument))]
+[JsonSerializable(typeof(ReturnPathStatsDocument))]
+[JsonSerializable(typeof(ReportData))]
 internal sealed partial class CliJson : JsonSerializerContext;

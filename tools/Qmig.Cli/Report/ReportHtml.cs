@@ -52,106 +52,15 @@ internal static class ReportHtml
         return new StreamReader(stream, Encoding.UTF8).ReadToEnd();
     }
 
+    /// <summary>Compact, as the page only parses it.</summary>
     private static string Data(IReadOnlyList<(string File, StreamProfile Profile)> streams, IReadOnlyList<PostcopyProfile> postcopy)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
-            json.WriteStartObject();
-            json.WriteStartArray("streams");
-            foreach (var (file, profile) in streams)
-            {
-                WriteStream(json, file, profile);
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("postcopy");
-            foreach (var p in postcopy)
-            {
-                PostcopyJson.Write(json, p);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
+            JsonSerializer.Serialize(json, ReportData.Of(streams, postcopy), CliJson.Default.ReportData);
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static void WriteStream(Utf8JsonWriter json, string file, StreamProfile profile)
-    {
-        json.WriteStartObject();
-        json.WriteString("file", file);
-        json.WriteNumber("length", profile.Length);
-        json.WriteBoolean("complete", profile.IsComplete);
-        if (profile.Error is { } error)
-        {
-            json.WriteString("error", error.Format(file));
-        }
-
-        json.WriteNumber("page_size", profile.TargetPageSize);
-        json.WriteNumber("iterations", profile.Rounds.Count(r => r.Kind == RamRoundKind.Iteration));
-        json.WriteStartArray("rounds");
-        foreach (var round in profile.Rounds)
-        {
-            JsonSerializer.Serialize(json, RoundEntry.Of(round), CliJson.Default.RoundEntry);
-        }
-
-        json.WriteEndArray();
-        json.WriteStartArray("blocks");
-        foreach (var block in profile.Blocks)
-        {
-            json.WriteStartObject();
-            json.WriteString("name", block.Name);
-            json.WriteNumber("used_length", block.UsedLength);
-            json.WriteNumber("pages_per_region", block.PagesPerRegion);
-            json.WriteStartArray("regions");
-            foreach (var region in block.Regions)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("offset", region.Offset);
-                json.WriteNumber("length", region.Length);
-                json.WriteNumber("zero", region.ZeroSends);
-                json.WriteNumber("normal", region.NormalSends);
-                json.WriteNumber("xbzrle", region.XbzrleSends);
-                json.WriteNumber("compressed", region.CompressedSends);
-                json.WriteNumber("mapped", region.MappedSends);
-                json.WriteNumber("pages_sent", region.PagesSent);
-                json.WriteNumber("most_sends", region.MostSendsOfOnePage);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteStartArray("devices");
-        foreach (var device in profile.Devices)
-        {
-            json.WriteStartObject();
-            json.WriteString("idstr", device.Idstr);
-            json.WriteNumber("instance", device.InstanceId);
-            json.WriteNumber("version", device.VersionId);
-            json.WriteNumber("id", device.SectionId);
-            json.WriteNumber("offset", device.Offset);
-            json.WriteNumber("size", device.BodyLength);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteStartArray("commands");
-        foreach (var command in profile.Commands)
-        {
-            json.WriteStartObject();
-            json.WriteString("name", command.Name);
-            json.WriteNumber("offset", command.Offset);
-            json.WriteNumber("length", command.Length);
-            json.WriteNumber("depth", command.Depth);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
     }
 }
