@@ -40,7 +40,7 @@ public sealed partial class MigrationStreamReader
     {
         _options = options ?? new MigrationReaderOptions();
         _packageEnds = new long[Math.Max(1, _options.MaxPackageDepth)];
-        _phase = _options.Headerless ? Phase.TopLevel : Phase.Header;
+        _phase = Phase.Header;
         _position = _options.StartOffset;
         _pageSize = _options.TargetPageSize;
         _footers = _options.SectionFooters;
