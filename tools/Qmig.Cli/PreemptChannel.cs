@@ -49,10 +49,6 @@ internal static class PreemptChannel
             return null;
         }
 
-        return OptionsAfter(reader);
+        return reader.PreemptChannelOptions();
     }
-
-    /// <summary>Reader options for the preempt channel of the main stream <paramref name="main"/> has read: its blocks and page size.</summary>
-    public static MigrationReaderOptions OptionsAfter(MigrationStreamReader main) =>
-        new() { TargetPageSize = main.TargetPageSize, PreemptChannelBlocks = main.Blocks.ToArray() };
 }

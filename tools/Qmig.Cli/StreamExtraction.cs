@@ -79,7 +79,7 @@ internal sealed class StreamExtraction
             if (preemptChannel is not null && code == ExitCodes.Ok)
             {
                 var preemptVisitor = new ExtractVisitor(set, new ExtractResult());
-                code = StreamRun.Execute(preemptChannel, PreemptChannel.OptionsAfter(reader), ref preemptVisitor, out _, errors, set.Flush);
+                code = StreamRun.Execute(preemptChannel, reader.PreemptChannelOptions(), ref preemptVisitor, out _, errors, set.Flush);
             }
 
             set.Flush();

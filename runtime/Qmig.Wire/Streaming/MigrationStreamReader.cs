@@ -106,6 +106,15 @@ public sealed partial class MigrationStreamReader
     public int TargetPageSize => _pageSize;
 
     /// <summary>
+    /// Options for a reader of the postcopy-preempt channel of the migration this reader reads: its
+    /// records address the blocks this stream's MEM_SIZE list announced, in pages of this stream's
+    /// target page size. Call once the block list has been read (by LISTEN, in postcopy); the blocks
+    /// are copied, so the options do not change as this reader reads on.
+    /// </summary>
+    public MigrationReaderOptions PreemptChannelOptions() =>
+        new() { TargetPageSize = _pageSize, PreemptChannelBlocks = _blocks.ToArray() };
+
+    /// <summary>
     /// Reads as many records as <paramref name="buffer"/> holds and slices off what it consumed.
     /// </summary>
     /// <returns>
