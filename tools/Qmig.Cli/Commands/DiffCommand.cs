@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qmig.Cli.Diff;
+using Qmig.Wire.Extraction;
 
 namespace Qmig.Cli.Commands;
 
@@ -76,10 +77,21 @@ internal static class DiffCommand
     private static (StreamExtraction? Extraction, int Code) Extract(string path, string? vmdesc, int pageSize, string directory, TextWriter errors)
     {
         using var file = InputFile.Open(path);
-        var extraction = StreamExtraction.Run(file, vmdesc, pageSize, directory, errors);
-        if (extraction.ReaderExitCode != ExitCodes.Ok)
+        StreamExtraction extraction;
+        using (var progress = Progress.ForInput(file))
         {
-            return (null, extraction.ReaderExitCode == ExitCodes.Unsupported ? ExitCodes.Unsupported : ExitCodes.UsageOrIo);
+            extraction = StreamExtraction.Run(file.Input, directory, new StreamExtractionOptions
+            {
+                VmDescription = vmdesc is null ? null : file.FindVmDescription(vmdesc, out _),
+                TargetPageSize = pageSize,
+                Progress = progress.Report,
+            });
+        }
+
+        var readerCode = StreamRun.Report(extraction.Error, file.Name, errors);
+        if (readerCode != ExitCodes.Ok)
+        {
+            return (null, readerCode == ExitCodes.Unsupported ? ExitCodes.Unsupported : ExitCodes.UsageOrIo);
         }
 
         if (extraction.Description is null)

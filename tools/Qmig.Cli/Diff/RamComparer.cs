@@ -1,3 +1,5 @@
+using Qmig.Wire.Extraction;
+
 namespace Qmig.Cli.Diff;
 
 /// <summary>
@@ -11,7 +13,7 @@ internal static class RamComparer
 
     public static List<RamDifference> Compare(StreamExtraction a, StreamExtraction b)
     {
-        var pageSize = Math.Max(1, a.PageSize);
+        var pageSize = Math.Max(1, a.TargetPageSize);
         var right = b.Images.ToDictionary(i => i.Block.Name, StringComparer.Ordinal);
         var differences = new List<RamDifference>();
         foreach (var (block, path) in a.Images)
