@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qmig.Cli.Diff;
+using Qmig.Wire.Comparison;
 using Qmig.Wire.Extraction;
 
 namespace Qmig.Cli.Commands;
@@ -52,7 +53,7 @@ internal static class DiffCommand
                 return rightCode;
             }
 
-            var report = new DiffReport(options.A, options.B, StateComparer.Compare(left!.State, right!.State), RamComparer.Compare(left, right));
+            var report = new DiffReport(options.A, options.B, DeviceStateComparer.Compare(left!.State, right!.State), RamImageComparer.Compare(left, right));
             if (options.Json)
             {
                 DiffJsonRenderer.Write(report, output);
