@@ -39,7 +39,7 @@ public readonly struct UffdEvent
     /// <summary>PageFault: the faulting thread's id, or 0 unless UFFD_FEATURE_THREAD_ID was negotiated.</summary>
     public uint ThreadId => (uint)_word2;
 
-    /// <summary>Fork: the new userfaultfd the kernel created for the child (wrap it with <see cref="Userfaultfd.AdoptForked"/>).</summary>
+    /// <summary>Fork: the new userfaultfd the kernel created for the child (the child's copy of the registrations; the reader of the event owns it and must close it).</summary>
     public int ForkDescriptor => (int)(uint)_word0;
 
     /// <summary>Remap: old start address.</summary>

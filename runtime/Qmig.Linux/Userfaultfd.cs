@@ -113,20 +113,6 @@ public sealed unsafe partial class Userfaultfd : IDisposable
         }
     }
 
-    /// <summary>
-    /// Takes ownership of the descriptor a fork event carries (the child's copy of the registrations). It
-    /// inherits the parent's features and needs no handshake.
-    /// </summary>
-    public Userfaultfd AdoptForked(in UffdEvent forkEvent)
-    {
-        if (forkEvent.Kind != UffdEventKind.Fork)
-        {
-            throw new ArgumentException("not a fork event: " + forkEvent, nameof(forkEvent));
-        }
-
-        return new Userfaultfd(new SafeFileDescriptor(forkEvent.ForkDescriptor), Features, KernelFeatures, Ioctls, OpenedVia);
-    }
-
     /// <summary>Closes the descriptor; a reader blocked in <see cref="ReadEvents"/> wakes and gets <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {

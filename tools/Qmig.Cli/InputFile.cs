@@ -3,94 +3,78 @@ using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli;
 
-/// <summary>A stream named on the command line: a file, or '-' for standard input.</summary>
+/// <summary>A stream named on the command line: a file, or '-' for standard input, opened as a <see cref="MigrationInput"/>.</summary>
 internal sealed class InputFile : IDisposable
 {
-    private InputFile(string name, Stream stream, long? length, long startOffset)
+    private InputFile(string name, MigrationInput input)
     {
         Name = name;
-        Stream = stream;
-        Length = length;
-        StartOffset = startOffset;
+        Input = input;
     }
 
     public string Name { get; }
 
-    public Stream Stream { get; }
+    public MigrationInput Input { get; }
 
-    public long? Length { get; }
+    public Stream Stream => Input.Stream;
 
-    /// <summary>Where the migration stream begins (<c>--offset</c>); the input is positioned there.</summary>
-    public long StartOffset { get; }
+    public long? Length => Input.Length;
 
-    public bool IsFile => Name != "<stdin>";
+    /// <summary>Where the migration stream begins (<c>--offset</c>, or inside a libvirt save image); the input is positioned there.</summary>
+    public long StartOffset => Input.StartOffset;
 
-    public void Dispose() => Stream.Dispose();
+    public void Dispose() => Input.Dispose();
 
     /// <summary>
     /// Opens <paramref name="name"/> positioned at <paramref name="startOffset"/> (standard input
     /// skips that many bytes). Without one, a libvirt save image is recognised by its header and
-    /// opened at the QEMU stream inside it.
+    /// opened at the QEMU stream inside it, which is said on stderr.
     /// </summary>
     public static InputFile Open(string name, long? startOffset = null)
     {
         if (name == "-")
         {
-            var stdin = Console.OpenStandardInput(1 << 20);
-            Skip(stdin, startOffset ?? 0);
-            return new InputFile("<stdin>", stdin, null, startOffset ?? 0);
+            try
+            {
+                return new InputFile("<stdin>", MigrationInput.FromPipe(Console.OpenStandardInput(1 << 20), startOffset ?? 0));
+            }
+            catch (MigrationInputException e)
+            {
+                throw new IOException($"<stdin>: ended before --offset was reached ({e.StartOffset - e.Length} bytes short)", e);
+            }
         }
 
-        var stream = new FileStream(name, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        if (startOffset is null && LibvirtSaveImage.TryRead(stream) is { } image)
+        MigrationInput input;
+        try
         {
-            startOffset = StreamOffsetIn(name, image, stream);
+            input = MigrationInput.OpenFile(name, startOffset);
         }
-
-        return Positioned(name, stream, startOffset ?? 0);
-    }
-
-    private static long StreamOffsetIn(string name, LibvirtSaveImage image, FileStream stream)
-    {
-        if (image.IsCompressed)
+        catch (MigrationInputException e) when (e is { Problem: MigrationInputProblem.CompressedSaveImage, LibvirtImage: { } image })
         {
-            stream.Dispose();
             throw new UnsupportedInputException(
                 $"{name}: a libvirt save image whose QEMU stream is {image.FormatName}-compressed; decompress it and read standard input, " +
                 $"e.g. tail -c +{image.StreamOffset + 1} {name} | {image.FormatName} -dc | qmig stats -");
         }
-
-        Console.Error.WriteLine($"qmig: {name}: a libvirt save image{(image.Partial ? " that libvirt had not finished writing" : "")}; its QEMU stream begins at 0x{image.StreamOffset:x} (--offset)");
-        return image.StreamOffset;
-    }
-
-    private static InputFile Positioned(string name, FileStream stream, long startOffset)
-    {
-        var length = stream.Length;
-        if (startOffset > length)
+        catch (MigrationInputException e)
         {
-            stream.Dispose();
-            throw new IOException($"{name}: --offset 0x{startOffset:x} is beyond the end of the file (0x{length:x} bytes)");
-        }
-
-        stream.Seek(startOffset, SeekOrigin.Begin);
-        return new InputFile(name, stream, stream.Length, startOffset);
-    }
-
-    private static void Skip(Stream stream, long count)
-    {
-        var buffer = new byte[64 << 10];
-        while (count > 0)
-        {
-            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
-            if (read == 0)
+            if (e.LibvirtImage is { } truncated)
             {
-                throw new IOException($"<stdin>: ended before --offset was reached ({count} bytes short)");
+                SayLibvirtImage(name, truncated);
             }
 
-            count -= read;
+            throw new IOException($"{name}: --offset 0x{e.StartOffset:x} is beyond the end of the file (0x{e.Length:x} bytes)", e);
         }
+
+        if (input.LibvirtImage is { } found)
+        {
+            SayLibvirtImage(name, found);
+        }
+
+        return new InputFile(name, input);
     }
+
+    private static void SayLibvirtImage(string name, LibvirtSaveImage image) =>
+        Console.Error.WriteLine($"qmig: {name}: a libvirt save image{(image.Partial ? " that libvirt had not finished writing" : "")}; its QEMU stream begins at 0x{image.StreamOffset:x} (--offset)");
 
     /// <summary>
     /// The vmdesc that makes device bodies exact: given with --vmdesc (a JSON file), or found at
@@ -109,13 +93,6 @@ internal sealed class InputFile : IDisposable
                 : throw new InvalidInputException(vmdescPath, error);
         }
 
-        if (!IsFile)
-        {
-            return null;
-        }
-
-        var found = VmDescriptionDocument.ReadTrailing(Stream, out undecodable);
-        Stream.Seek(StartOffset, SeekOrigin.Begin);
-        return found;
+        return Input.ReadTrailingVmDescription(out undecodable);
     }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Qmig.Cli.Commands;
+using Qmig.Wire.Analysis;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli;
@@ -38,7 +38,7 @@ internal static class PreemptChannel
 
         using var main = InputFile.Open(mainPath);
         var reader = new MigrationStreamReader(new MigrationReaderOptions { TargetPageSize = defaultPageSize });
-        var visitor = new StatsVisitor(new StatsCollector());
+        var visitor = new StreamCountingVisitor(new StreamCounts());
         var error = MigrationStreamDriver.Read(main.Stream, reader, ref visitor);
         if (reader.Blocks.Count == 0)
         {
@@ -49,10 +49,6 @@ internal static class PreemptChannel
             return null;
         }
 
-        return OptionsAfter(reader);
+        return reader.PreemptChannelOptions();
     }
-
-    /// <summary>Reader options for the preempt channel of the main stream <paramref name="main"/> has read: its blocks and page size.</summary>
-    public static MigrationReaderOptions OptionsAfter(MigrationStreamReader main) =>
-        new() { TargetPageSize = main.TargetPageSize, PreemptChannelBlocks = main.Blocks.ToArray() };
 }

@@ -147,7 +147,7 @@ public sealed partial class PostcopyDestination
                 Move(PostcopyMachine.Trigger.Listen, "POSTCOPY_LISTEN");
                 MoveStatus(MigrationStatusDestinationMachine.Trigger.Listen, "POSTCOPY_LISTEN");
                 _faults.Start(_sender!, _stop.Token);
-                _preempt.Listening();
+                _preempt.Listening(_reader!.PreemptChannelOptions());
                 break;
             case MigCmd.PostcopyRun:
                 Move(PostcopyMachine.Trigger.Run, "POSTCOPY_RUN");

@@ -35,14 +35,22 @@ internal sealed class PreemptChannel(
     private Exception? _error;
     private long _bytes;
 
+    /// <summary>Set before <see cref="_listening"/> is, and read only after it is.</summary>
+    private MigrationReaderOptions? _readerOptions;
+
     /// <summary>Read without the gate: a channel being replaced is joined while the gate is held.</summary>
     private bool Stopped => Volatile.Read(ref _closed);
 
     /// <summary>
     /// LISTEN was read: the block list is complete, so the records of a channel that came earlier
-    /// (QEMU 7.2 opens it right after the main one) can be read now.
+    /// (QEMU 7.2 opens it right after the main one) can be read now, with <paramref name="readerOptions"/>
+    /// (the main stream reader's <see cref="MigrationStreamReader.PreemptChannelOptions"/>).
     /// </summary>
-    public void Listening() => _listening.Set();
+    public void Listening(MigrationReaderOptions readerOptions)
+    {
+        _readerOptions = readerOptions;
+        _listening.Set();
+    }
 
     /// <summary>
     /// Reads <paramref name="channel"/> as the migration's postcopy-preempt channel. With recovery a
@@ -128,11 +136,7 @@ internal sealed class PreemptChannel(
                         return;
                     }
 
-                    reader = new MigrationStreamReader(new MigrationReaderOptions
-                    {
-                        PreemptChannelBlocks = blocks.WireBlocks,
-                        TargetPageSize = Environment.SystemPageSize,
-                    });
+                    reader = new MigrationStreamReader(_readerOptions);
                 }
 
                 var sequence = window.Unconsumed;

@@ -21,8 +21,6 @@ internal sealed class ReceivedBlocks
 
     public RamBlockMemory[] Memories => _blocks.Select(b => b.Memory).ToArray();
 
-    public RamBlock[] WireBlocks => _blocks.Select(b => b.Wire).ToArray();
-
     /// <summary>Only the reader thread adds, so there is no race between two additions.</summary>
     public void Add(RamBlock wire, RamBlockMemory memory) => _blocks = [.. _blocks, (wire, memory)];
 

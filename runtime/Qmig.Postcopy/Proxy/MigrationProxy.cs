@@ -305,8 +305,7 @@ public sealed partial class MigrationProxy : IDisposable
         {
             connection.Channel = ProxyChannel.Preempt;
             connection.Generation = ++_preemptGeneration;
-            var options = new MigrationReaderOptions { TargetPageSize = _main.TargetPageSize, PreemptChannelBlocks = _main.Blocks.ToArray() };
-            forward = new StreamDecoder(new MigrationStreamReader(options), _tally, preempt: true, startOffset: 0);
+            forward = new StreamDecoder(new MigrationStreamReader(_main.PreemptChannelOptions()), _tally, preempt: true, startOffset: 0);
         }
 
         Register(connection);

@@ -294,40 +294,28 @@ public sealed unsafe partial class SavedStream : IDisposable
     public static SavedStream Open(string path, SavedStreamOptions? options = null)
     {
         options ??= new SavedStreamOptions();
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var input = OpenInput(path, options.StartOffset);
         try
         {
-            return OpenFile(file, path, options);
+            return OpenFile(input, path, options);
         }
         catch
         {
-            file.Dispose();
+            input.Dispose();
             throw;
         }
     }
 
-    private static SavedStream OpenFile(FileStream file, string path, SavedStreamOptions options)
+    /// <summary>Maps and indexes the opened file; on success the stream owns it (<see cref="ReadPages"/> reads through it).</summary>
+    private static SavedStream OpenFile(MigrationInput input, string path, SavedStreamOptions options)
     {
-        var length = file.Length;
-        var start = options.StartOffset ?? 0;
-        LibvirtSaveImage? libvirt = null;
-        if (options.StartOffset is null && LibvirtSaveImage.TryRead(file) is { } image)
+        var file = input.File!;
+        var length = input.Length!.Value;
+        var start = input.StartOffset;
+        var libvirt = input.LibvirtImage;
+        if (start == length)
         {
-            if (image.IsCompressed)
-            {
-                throw Invalid(0, "libvirt save image", MigrationRules.Unsupported,
-                    $"a libvirt save image whose QEMU stream is {image.FormatName}-compressed: pages cannot be read in place; decompress it into a file first " +
-                    $"(tail -c +{image.StreamOffset + 1} FILE | {image.FormatName} -dc > STREAM)");
-            }
-
-            libvirt = image;
-            start = image.StreamOffset;
-        }
-
-        if (start < 0 || start >= length)
-        {
-            throw Invalid(Math.Max(0, start), "file", MigrationRules.Truncated,
-                $"the stream would begin at 0x{start:x}, but the file has 0x{length:x} bytes");
+            throw Invalid(start, "file", MigrationRules.Truncated, $"the stream would begin at 0x{start:x}, the end of the file");
         }
 
         var mapping = FileMapping.TryMap(file.SafeFileHandle, length, writable: false)
@@ -389,6 +377,19 @@ public sealed unsafe partial class SavedStream : IDisposable
         {
             mapping.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The file positioned at its stream: a compressed libvirt image, or a start beyond the end, is a <see cref="MigrationFormatException"/>.</summary>
+    private static MigrationInput OpenInput(string path, long? startOffset)
+    {
+        try
+        {
+            return MigrationInput.OpenFile(path, startOffset);
+        }
+        catch (MigrationInputException e)
+        {
+            throw new MigrationFormatException(e.Error);
         }
     }
 

@@ -35,9 +35,6 @@ public sealed record MigrationReaderOptions
     /// </summary>
     public long StartOffset { get; init; }
 
-    /// <summary>The stream has no header (a packaged sub-stream, or the main channel after postcopy recovery).</summary>
-    public bool Headerless { get; init; }
-
     /// <summary>
     /// Read a postcopy-preempt channel instead of a main stream: bare RAM records (no header, no
     /// sections) that address these blocks, which only the main stream's MEM_SIZE list announces.

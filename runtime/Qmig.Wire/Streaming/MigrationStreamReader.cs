@@ -40,7 +40,7 @@ public sealed partial class MigrationStreamReader
     {
         _options = options ?? new MigrationReaderOptions();
         _packageEnds = new long[Math.Max(1, _options.MaxPackageDepth)];
-        _phase = _options.Headerless ? Phase.TopLevel : Phase.Header;
+        _phase = Phase.Header;
         _position = _options.StartOffset;
         _pageSize = _options.TargetPageSize;
         _footers = _options.SectionFooters;
@@ -104,6 +104,15 @@ public sealed partial class MigrationStreamReader
 
     /// <summary>The target page size in use (from the options, the configuration or the vmdesc).</summary>
     public int TargetPageSize => _pageSize;
+
+    /// <summary>
+    /// Options for a reader of the postcopy-preempt channel of the migration this reader reads: its
+    /// records address the blocks this stream's MEM_SIZE list announced, in pages of this stream's
+    /// target page size. Call once the block list has been read (by LISTEN, in postcopy); the blocks
+    /// are copied, so the options do not change as this reader reads on.
+    /// </summary>
+    public MigrationReaderOptions PreemptChannelOptions() =>
+        new() { TargetPageSize = _pageSize, PreemptChannelBlocks = _blocks.ToArray() };
 
     /// <summary>
     /// Reads as many records as <paramref name="buffer"/> holds and slices off what it consumed.

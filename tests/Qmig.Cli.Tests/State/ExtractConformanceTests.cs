@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Qmig.Cli.Commands;
+using Qmig.Wire.Extraction;
+using Qmig.Wire.IO;
 using Qmig.Wire.VmState;
 using Xunit;
 
@@ -56,8 +58,8 @@ public class ExtractConformanceTests(ExtractedStreams extracted) : IClassFixture
     public void The_shape_follows_the_qemu_that_wrote_the_vmdesc(string name)
     {
         using var temp = new TempDirectory();
-        using var file = InputFile.Open(Fixtures.Stream(name));
-        var extraction = StreamExtraction.Run(file, null, 4096, temp.Combine("ram"), TextWriter.Null);
+        using var input = MigrationInput.OpenFile(Fixtures.Stream(name));
+        var extraction = StreamExtraction.Run(input, temp.Combine("ram"));
         Assert.Equal(Fixtures.Qemu10.Contains(name) ? AnalyzerShape.Qemu10 : AnalyzerShape.Qemu72, extraction.State.Shape);
     }
 

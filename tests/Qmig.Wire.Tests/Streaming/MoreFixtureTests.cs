@@ -189,7 +189,7 @@ public class MoreFixtureTests(ITestOutputHelper output)
         foreach (var chunk in new[] { 64 * 1024, 4093 })
         {
             var label = $"{folder}/{Path.GetFileName(path)} (preempt channel, {chunk}-byte chunks)";
-            var reader = new MigrationStreamReader(new MigrationReaderOptions { PreemptChannelBlocks = main.Blocks.ToArray(), TargetPageSize = main.TargetPageSize });
+            var reader = new MigrationStreamReader(main.PreemptChannelOptions());
             var tally = new Tally();
             var visitor = new TallyVisitor(tally);
             foreach (var block in main.Blocks)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
+using Qmig.Wire.Analysis;
 using Qmig.Wire.Extraction;
 using Qmig.Wire.Streaming;
 
@@ -121,12 +122,12 @@ public class StreamBenchmarks
         return reader.Read(ref sequence, true, ref visitor) == OperationStatus.Done ? reader.Position : throw new InvalidOperationException(reader.Error?.ToString());
     }
 
-    /// <summary>(c) The reader walking every record, counting flags and pages (qmig stats).</summary>
+    /// <summary>(c) The reader walking every record, counting what qmig stats prints (StreamCountingVisitor).</summary>
     [Benchmark]
     public long Stats()
     {
         var reader = new MigrationStreamReader(Options());
-        var visitor = new CountVisitor(new long[11], new long[_blocks.Count]);
+        var visitor = new StreamCountingVisitor(new StreamCounts());
         var sequence = new ReadOnlySequence<byte>(_stream);
         return reader.Read(ref sequence, true, ref visitor) == OperationStatus.Done ? reader.Position : throw new InvalidOperationException(reader.Error?.ToString());
     }
@@ -146,7 +147,7 @@ public class StreamBenchmarks
     public long StatsFromFile()
     {
         var reader = new MigrationStreamReader(Options());
-        var visitor = new CountVisitor(new long[11], new long[_blocks.Count]);
+        var visitor = new StreamCountingVisitor(new StreamCounts());
         var error = MigrationStreamDriver.ReadFile(_path, reader, ref visitor);
         return error is null ? reader.Position : throw new InvalidOperationException(error.ToString());
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Command = System.CommandLine.Command;
 using Qmig.Wire;
+using Qmig.Wire.Analysis;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Cli.Commands;
@@ -57,13 +58,13 @@ internal static class CheckCommand
                 }
 
                 options = options with { StrictZeroFill = result.GetValue(strictZero) };
-                var stats = new StatsCollector();
+                var stats = new StreamCounts();
                 if (options.PreemptChannelBlocks is { } blocks)
                 {
                     stats.UseBlocks(blocks);
                 }
 
-                var visitor = new StatsVisitor(stats);
+                var visitor = new StreamCountingVisitor(stats);
                 var code = StreamRun.Execute(file, options, ref visitor, out var reader, console.Error);
                 if (code == ExitCodes.Ok)
                 {

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Qmig.Cli.Diff;
+using Qmig.Wire.Comparison;
+using Qmig.Wire.Extraction;
 
 namespace Qmig.Cli.Commands;
 
@@ -51,7 +53,7 @@ internal static class DiffCommand
                 return rightCode;
             }
 
-            var report = new DiffReport(options.A, options.B, StateComparer.Compare(left!.State, right!.State), RamComparer.Compare(left, right));
+            var report = new DiffReport(options.A, options.B, DeviceStateComparer.Compare(left!.State, right!.State), RamImageComparer.Compare(left, right));
             if (options.Json)
             {
                 DiffJsonRenderer.Write(report, output);
@@ -76,10 +78,21 @@ internal static class DiffCommand
     private static (StreamExtraction? Extraction, int Code) Extract(string path, string? vmdesc, int pageSize, string directory, TextWriter errors)
     {
         using var file = InputFile.Open(path);
-        var extraction = StreamExtraction.Run(file, vmdesc, pageSize, directory, errors);
-        if (extraction.ReaderExitCode != ExitCodes.Ok)
+        StreamExtraction extraction;
+        using (var progress = Progress.ForInput(file))
         {
-            return (null, extraction.ReaderExitCode == ExitCodes.Unsupported ? ExitCodes.Unsupported : ExitCodes.UsageOrIo);
+            extraction = StreamExtraction.Run(file.Input, directory, new StreamExtractionOptions
+            {
+                VmDescription = vmdesc is null ? null : file.FindVmDescription(vmdesc, out _),
+                TargetPageSize = pageSize,
+                Progress = progress.Report,
+            });
+        }
+
+        var readerCode = StreamRun.Report(extraction.Error, file.Name, errors);
+        if (readerCode != ExitCodes.Ok)
+        {
+            return (null, readerCode == ExitCodes.Unsupported ? ExitCodes.Unsupported : ExitCodes.UsageOrIo);
         }
 
         if (extraction.Description is null)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Qmig.Wire.Extraction;
 using Qmig.Wire.PythonJson;
 using Qmig.Wire.Streaming;
 using Qmig.Wire.VmState;
@@ -57,8 +58,22 @@ internal static class ExtractCommand
         using var file = InputFile.Open(inputPath, startOffset);
         using var preempt = preemptPath is null ? null : InputFile.Open(preemptPath);
         Directory.CreateDirectory(directory);
-        var extraction = StreamExtraction.Run(file, vmdescPath, pageSize, Path.Combine(directory, "ram"), errors, preempt, shape);
-        var code = extraction.ReaderExitCode;
+        StreamExtraction extraction;
+        using (var progress = Progress.ForInput(file))
+        using (var preemptProgress = preempt is null ? null : Progress.ForInput(preempt))
+        {
+            extraction = StreamExtraction.Run(file.Input, Path.Combine(directory, "ram"), new StreamExtractionOptions
+            {
+                VmDescription = vmdescPath is null ? null : file.FindVmDescription(vmdescPath, out _),
+                TargetPageSize = pageSize,
+                PreemptChannel = preempt?.Input,
+                Shape = shape,
+                Progress = progress.Report,
+                PreemptChannelProgress = preemptProgress is null ? null : preemptProgress.Report,
+            });
+        }
+
+        var code = StreamRun.Report(extraction, file, preempt, errors);
         if (extraction.DescriptionError is { } undecodable)
         {
             errors.WriteLine($"qmig: {file.Name}: state.json could not be decoded: the stream's vmdesc cannot be decoded " +

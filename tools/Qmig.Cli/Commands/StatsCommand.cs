@@ -38,13 +38,13 @@ internal static class StatsCommand
                 return failed;
             }
 
-            var stats = new StatsCollector();
+            var stats = new StreamCounts();
             if (options.PreemptChannelBlocks is { } blocks)
             {
                 stats.UseBlocks(blocks);
             }
 
-            var visitor = new StatsVisitor(stats);
+            var visitor = new StreamCountingVisitor(stats);
             var code = StreamRun.Execute(file, options, ref visitor, out var reader, console.Error);
             if (json)
             {
@@ -61,9 +61,9 @@ internal static class StatsCommand
         return command;
     }
 
-    private static IEnumerable<(string Name, long Count)> Flags(StatsCollector stats)
+    private static IEnumerable<(string Name, long Count)> Flags(StreamCounts stats)
     {
-        for (var bit = 0; bit < stats.FlagCounts.Length; bit++)
+        for (var bit = 0; bit < stats.FlagCounts.Count; bit++)
         {
             if (stats.FlagCounts[bit] > 0)
             {
@@ -72,7 +72,7 @@ internal static class StatsCommand
         }
     }
 
-    private static void WriteJson(Stream output, InputFile file, MigrationStreamReader reader, StatsCollector stats)
+    private static void WriteJson(Stream output, InputFile file, MigrationStreamReader reader, StreamCounts stats)
     {
         JsonSerializer.Serialize(output, StatsDocument.Of(file, reader, stats, Flags(stats)), CliJson.Default.StatsDocument);
         output.WriteByte((byte)'\n');
@@ -97,7 +97,7 @@ internal static class StatsCommand
         }
     }
 
-    private static void WriteText(TextWriter o, InputFile file, MigrationStreamReader reader, StatsCollector stats)
+    private static void WriteText(TextWriter o, InputFile file, MigrationStreamReader reader, StreamCounts stats)
     {
         o.WriteLine($"{file.Name}: {reader.Position} bytes read{(file.Length is long size ? $" of {size}" : "")}, {(reader.IsCompleted ? "complete" : "incomplete")}");
         o.WriteLine("records:  " + string.Join(", ", stats.Records.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}")));
@@ -110,7 +110,7 @@ internal static class StatsCommand
         o.WriteLine($"ram:      {stats.RamRecords} records on {reader.TargetPageSize}-byte pages; " + string.Join(", ", Flags(stats).Select(f => $"{f.Name} {f.Count}")));
         foreach (var block in stats.Blocks)
         {
-            o.WriteLine($"  {block.Name,-28} used_length {"0x" + block.UsedLength.ToString("x"),-12} pages {stats.PagesPerBlock[block.Index]}");
+            o.WriteLine($"  {block.Name,-28} used_length {"0x" + block.UsedLength.ToString("x"),-12} pages {stats.PagesIn(block)}");
         }
 
         foreach (var m in stats.MappedRam)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qmig.Cli.Output;
+using Qmig.Wire.Comparison;
 using Qmig.Wire.PythonJson;
 
 namespace Qmig.Cli.Diff;
@@ -27,7 +28,7 @@ internal sealed record DiffDocument(string A, string B, bool Equal, IReadOnlyLis
             d.Instance,
             Status(d.Presence),
             d.Versions is var (a, b) ? new VersionPair(a, b) : null,
-            d.Presence == DiffPresence.Both && d.Body is null ? d.Fields : null,
+            d.Presence == DiffPresence.Both && d.Body is null ? [.. d.Fields.Select(f => new FieldDiffEntry(f.Path, f.A, f.B))] : null,
             d.Body))],
         [.. report.Ram.Select(r => new RamDiffEntry(
             r.Block,
@@ -45,7 +46,13 @@ internal sealed record DiffDocument(string A, string B, bool Equal, IReadOnlyLis
     };
 }
 
-internal sealed record DeviceDiffEntry(string Idstr, uint Instance, string Status, VersionPair? Version, IReadOnlyList<FieldDifference>? Fields, BodyDifference? Body);
+internal sealed record DeviceDiffEntry(string Idstr, uint Instance, string Status, VersionPair? Version, IReadOnlyList<FieldDiffEntry>? Fields, BodyDifference? Body);
+
+/// <summary>A <see cref="FieldDifference"/> with its values as state.json shows them.</summary>
+internal sealed record FieldDiffEntry(
+    string Path,
+    [property: JsonConverter(typeof(PyValueJsonConverter))] PyValue? A,
+    [property: JsonConverter(typeof(PyValueJsonConverter))] PyValue? B);
 
 internal sealed record VersionPair(uint A, uint B);
 

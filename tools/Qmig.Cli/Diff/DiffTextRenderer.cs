@@ -1,4 +1,5 @@
 using System.Globalization;
+using Qmig.Wire.Comparison;
 using Qmig.Wire.PythonJson;
 
 namespace Qmig.Cli.Diff;

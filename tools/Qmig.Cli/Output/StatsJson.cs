@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Qmig.Cli.Commands;
 using Qmig.Wire.Analysis;
 using Qmig.Wire.Streaming;
 
@@ -20,7 +19,7 @@ internal sealed record StatsDocument(
     IReadOnlyList<RoundEntry> Rounds,
     IReadOnlyDictionary<string, MappedRamEntry>? MappedRam)
 {
-    public static StatsDocument Of(InputFile file, MigrationStreamReader reader, StatsCollector stats, IEnumerable<(string Name, long Count)> flags) => new(
+    public static StatsDocument Of(InputFile file, MigrationStreamReader reader, StreamCounts stats, IEnumerable<(string Name, long Count)> flags) => new(
         file.Name,
         file.Length,
         reader.Position,
@@ -32,7 +31,7 @@ internal sealed record StatsDocument(
         new RamSummary(
             reader.TargetPageSize,
             stats.RamRecords,
-            ByName(stats.Blocks.Select(b => (b.Name, new BlockEntry(b.UsedLength, stats.PagesPerBlock[b.Index])))),
+            ByName(stats.Blocks.Select(b => (b.Name, new BlockEntry(b.UsedLength, stats.PagesIn(b))))),
             ByName(flags)),
         stats.Rounds.Iterations,
         [.. stats.Rounds.Rounds.Select(RoundEntry.Of)],
@@ -40,7 +39,7 @@ internal sealed record StatsDocument(
         stats.MappedRam.Count == 0 ? null : ByName(stats.MappedRam.Select(m => (m.Block.Name,
             new MappedRamEntry(m.BitmapOffset, m.BitmapBytes, m.PagesOffset, m.PagesPresent, m.BytesRead / reader.TargetPageSize)))));
 
-    private static Dictionary<string, long> Sorted(Dictionary<string, long> counts) =>
+    private static Dictionary<string, long> Sorted(IReadOnlyDictionary<string, long> counts) =>
         ByName(counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => (c.Key, c.Value)));
 
     /// <summary>An object keyed by name in the given order; a name seen again (only a damaged stream repeats one) keeps its first value.</summary>

@@ -1,17 +1,26 @@
-namespace Qmig.Cli.Diff;
+using Qmig.Wire.Extraction;
+
+namespace Qmig.Wire.Comparison;
 
 /// <summary>
 /// Compares the final RAM of two streams block by block through their extracted images, reading
 /// both in large chunks, so memory stays bounded however big the guest is. Differing pages are
 /// coalesced into ranges.
 /// </summary>
-internal static class RamComparer
+public static class RamImageComparer
 {
     private const int ChunkSize = 1 << 20;
 
-    public static List<RamDifference> Compare(StreamExtraction a, StreamExtraction b)
+    /// <summary>
+    /// The blocks whose final pages differ between <paramref name="a"/> and <paramref name="b"/> (matched
+    /// by name, compared over their common length in pages of <paramref name="a"/>'s target page size),
+    /// in <paramref name="a"/>'s order, then the blocks only <paramref name="b"/> has.
+    /// </summary>
+    public static IReadOnlyList<RamDifference> Compare(StreamExtraction a, StreamExtraction b)
     {
-        var pageSize = Math.Max(1, a.PageSize);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var pageSize = Math.Max(1, a.TargetPageSize);
         var right = b.Images.ToDictionary(i => i.Block.Name, StringComparer.Ordinal);
         var differences = new List<RamDifference>();
         foreach (var (block, path) in a.Images)

@@ -1,17 +1,20 @@
 using Qmig.Wire.PythonJson;
 using Qmig.Wire.VmState;
 
-namespace Qmig.Cli.Diff;
+namespace Qmig.Wire.Comparison;
 
 /// <summary>
 /// Pairs the device sections of two streams by idstr and instance (in stream order when a pair
 /// repeats; section ids may differ) and compares them field by field, or byte by byte when a
 /// side could not be decoded.
 /// </summary>
-internal static class StateComparer
+public static class DeviceStateComparer
 {
-    public static List<DeviceDifference> Compare(MigrationState a, MigrationState b)
+    /// <summary>The devices of <paramref name="a"/> and <paramref name="b"/> that differ, in <paramref name="a"/>'s order, then those only in <paramref name="b"/>.</summary>
+    public static IReadOnlyList<DeviceDifference> Compare(MigrationState a, MigrationState b)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         var pending = new Dictionary<(string, uint), Queue<SectionState>>();
         foreach (var section in b.Sections.Where(s => !s.Section.IsRam))
         {

@@ -1,11 +1,13 @@
-using Qmig.Wire;
-using Qmig.Wire.Extraction;
 using Qmig.Wire.Streaming;
+using Qmig.Wire.VmState;
 
-namespace Qmig.Cli.Commands;
+namespace Qmig.Wire.Extraction;
 
-/// <summary>Applies every page to the block images (<see cref="RamImageVisitor"/>); hands sections, blocks, bodies and the vmdesc to the state collector.</summary>
-internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result) : IMigrationVisitor
+/// <summary>
+/// Applies every page to the block images (<see cref="RamImageVisitor"/>); hands sections, blocks
+/// and bodies to the state collector, and keeps the stream's own vmdesc.
+/// </summary>
+internal readonly struct StreamExtractionVisitor(RamImageSet images, StreamExtractionVisitor.Collected collected) : IMigrationVisitor
 {
     private readonly RamImageVisitor _pages = new(images);
 
@@ -21,12 +23,12 @@ internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result
     {
     }
 
-    public void OnSectionHeader(in RecordInfo record, SectionInfo section) => result.State.OnSectionHeader(record.Kind, section);
+    public void OnSectionHeader(in RecordInfo record, SectionInfo section) => collected.State.OnSectionHeader(record.Kind, section);
 
     public void OnRamBlock(in RecordInfo record, RamBlock block)
     {
         _pages.OnRamBlock(record, block);
-        result.State.OnRamBlock(record.SectionId, block);
+        collected.State.OnRamBlock(record.SectionId, block);
     }
 
     public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block) => _pages.OnRamRecord(record, ram, block);
@@ -42,7 +44,7 @@ internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result
     public void OnRamPages(in RecordInfo record, RamBlock block, ulong offset, ReadOnlySpan<byte> pages) => _pages.OnRamPages(record, block, offset, pages);
 
     public void OnDeviceBody(in RecordInfo record, SectionInfo section, ReadOnlySpan<byte> body) =>
-        result.State.OnDeviceBody(section, record.Offset, body);
+        collected.State.OnDeviceBody(section, record.Offset, body);
 
     public void OnSectionFooter(in RecordInfo record, SectionInfo section)
     {
@@ -58,7 +60,18 @@ internal readonly struct ExtractVisitor(RamImageSet images, ExtractResult result
 
     public void OnVmDescription(in RecordInfo record, ReadOnlySpan<byte> json)
     {
-        result.VmDescriptionJson = json.ToArray();
-        result.VmDescriptionOffset = record.Offset + record.Length - json.Length;
+        collected.VmDescriptionJson = json.ToArray();
+        collected.VmDescriptionOffset = record.Offset + record.Length - json.Length;
+    }
+
+    /// <summary>What extraction keeps besides the RAM images: what the state is built from, and the stream's own vmdesc.</summary>
+    internal sealed class Collected
+    {
+        public MigrationStateCollector State { get; } = new();
+
+        public byte[]? VmDescriptionJson { get; set; }
+
+        /// <summary>Where <see cref="VmDescriptionJson"/> starts in the file.</summary>
+        public long VmDescriptionOffset { get; set; }
     }
 }
