@@ -28,8 +28,10 @@ internal sealed class ProxyProcess : IDisposable
                 }
             }
         });
+        // The socket's file appears at bind(), before listen(): a source that connected then would be
+        // refused. The proxy says it listens only once it does.
         var deadline = Stopwatch.StartNew();
-        while (!File.Exists(ListenPath))
+        while (!Stderr.Contains("qmig: listening on", StringComparison.Ordinal))
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30) && !_process.HasExited, "qmig proxy did not start listening: " + Stderr);
             Thread.Sleep(20);
