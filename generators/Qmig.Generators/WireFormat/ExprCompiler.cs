@@ -28,9 +28,10 @@ internal sealed class ExprTypeException(string message) : Exception(message);
 /// Turns spec expressions into C#. Integer arithmetic happens in <c>ulong</c>, unchecked, as on the
 /// wire; comparisons of two enum values stay enum comparisons. Instances are inlined where used, so
 /// a reader can evaluate them before the record exists; on a record, where they are properties,
-/// <paramref name="instanceProperty"/> names the property instead, so each reads as its spec does.
+/// <paramref name="instanceProperty"/> names the property (or local) instead, so each reads as its spec does;
+/// where it returns null the instance is inlined.
 /// </summary>
-internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictionary<string, WireInstance> instances, Func<string, string> enumType, Func<string, string>? instanceProperty = null)
+internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictionary<string, WireInstance> instances, Func<string, string> enumType, Func<string, string?>? instanceProperty = null)
 {
     private readonly HashSet<string> _expanding = [];
 
@@ -103,7 +104,7 @@ internal sealed class ExprCompiler(Func<string, Typed?> resolve, IReadOnlyDictio
                 }
 
                 // Compiled in full all the same: that checks it and gives its kind.
-                return instanceProperty is null ? value : value with { Code = instanceProperty(name) };
+                return instanceProperty?.Invoke(name) is { } code ? value with { Code = code } : value;
             }
             finally
             {

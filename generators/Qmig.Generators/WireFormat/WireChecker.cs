@@ -58,7 +58,7 @@ public static class WireChecker
                 return;
             }
 
-            foreach (var name in Names(expr, instances, new HashSet<string>()))
+            foreach (var name in expr.NamesThroughInstances(instances))
             {
                 if (name == "_" && underscore is not null)
                 {
@@ -171,30 +171,6 @@ public static class WireChecker
         {
             diagnostics.Add(SpecDiagnostic.Create("QMIG1002", at, typeName,
                 $"'{typeName}' takes {target.Params.Count} argument(s), {argCount} given"));
-        }
-    }
-
-    /// <summary>The seq/param names an expression reads, looking through the instances it uses.</summary>
-    private static IEnumerable<string> Names(Expr expr, Dictionary<string, WireInstance> instances, HashSet<string> seen)
-    {
-        var names = new List<string>();
-        expr.CollectNames(names);
-        foreach (var name in names)
-        {
-            if (instances.TryGetValue(name, out var instance))
-            {
-                if (seen.Add(name))
-                {
-                    foreach (var inner in Names(instance.Value, instances, seen))
-                    {
-                        yield return inner;
-                    }
-                }
-            }
-            else
-            {
-                yield return name;
-            }
         }
     }
 

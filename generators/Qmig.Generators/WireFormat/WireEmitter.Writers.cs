@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Qmig.Generators.Common;
+using Qmig.Generators.WireFormat.Expressions;
 
 namespace Qmig.Generators.WireFormat;
 
@@ -72,7 +73,26 @@ public sealed partial class WireEmitter
             w.Line($"var _apartPresent = false;");
         }
 
-        var compiler = NewCompiler(type, n => NameAs(type, n, v => derived.ContainsKey(v) ? "d_" + v : Naming.Camel(v), _ => true));
+        // The instances the checks read (has_block_id, is_page, ...) become locals named as the spec names
+        // them, computed once, when they read only values given (not lengths the writer derives).
+        var instances = type.Instances.ToDictionary(i => i.Name, i => i);
+        var locals = WriterExpressions(type)
+            .SelectMany(NamesRead)
+            .Where(name => instances.TryGetValue(name, out var instance) && !instance.Value.NamesThroughInstances(instances).Any(derived.ContainsKey))
+            .Distinct()
+            .ToList();
+        Typed? Resolve(string n) => NameAs(type, n, v => derived.ContainsKey(v) ? "d_" + v : Naming.Camel(v), _ => true);
+        // Each local in terms of the ones before it: those it reads come first.
+        var defined = new HashSet<string>();
+        var definedInline = NewCompiler(type, Resolve, name => defined.Contains(name) ? Naming.Camel(name) : null);
+        while (defined.Count < locals.Count)
+        {
+            var next = locals.First(local => !defined.Contains(local) && NamesRead(instances[local].Value).All(name => defined.Contains(name) || !locals.Contains(name)));
+            w.Line($"var {Naming.Camel(next)} = {definedInline.Compile(new NameRef(next)).Code};");
+            defined.Add(next);
+        }
+
+        var compiler = NewCompiler(type, Resolve, name => locals.Contains(name) ? Naming.Camel(name) : null);
         string Fail(string rule) => $"{{ _rule = {Literal(rule)}; return OperationStatus.InvalidData; }}";
 
         // Derived lengths and counts first: conditions and checks may read them.
@@ -269,6 +289,30 @@ public sealed partial class WireEmitter
         w.Line("if (_status != OperationStatus.Done) { throw new global::Qmig.Wire.WireWriteException(RecordName, _rule ?? _status.ToString()); }");
         w.Line("writer.Advance(_written);");
         w.Close();
+    }
+
+    /// <summary>The names an expression reads itself, not through the instances it reads.</summary>
+    private static List<string> NamesRead(Expr expr)
+    {
+        var names = new List<string>();
+        expr.CollectNames(names);
+        return names;
+    }
+
+    /// <summary>Every expression the writer evaluates: conditions, sizes, counts, switch keys and valid checks.</summary>
+    private static IEnumerable<Expr> WriterExpressions(WireType type)
+    {
+        foreach (var f in type.Fields)
+        {
+            Expr?[] own = [f.Condition, f.Size, f.RepeatCount, f.SwitchOn, f.Valid?.Eq, f.Valid?.Min, f.Valid?.Max, f.Valid?.Check];
+            foreach (var e in own.Concat(f.Valid?.AnyOf.Select(a => (Expr?)a) ?? []))
+            {
+                if (e is not null)
+                {
+                    yield return e;
+                }
+            }
+        }
     }
 
     private void EmitWriterCaseCheck(SourceWriter w, WireType type, WireField f, ExprCompiler compiler, string payload, System.Func<string, string> fail)

@@ -235,7 +235,7 @@ public sealed partial class WireEmitter
         _ => "?",
     };
 
-    private ExprCompiler NewCompiler(WireType type, Func<string, Typed?> resolve, Func<string, string>? instanceProperty = null) =>
+    private ExprCompiler NewCompiler(WireType type, Func<string, Typed?> resolve, Func<string, string?>? instanceProperty = null) =>
         new(resolve, type.Instances.ToDictionary(i => i.Name, i => i), EnumTypeName, instanceProperty);
 
     /// <summary>How a field or param reads in an expression, given the C# text that holds its value.</summary>

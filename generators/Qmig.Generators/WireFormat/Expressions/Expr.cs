@@ -40,5 +40,31 @@ public static class ExprExtensions
         }
     }
 
+    /// <summary>The seq/param names an expression reads, looking through the instances it uses (each once).</summary>
+    public static System.Collections.Generic.IEnumerable<string> NamesThroughInstances(this Expr expr,
+        System.Collections.Generic.IReadOnlyDictionary<string, WireInstance> instances, System.Collections.Generic.HashSet<string>? seen = null)
+    {
+        seen ??= [];
+        var names = new System.Collections.Generic.List<string>();
+        expr.CollectNames(names);
+        foreach (var name in names)
+        {
+            if (instances.TryGetValue(name, out var instance))
+            {
+                if (seen.Add(name))
+                {
+                    foreach (var inner in instance.Value.NamesThroughInstances(instances, seen))
+                    {
+                        yield return inner;
+                    }
+                }
+            }
+            else
+            {
+                yield return name;
+            }
+        }
+    }
+
     public static EquatableArray<Expr> NoExprs => EquatableArray<Expr>.Empty;
 }
