@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Qmig.Linux.Interop;
@@ -16,9 +15,6 @@ public static unsafe class GatheredSend
     /// <summary>At most this many segments go into one system call (Linux's IOV_MAX).</summary>
     public const int MaxSegments = 1024;
 
-    /// <summary>How long one poll waits before the cancellation token is looked at again.</summary>
-    private const int PollSliceMilliseconds = 100;
-
     /// <summary>
     /// Sends every byte of <paramref name="segments"/>, retrying short sends. <paramref name="segments"/> is
     /// consumed as it goes (its contents are changed).
@@ -31,10 +27,11 @@ public static unsafe class GatheredSend
     /// <exception cref="TimeoutException">The peer did not take every byte within <paramref name="timeout"/>; some may have been sent.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while the send waited.</exception>
     /// <exception cref="SocketException">sendmsg failed, e.g. EPIPE or ECONNRESET when the peer closed the connection.</exception>
-    public static long SendAll(Socket socket, Span<GatherSegment> segments, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="more">More bytes follow at once (MSG_MORE): the kernel may hold the last segment back to fill a packet with them.</param>
+    public static long SendAll(Socket socket, Span<GatherSegment> segments, TimeSpan timeout, CancellationToken cancellationToken, bool more = false)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var deadline = SocketWait.Deadline(timeout);
         var added = false;
         socket.SafeHandle.DangerousAddRef(ref added);
         try
@@ -52,7 +49,7 @@ public static unsafe class GatheredSend
                 fixed (GatherSegment* first = segments)
                 {
                     var message = new MsgHdr { Iov = first, IovLen = (nuint)Math.Min(segments.Length, MaxSegments) };
-                    sent = Libc.SendMsg(fd, &message, LinuxConstants.MSG_DONTWAIT | LinuxConstants.MSG_NOSIGNAL);
+                    sent = Libc.SendMsg(fd, &message, LinuxConstants.MSG_DONTWAIT | LinuxConstants.MSG_NOSIGNAL | (more ? LinuxConstants.MSG_MORE : 0));
                 }
 
                 if (sent < 0)
@@ -68,7 +65,7 @@ public static unsafe class GatheredSend
                         throw new SocketException(errno, $"sendmsg failed: {Errno.Name(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})");
                     }
 
-                    WaitWritable(fd, deadline, timeout, cancellationToken);
+                    SocketWait.Writable(fd, deadline, timeout, cancellationToken);
                     continue;
                 }
 
@@ -92,32 +89,6 @@ public static unsafe class GatheredSend
             if (added)
             {
                 socket.SafeHandle.DangerousRelease();
-            }
-        }
-    }
-
-    private static void WaitWritable(int fd, long deadline, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var left = deadline - Stopwatch.GetTimestamp();
-            if (left <= 0)
-            {
-                throw new TimeoutException($"the peer took no more bytes within {timeout.TotalSeconds:0.###} s");
-            }
-
-            var wait = (int)Math.Min(PollSliceMilliseconds, Math.Max(1, left * 1000 / Stopwatch.Frequency));
-            var descriptor = new PollFd { Fd = fd, Events = LinuxConstants.POLLOUT };
-            var ready = Libc.Poll(&descriptor, 1, wait);
-            if (ready > 0)
-            {
-                return; // writable, or an error the next sendmsg reports
-            }
-
-            if (ready < 0 && Marshal.GetLastPInvokeError() is var errno && errno != Errno.EINTR)
-            {
-                throw new SocketException(errno, $"poll failed: {Errno.Name(errno)}");
             }
         }
     }

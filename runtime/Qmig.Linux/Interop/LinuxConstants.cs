@@ -36,6 +36,7 @@ internal static class LinuxConstants
     // sys/socket.h
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_MORE = 0x8000;
 
     // poll.h
     public const short POLLIN = 0x1;

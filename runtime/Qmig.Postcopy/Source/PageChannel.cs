@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 using Qmig.Linux;
 using Qmig.Wire.Writing;
 
@@ -10,11 +11,12 @@ namespace Qmig.Postcopy.Source;
 
 /// <summary>
 /// One connection of the source: records are encoded by the generated writers into a buffer that goes to
-/// the connection in large writes. On a plain socket, with a guest whose pages stay in place
-/// (<see cref="IMigrationGuest.PagesStayInPlace"/>), a page is not copied into that buffer: its record goes
-/// without the page, and the flush gathers headers and pages in one sendmsg, so the kernel's copy into the
-/// socket is the only one. Otherwise (TLS, a stream that is not a socket, a page decoded into the scratch)
-/// the page is copied into the buffer and leaves with its header in the same write.
+/// the connection in large writes. On a plain socket the pages themselves do not go through that buffer:
+/// a page's record is written without the page, and the flush sends, in order, the buffer's bytes and the
+/// pages, gathered in one sendmsg from where they are (the guest's own memory when its pages stay in
+/// place, else the staging memory runs are read into), and runs of page records that lie in the guest's
+/// file as they go on the wire with sendfile. On TLS or any other stream each page is copied into the
+/// buffer and leaves with its header in the same write.
 /// </summary>
 internal sealed class PageChannel
 {
@@ -30,8 +32,12 @@ internal sealed class PageChannel
     private readonly TimeSpan _writeTimeout;
     private readonly Socket? _gatherSocket;
 
-    /// <summary>Pages sent apart: each goes on the wire after the buffer's first <c>BufferEnd</c> bytes that precede it.</summary>
-    private readonly List<(int BufferEnd, nint Page)> _pagesApart = [];
+    /// <summary>Fewer pages than this in a run of file records go through the staging memory rather than a sendfile of their own.</summary>
+    private const int MinFileRunPages = 8;
+
+    /// <summary>What goes on the wire after the buffer's first <c>BufferEnd</c> bytes: pages in memory and runs of the guest's file, in order.</summary>
+    private readonly List<PendingPiece> _pieces = [];
+    private int _pieceBytes;
     private GatherSegment[] _segments = [];
 
     /// <summary>
@@ -61,7 +67,7 @@ internal sealed class PageChannel
         _staging = GC.AllocateUninitializedArray<byte>((2 * FlushThreshold) + largestHostPage, pinned: true);
         _zero = new bool[_staging.Length / guest.TargetPageSize];
         Writer = new MigrationStreamWriter(_buffer, guest.TargetPageSize);
-        _gatherSocket = guest.PagesStayInPlace && stream is NetworkStream { Socket.SocketType: SocketType.Stream } network ? network.Socket : null;
+        _gatherSocket = stream is NetworkStream { Socket.SocketType: SocketType.Stream } network ? network.Socket : null;
     }
 
     public bool IsPreempt { get; }
@@ -69,7 +75,7 @@ internal sealed class PageChannel
     public MigrationStreamWriter Writer { get; }
 
     /// <summary>Bytes waiting for the next flush, pages sent apart included.</summary>
-    public int Buffered => _buffer.WrittenCount + (_pagesApart.Count * _guest.TargetPageSize);
+    public int Buffered => _buffer.WrittenCount + _pieceBytes;
 
     /// <summary>Writes the target pages <c>[firstTargetPage, firstTargetPage + count)</c> of one block, consecutively.</summary>
     public void WritePages(SourceRamBlock block, int blockIndex, long firstTargetPage, int count, PagePhase phase)
@@ -77,11 +83,53 @@ internal sealed class PageChannel
         if (_guest.PagesStayInPlace)
         {
             WritePagesInPlace(block, blockIndex, firstTargetPage, count, phase);
+            return;
         }
-        else
+
+        if (_gatherSocket is null)
         {
             WritePagesStaged(block, blockIndex, firstTargetPage, count, phase);
+            return;
         }
+
+        // Long runs of the guest's file records go by sendfile; the pages between them through the staging.
+        var staged = -1;
+        for (var i = 0; i < count;)
+        {
+            var run = _guest.PageRecordRun(blockIndex, firstTargetPage + i, count - i, out var file, out var fileOffset);
+            if (run < MinFileRunPages || file is null)
+            {
+                staged = staged < 0 ? i : staged;
+                i += Math.Max(run, 1);
+                continue;
+            }
+
+            if (staged >= 0)
+            {
+                WritePagesStaged(block, blockIndex, firstTargetPage + staged, i - staged, phase);
+                staged = -1;
+            }
+
+            var pageSize = _guest.TargetPageSize;
+            Writer.RamPageWithoutBytes(block.Name, (ulong)(firstTargetPage + i) * (ulong)pageSize);
+            AddPiece(new PendingPiece(_buffer.WrittenCount, 0, (run * (pageSize + FileRecordHeaderBytes)) - FileRecordHeaderBytes, file, fileOffset));
+            _stats.CountPages(phase, run);
+            i += run;
+        }
+
+        if (staged >= 0)
+        {
+            WritePagesStaged(block, blockIndex, firstTargetPage + staged, count - staged, phase);
+        }
+    }
+
+    /// <summary>The header of a file's page record that continues its block, between the pages of a run.</summary>
+    private const int FileRecordHeaderBytes = 8;
+
+    private void AddPiece(PendingPiece piece)
+    {
+        _pieces.Add(piece);
+        _pieceBytes += piece.Length;
     }
 
     /// <summary>Page by page from the guest's own memory: gathered from there on a plain socket, else copied into the buffer.</summary>
@@ -106,7 +154,7 @@ internal sealed class PageChannel
                 if (_gatherSocket is not null && !bytes.Overlaps(_scratch))
                 {
                     Writer.RamPageWithoutBytes(block.Name, (ulong)page * pageSize);
-                    _pagesApart.Add((_buffer.WrittenCount, (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(bytes))));
+                    AddPiece(new PendingPiece(_buffer.WrittenCount, (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(bytes)), bytes.Length, null, 0));
                 }
                 else
                 {
@@ -141,7 +189,7 @@ internal sealed class PageChannel
             else if (keep)
             {
                 Writer.RamPageWithoutBytes(block.Name, offset);
-                _pagesApart.Add((_buffer.WrittenCount, (nint)Unsafe.AsPointer(ref region[i * pageSize])));
+                AddPiece(new PendingPiece(_buffer.WrittenCount, (nint)Unsafe.AsPointer(ref region[i * pageSize]), pageSize, null, 0));
             }
             else
             {
@@ -169,9 +217,9 @@ internal sealed class PageChannel
             stall.CancelAfter(_writeTimeout);
             try
             {
-                if (_pagesApart.Count > 0)
+                if (_pieces.Count > 0)
                 {
-                    SendGathered(stall.Token);
+                    SendPieces(stall.Token);
                 }
                 else if (_buffer.WrittenCount > 0)
                 {
@@ -199,38 +247,48 @@ internal sealed class PageChannel
         }
     }
 
-    /// <summary>Headers from the buffer and pages from the guest's memory, in order, in as few sendmsg calls as the segment limit allows.</summary>
-    private unsafe void SendGathered(CancellationToken cancellationToken)
+    /// <summary>
+    /// The buffer's bytes and the pieces between them, in order: memory pieces gathered with the buffer's
+    /// bytes into sendmsg calls, file pieces each by sendfile after what precedes it.
+    /// </summary>
+    private unsafe void SendPieces(CancellationToken cancellationToken)
     {
-        var needed = (2 * _pagesApart.Count) + 1;
+        var needed = (2 * _pieces.Count) + 1;
         if (_segments.Length < needed)
         {
             _segments = new GatherSegment[needed];
         }
 
         var total = Buffered;
-        fixed (byte* buffer = _buffer.WrittenSpan)
+        try
         {
-            var count = 0;
-            var from = 0;
-            var pageSize = (nuint)_guest.TargetPageSize;
-            foreach (var (bufferEnd, page) in _pagesApart)
+            fixed (byte* buffer = _buffer.WrittenSpan)
             {
-                _segments[count++] = new GatherSegment((nint)(buffer + from), (nuint)(bufferEnd - from));
-                _segments[count++] = new GatherSegment(page, pageSize);
-                from = bufferEnd;
-            }
+                var count = 0;
+                var from = 0;
+                foreach (var piece in _pieces)
+                {
+                    _segments[count++] = new GatherSegment((nint)(buffer + from), (nuint)(piece.BufferEnd - from));
+                    from = piece.BufferEnd;
+                    if (piece.File is null)
+                    {
+                        _segments[count++] = new GatherSegment(piece.Memory, (nuint)piece.Length);
+                        continue;
+                    }
 
-            _segments[count++] = new GatherSegment((nint)(buffer + from), (nuint)(_buffer.WrittenCount - from));
-            try
-            {
+                    GatheredSend.SendAll(_gatherSocket!, _segments.AsSpan(0, count), Timeout.InfiniteTimeSpan, cancellationToken, more: true);
+                    count = 0;
+                    FileSend.SendAll(_gatherSocket!, piece.File, piece.FileOffset, piece.Length, Timeout.InfiniteTimeSpan, cancellationToken);
+                }
+
+                _segments[count++] = new GatherSegment((nint)(buffer + from), (nuint)(_buffer.WrittenCount - from));
                 GatheredSend.SendAll(_gatherSocket!, _segments.AsSpan(0, count), Timeout.InfiniteTimeSpan, cancellationToken);
             }
-            catch (SocketException e)
-            {
-                // As NetworkStream reports it, so the engine tells a closed connection the same way on both paths.
-                throw new IOException($"Unable to write data to the transport connection: {e.Message}", e);
-            }
+        }
+        catch (SocketException e)
+        {
+            // As NetworkStream reports it, so the engine tells a closed connection the same way on both paths.
+            throw new IOException($"Unable to write data to the transport connection: {e.Message}", e);
         }
 
         Sent(total);
@@ -241,7 +299,11 @@ internal sealed class PageChannel
         _stats.CountBytes(IsPreempt, bytes);
         _offset += bytes;
         _buffer.ResetWrittenCount();
-        _pagesApart.Clear();
+        _pieces.Clear();
+        _pieceBytes = 0;
         _stagingUsed = 0;
     }
+
+    /// <summary>Bytes that go on the wire after the buffer's first <see cref="BufferEnd"/> bytes: <see cref="Length"/> bytes at <see cref="Memory"/>, or of <see cref="File"/> from <see cref="FileOffset"/> on.</summary>
+    private readonly record struct PendingPiece(int BufferEnd, nint Memory, int Length, SafeFileHandle? File, long FileOffset);
 }

@@ -128,22 +128,27 @@ public sealed class PostcopySourceStats
 
     internal void CountPage(PagePhase phase, bool zero)
     {
-        switch (phase)
-        {
-            case PagePhase.Precopy:
-                Interlocked.Increment(ref _precopyPages);
-                break;
-            case PagePhase.Background:
-                Interlocked.Increment(ref _backgroundPages);
-                break;
-            default:
-                Interlocked.Increment(ref _requestedPages);
-                break;
-        }
-
+        CountPages(phase, 1);
         if (zero)
         {
             Interlocked.Increment(ref _zeroPages);
+        }
+    }
+
+    /// <summary>Counts <paramref name="count"/> pages with data (not zero) sent in <paramref name="phase"/>.</summary>
+    internal void CountPages(PagePhase phase, int count)
+    {
+        switch (phase)
+        {
+            case PagePhase.Precopy:
+                Interlocked.Add(ref _precopyPages, count);
+                break;
+            case PagePhase.Background:
+                Interlocked.Add(ref _backgroundPages, count);
+                break;
+            default:
+                Interlocked.Add(ref _requestedPages, count);
+                break;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
 using Qmig.Wire.IO;
 using Qmig.Wire.Streaming;
 
@@ -26,6 +27,9 @@ public sealed unsafe partial class SavedStream : IDisposable
 
     /// <summary>The file, kept open for <see cref="ReadPages"/>, which reads through the kernel rather than the mapping.</summary>
     private readonly FileStream _file;
+
+    /// <summary>Its handle, taken once: FileStream.SafeFileHandle seeks to its position on every read of it.</summary>
+    private readonly SafeFileHandle _fileHandle;
     private readonly BlockPageIndex[] _index;
     private readonly DecodedPageStore _decoded;
     private byte* _base;
@@ -33,6 +37,7 @@ public sealed unsafe partial class SavedStream : IDisposable
     private SavedStream(FileStream file, FileMapping mapping, SavedStreamLayout layout, long startOffset, LibvirtSaveImage? libvirt, SavedStreamIndexStatus index)
     {
         _file = file;
+        _fileHandle = file.SafeFileHandle;
         _mapping = mapping;
         _base = mapping.Pointer;
         _index = [.. layout.Blocks];
@@ -203,6 +208,52 @@ public sealed unsafe partial class SavedStream : IDisposable
         }
     }
 
+    /// <summary>The open file the pages are read from; <see cref="PageRecordRun"/>'s offsets are in it.</summary>
+    public SafeFileHandle FileHandle => _fileHandle;
+
+    /// <summary>
+    /// How many target pages of block <paramref name="blockIndex"/> from <paramref name="firstTargetPage"/> on
+    /// (at most <paramref name="maxPages"/>) lie in the file as one run of QEMU page records: each page's final
+    /// copy a raw page record, each after the first right behind the previous page with nothing but its own
+    /// 8-byte header (its address with RAM_SAVE_FLAG_PAGE and CONTINUE) between: a record that names its
+    /// block, a zero page or a section boundary takes more. The file's <c>n × (TargetPageSize + 8) − 8</c>
+    /// bytes from <paramref name="fileOffset"/> (the first page's bytes) are then what a source sends after a
+    /// header of its own for the first page. 0 when the first page's final copy is not a raw page in the file
+    /// (a zero page, a decoded or compressed one, or a mapped-ram stream, whose pages have no headers).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The page is outside the block.</exception>
+    public int PageRecordRun(int blockIndex, long firstTargetPage, int maxPages, out long fileOffset)
+    {
+        var block = Block(blockIndex);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstTargetPage);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(firstTargetPage, block.PageCount);
+        fileOffset = 0;
+        if (block.IsMappedRam || maxPages <= 0 || (block[firstTargetPage] & BlockPageIndex.KindMask) != BlockPageIndex.FilePage)
+        {
+            return 0;
+        }
+
+        fileOffset = (long)(block[firstTargetPage] & BlockPageIndex.ValueMask);
+        var next = fileOffset;
+        var run = 1;
+        while (run < maxPages && firstTargetPage + run < block.PageCount)
+        {
+            next += TargetPageSize + ContinueHeaderBytes;
+            var entry = block[firstTargetPage + run];
+            if ((entry & BlockPageIndex.KindMask) != BlockPageIndex.FilePage || (long)(entry & BlockPageIndex.ValueMask) != next)
+            {
+                break;
+            }
+
+            run++;
+        }
+
+        return run;
+    }
+
+    /// <summary>A page record's header when it continues the previous record's block: the be64 address and flags alone.</summary>
+    private const int ContinueHeaderBytes = 8;
+
     /// <summary>Longest gap between two pages' bytes that one preadv reads across: a page record's header with a block name.</summary>
     private const int MaxBytesBetweenPages = 8 + 1 + 255;
 
@@ -241,7 +292,7 @@ public sealed unsafe partial class SavedStream : IDisposable
     {
         if (!vectors.IsEmpty)
         {
-            VectoredIo.Read(_file.SafeFileHandle, vectors, offset);
+            VectoredIo.Read(_fileHandle, vectors, offset);
         }
     }
 
