@@ -4,7 +4,9 @@ the same guest running, each measured REPS times (default 3) in one run on this 
 
 The guest: QEMU 7.2 (Debian's qemu-system-x86_64), TCG, pc-i440fx-7.2, MIB MiB of RAM (default
 1024) that start as random bytes (a private mapping of /tmp/random-<MIB>m.bin, kept for the next
-run), booted from tests/fixtures/dirty-guest.asm, which then sweeps 128 pages at 0x10000 for ever.
+run), booted from sweep-guest.asm (beside this script), which then writes a word into every page
+from 1 MiB to 1 GiB for ever, so a resumed guest touches pages the source has not sent yet (MIB
+below 1024 leaves it writing past the end of RAM, which QEMU ignores; above, it sweeps the first GiB).
 It is paused and saved twice: with `migrate exec:cat > FILE` by QEMU 7.2 (saved72.mig) and, the same
 way booted on QEMU 10.0 (/opt/qemu10), with `migrate file:` and mapped-ram + multifd (saved10.mig).
 Every destination is a fresh QEMU of the same version with the same machine options and
@@ -124,7 +126,7 @@ def save_guest(binary, name, capabilities, uri):
     deadline = time.time() + 120
     while not guest_sweeping(q):
         if time.time() > deadline:
-            raise SystemExit(f"{name}: the dirty guest did not start")
+            raise SystemExit(f"{name}: the sweeping guest did not start")
         time.sleep(0.1)
     quiet(q, "stop")
     if capabilities:
@@ -196,7 +198,7 @@ def qemu_source_into(name, saved):
 def main():
     try:
         subprocess.run(["nasm", "-f", "bin", "-o", os.path.join(WORK, "guest.img"),
-                        os.path.join(ROOT, "tests", "fixtures", "dirty-guest.asm")], check=True)
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "sweep-guest.asm")], check=True)
         if not os.path.exists(RANDOM_FILE) or os.path.getsize(RANDOM_FILE) != MIB << 20:
             log(f"filling {RANDOM_FILE} with {MIB} MiB from /dev/urandom")
             subprocess.run(f"head -c {MIB << 20} /dev/urandom > {RANDOM_FILE}.tmp && mv {RANDOM_FILE}.tmp {RANDOM_FILE}", shell=True, check=True)
