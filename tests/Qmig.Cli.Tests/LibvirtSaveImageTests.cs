@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Text.Json.Nodes;
 using Qmig.Cli.Tests.State;
+using Qmig.TestSupport;
 using Xunit;
 
 namespace Qmig.Cli.Tests;
@@ -49,7 +49,7 @@ public sealed class LibvirtSaveImageTests : IDisposable
         var (code, _, error) = QmigProcess.Run("stats", image);
         Assert.Equal(3, code);
         Assert.Contains("xz-compressed", error, StringComparison.Ordinal);
-        Assert.Contains($"tail -c +{LibvirtHeaderSize + Xml.Length + 1} ", error, StringComparison.Ordinal);
+        Assert.Contains($"tail -c +{LibvirtSaveImageFile.StreamOffset + 1} ", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,33 +61,8 @@ public sealed class LibvirtSaveImageTests : IDisposable
         Assert.Contains(":0x0: error QMIG", error, StringComparison.Ordinal);
     }
 
-    private const int LibvirtHeaderSize = 92;
-
-    // libvirt pads the XML with zeros so that it can be edited in place later.
-    private static readonly byte[] Xml = [.. "<domain type='kvm'><name>guest</name></domain>\n"u8, .. new byte[1024]];
-
-    private string WriteImage(string stream, uint format, bool bigEndian, bool partial)
-    {
-        var header = new byte[LibvirtHeaderSize];
-        (partial ? "LibvirtQemudPart"u8 : "LibvirtQemudSave"u8).CopyTo(header);
-        uint[] fields = [2, (uint)Xml.Length, 1, format, 0];
-        for (var i = 0; i < fields.Length; i++)
-        {
-            var at = header.AsSpan(16 + (4 * i));
-            if (bigEndian)
-            {
-                BinaryPrimitives.WriteUInt32BigEndian(at, fields[i]);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(at, fields[i]);
-            }
-        }
-
-        var path = _work.Combine($"guest-{format}-{bigEndian}-{partial}.save");
-        File.WriteAllBytes(path, [.. header, .. Xml, .. File.ReadAllBytes(stream)]);
-        return path;
-    }
+    private string WriteImage(string stream, uint format, bool bigEndian, bool partial) =>
+        LibvirtSaveImageFile.Write(_work.Combine($"guest-{format}-{bigEndian}-{partial}.save"), stream, format, bigEndian, partial);
 
     public void Dispose() => _work.Dispose();
 }

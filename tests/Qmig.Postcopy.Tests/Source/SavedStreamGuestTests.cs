@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Qmig.Postcopy.Source;
+using Qmig.TestSupport;
 using Qmig.Wire.Extraction;
 using Qmig.Wire.Streaming;
 using Xunit.Abstractions;
@@ -111,7 +112,7 @@ public sealed class SavedStreamGuestTests(ITestOutputHelper output) : IDisposabl
 
         using var guest = SavedStreamGuest.Open(image);
         Assert.NotNull(guest.Stream.LibvirtImage);
-        Assert.Equal(LibvirtHeaderSize + Xml.Length, guest.Stream.StartOffset);
+        Assert.Equal(LibvirtSaveImageFile.StreamOffset, guest.Stream.StartOffset);
         using var reference = ReferenceReading.Of(image, guest.Stream.StartOffset);
         AssertSameGuest(guest, reference, image);
         using var alone = SavedStreamGuest.Open(stream);
@@ -254,34 +255,9 @@ public sealed class SavedStreamGuestTests(ITestOutputHelper output) : IDisposabl
         }
     }
 
-    private const int LibvirtHeaderSize = 92;
-
-    // libvirt pads the XML with zeros so that it can be edited in place later.
-    private static readonly byte[] Xml = [.. "<domain type='kvm'><name>guest</name></domain>\n"u8, .. new byte[1024]];
-
     /// <summary>A libvirt save image as libvirt's src/qemu/qemu_saveimage.h lays it out, around a real stream.</summary>
-    private string LibvirtImage(string stream, uint format, bool bigEndian)
-    {
-        var header = new byte[LibvirtHeaderSize];
-        "LibvirtQemudSave"u8.CopyTo(header);
-        uint[] fields = [2, (uint)Xml.Length, 1, format, 0];
-        for (var i = 0; i < fields.Length; i++)
-        {
-            var at = header.AsSpan(16 + (4 * i));
-            if (bigEndian)
-            {
-                BinaryPrimitives.WriteUInt32BigEndian(at, fields[i]);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(at, fields[i]);
-            }
-        }
-
-        var path = Path.Combine(_work, $"guest-{format}-{bigEndian}.save");
-        File.WriteAllBytes(path, [.. header, .. Xml, .. File.ReadAllBytes(stream)]);
-        return path;
-    }
+    private string LibvirtImage(string stream, uint format, bool bigEndian) =>
+        LibvirtSaveImageFile.Write(Path.Combine(_work, $"guest-{format}-{bigEndian}.save"), stream, format, bigEndian);
 
     internal static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
 

@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using Qmig.TestSupport;
 using Qmig.Wire.IO;
 using Qmig.Wire.Streaming;
 using Qmig.Wire.Tests.Streaming;
@@ -15,7 +15,6 @@ namespace Qmig.Wire.Tests.IO;
 public sealed class MigrationInputTests : IDisposable
 {
     private const string Stream = "data/pc-32m-paused/pc-32m-paused.mig";
-    private static readonly byte[] Xml = [.. "<domain type='kvm'><name>guest</name></domain>\n"u8, .. new byte[1024]];
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("qmig-input-");
 
     [Fact]
@@ -44,7 +43,7 @@ public sealed class MigrationInputTests : IDisposable
         using var input = MigrationInput.OpenFile(path);
         var image = Assert.IsType<LibvirtSaveImage>(input.LibvirtImage);
         Assert.Equal(partial, image.Partial);
-        Assert.Equal(LibvirtSaveImage.HeaderSize + Xml.Length, input.StartOffset);
+        Assert.Equal(LibvirtSaveImageFile.StreamOffset, input.StartOffset);
         Assert.Equal(input.StartOffset, input.Stream.Position);
         Assert.NotNull(input.ReadTrailingVmDescription(out _));
         Assert.Equal(input.StartOffset, input.Stream.Position);
@@ -73,7 +72,7 @@ public sealed class MigrationInputTests : IDisposable
         Assert.Equal(MigrationInputProblem.CompressedSaveImage, e.Problem);
         Assert.Equal("xz", e.LibvirtImage?.FormatName);
         Assert.True(e.Error.IsUnsupported);
-        Assert.Contains($"tail -c +{LibvirtSaveImage.HeaderSize + Xml.Length + 1} ", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"tail -c +{LibvirtSaveImageFile.StreamOffset + 1} ", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -128,28 +127,8 @@ public sealed class MigrationInputTests : IDisposable
         return (MigrationStreamDriver.Read(input.Stream, reader, ref visitor), counts, reader);
     }
 
-    private string WriteImage(uint format, bool bigEndian, bool partial)
-    {
-        var header = new byte[LibvirtSaveImage.HeaderSize];
-        (partial ? "LibvirtQemudPart"u8 : "LibvirtQemudSave"u8).CopyTo(header);
-        uint[] fields = [2, (uint)Xml.Length, 1, format, 0];
-        for (var i = 0; i < fields.Length; i++)
-        {
-            var at = header.AsSpan(16 + (4 * i));
-            if (bigEndian)
-            {
-                BinaryPrimitives.WriteUInt32BigEndian(at, fields[i]);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(at, fields[i]);
-            }
-        }
-
-        var path = Path.Combine(_work.FullName, $"guest-{format}-{bigEndian}-{partial}.save");
-        File.WriteAllBytes(path, [.. header, .. Xml, .. File.ReadAllBytes(Stream)]);
-        return path;
-    }
+    private string WriteImage(uint format, bool bigEndian, bool partial) =>
+        LibvirtSaveImageFile.Write(Path.Combine(_work.FullName, $"guest-{format}-{bigEndian}-{partial}.save"), Stream, format, bigEndian, partial);
 
     public void Dispose() => _work.Delete(recursive: true);
 
