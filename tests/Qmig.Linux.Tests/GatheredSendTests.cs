@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace Qmig.Linux.Tests;
 
 /// <summary>
-/// sendmsg of scattered pieces (and sendfile of a file's range) on a real TCP connection over loopback: every byte arrives in order through
+/// sendmsg of scattered pieces on a real TCP connection over loopback: every byte arrives in order through
 /// short sends and full socket buffers, a peer that stops reading times the send out, cancellation ends the
 /// wait, and a closed peer is an error rather than SIGPIPE.
 /// </summary>
@@ -97,49 +97,6 @@ public sealed class GatheredSendTests : IDisposable
             }
         });
         Assert.Matches("EPIPE|ECONNRESET", error.Message);
-    }
-
-    [Theory]
-    [InlineData(0, 1)]
-    [InlineData(4093, 3 << 20)]
-    public async Task AFileRangeArrivesWholeWithSendfile(int offset, int count)
-    {
-        var path = Path.GetTempFileName();
-        try
-        {
-            var content = new byte[offset + count + 100];
-            new Random(count).NextBytes(content);
-            File.WriteAllBytes(path, content);
-            using var file = File.OpenHandle(path);
-
-            var received = Task.Run(() => ReceiveExactly(count));
-            FileSend.SendAll(_sender, file, offset, count, TimeSpan.FromSeconds(30), CancellationToken.None);
-
-            Assert.Equal(content.AsSpan(offset, count).ToArray(), await received.WaitAsync(TimeSpan.FromSeconds(30)));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
-
-    [Fact]
-    public void AFileThatEndsEarlyIsAnError()
-    {
-        var path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllBytes(path, new byte[100]);
-            using var file = File.OpenHandle(path);
-            _ = Task.Run(() => ReceiveExactly(100));
-
-            var error = Assert.Throws<IOException>(() => FileSend.SendAll(_sender, file, 0, 200, TimeSpan.FromSeconds(30), CancellationToken.None));
-            Assert.Contains("the file ends at 0x64", error.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 
     private byte[] ReceiveExactly(int count)

@@ -14,6 +14,6 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "sendmsg", SetLastError = true)]
     internal static partial nint SendMsg(int fd, MsgHdr* message, int flags);
 
-    [LibraryImport(LibraryName, EntryPoint = "sendfile", SetLastError = true)]
-    internal static partial nint SendFile(int socketFd, int fileFd, long* offset, nuint count);
+    [LibraryImport(LibraryName, EntryPoint = "recv", SetLastError = true)]
+    internal static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
 }

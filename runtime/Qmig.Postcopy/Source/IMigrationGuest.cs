@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace Qmig.Postcopy.Source;
 
 /// <summary>
@@ -67,21 +65,6 @@ public interface IMigrationGuest
                 page.CopyTo(into);
             }
         }
-    }
-
-    /// <summary>
-    /// For a guest kept in a migration stream file as QEMU wrote it: how many target pages from
-    /// <paramref name="firstTargetPage"/> on (at most <paramref name="maxPages"/>) lie in <paramref name="file"/>
-    /// as consecutive raw page records of this block, each after the first behind nothing but its own 8-byte
-    /// CONTINUE header, and where the first page's bytes begin (<paramref name="fileOffset"/>). On a plain
-    /// socket the source sends such a run with sendfile(2) after a header of its own for the first page, so
-    /// its pages never pass through user memory. The default is 0: no such runs.
-    /// </summary>
-    int PageRecordRun(int blockIndex, long firstTargetPage, int maxPages, out SafeFileHandle? file, out long fileOffset)
-    {
-        file = null;
-        fileOffset = 0;
-        return 0;
     }
 
     /// <summary>

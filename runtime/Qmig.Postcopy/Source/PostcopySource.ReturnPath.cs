@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Qmig.Linux;
 using Qmig.Wire;
 using Qmig.Wire.Machines;
 using Qmig.Wire.ReturnPath;
@@ -19,7 +20,26 @@ public sealed partial class PostcopySource
 {
     private const int ReadChunk = 64 << 10;
 
-    private async Task ReadReturnPathAsync(Stream main, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the return path from now on: on a plain socket with <see cref="PolledReceive"/> on a thread of its
+    /// own, because .NET's asynchronous receive would wake its event loop and a thread-pool worker each time the
+    /// background stream drains the same socket's send buffer; on any other stream asynchronously.
+    /// </summary>
+    private Task StartReturnPathReader(Stream main, CancellationToken cancellationToken)
+    {
+        if (main is NetworkStream { Socket: { SocketType: SocketType.Stream } socket })
+        {
+            return Task.Factory.StartNew(
+                () => ReadReturnPathAsync((buffer, token) => new ValueTask<int>(PolledReceive.Receive(socket, buffer.Span, token)), cancellationToken),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).Unwrap();
+        }
+
+        return Task.Run(() => ReadReturnPathAsync(main.ReadAsync, cancellationToken), CancellationToken.None);
+    }
+
+    private async Task ReadReturnPathAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> receive, CancellationToken cancellationToken)
     {
         var reader = new ReturnPathReader();
         var checker = new PageRequestChecker(_wireBlocks, _targetPageSize);
@@ -43,7 +63,7 @@ public sealed partial class PostcopySource
                     }
                 }
 
-                var read = await main.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
+                var read = await receive(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
                 end += read;
                 var pending = new ReadOnlySequence<byte>(buffer, start, end - start);
                 var visitor = new Visitor(this, checker);

@@ -185,7 +185,7 @@ public sealed partial class PostcopySource
                 preempt = await connectPreempt!(abort.Token).ConfigureAwait(false);
             }
 
-            reader = Task.Run(() => ReadReturnPathAsync(main, abort.Token), CancellationToken.None);
+            reader = StartReturnPathReader(main, abort.Token);
             SendPreamble(channel.Writer);
             await channel.FlushAsync(abort.Token).ConfigureAwait(false);
             Move(MigrationStatusSourceMachine.Trigger.SetupDone, "return path open");

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 using Qmig.Wire;
 using Qmig.Wire.Extraction;
 
@@ -63,13 +62,6 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
     /// <remarks>With preadv, a run of page records per call (<see cref="SavedStream.ReadPages"/>).</remarks>
     public void ReadPages(int blockIndex, long firstTargetPage, Span<byte> destination, Span<bool> zero) =>
         Stream.ReadPages(blockIndex, firstTargetPage, destination, zero);
-
-    /// <inheritdoc/>
-    public int PageRecordRun(int blockIndex, long firstTargetPage, int maxPages, out SafeFileHandle? file, out long fileOffset)
-    {
-        file = Stream.FileHandle;
-        return Stream.PageRecordRun(blockIndex, firstTargetPage, maxPages, out fileOffset);
-    }
 
     /// <summary>Unmaps the file; pages and sections handed out before must not be used after.</summary>
     public void Dispose() => Stream.Dispose();

@@ -208,52 +208,6 @@ public sealed unsafe partial class SavedStream : IDisposable
         }
     }
 
-    /// <summary>The open file the pages are read from; <see cref="PageRecordRun"/>'s offsets are in it.</summary>
-    public SafeFileHandle FileHandle => _fileHandle;
-
-    /// <summary>
-    /// How many target pages of block <paramref name="blockIndex"/> from <paramref name="firstTargetPage"/> on
-    /// (at most <paramref name="maxPages"/>) lie in the file as one run of QEMU page records: each page's final
-    /// copy a raw page record, each after the first right behind the previous page with nothing but its own
-    /// 8-byte header (its address with RAM_SAVE_FLAG_PAGE and CONTINUE) between: a record that names its
-    /// block, a zero page or a section boundary takes more. The file's <c>n × (TargetPageSize + 8) − 8</c>
-    /// bytes from <paramref name="fileOffset"/> (the first page's bytes) are then what a source sends after a
-    /// header of its own for the first page. 0 when the first page's final copy is not a raw page in the file
-    /// (a zero page, a decoded or compressed one, or a mapped-ram stream, whose pages have no headers).
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The page is outside the block.</exception>
-    public int PageRecordRun(int blockIndex, long firstTargetPage, int maxPages, out long fileOffset)
-    {
-        var block = Block(blockIndex);
-        ArgumentOutOfRangeException.ThrowIfNegative(firstTargetPage);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(firstTargetPage, block.PageCount);
-        fileOffset = 0;
-        if (block.IsMappedRam || maxPages <= 0 || (block[firstTargetPage] & BlockPageIndex.KindMask) != BlockPageIndex.FilePage)
-        {
-            return 0;
-        }
-
-        fileOffset = (long)(block[firstTargetPage] & BlockPageIndex.ValueMask);
-        var next = fileOffset;
-        var run = 1;
-        while (run < maxPages && firstTargetPage + run < block.PageCount)
-        {
-            next += TargetPageSize + ContinueHeaderBytes;
-            var entry = block[firstTargetPage + run];
-            if ((entry & BlockPageIndex.KindMask) != BlockPageIndex.FilePage || (long)(entry & BlockPageIndex.ValueMask) != next)
-            {
-                break;
-            }
-
-            run++;
-        }
-
-        return run;
-    }
-
-    /// <summary>A page record's header when it continues the previous record's block: the be64 address and flags alone.</summary>
-    private const int ContinueHeaderBytes = 8;
-
     /// <summary>Longest gap between two pages' bytes that one preadv reads across: a page record's header with a block name.</summary>
     private const int MaxBytesBetweenPages = 8 + 1 + 255;
 

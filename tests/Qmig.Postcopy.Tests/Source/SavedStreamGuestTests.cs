@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Qmig.Postcopy.Source;
 using Qmig.TestSupport;
 using Qmig.Wire.Extraction;
@@ -178,44 +177,6 @@ public sealed class SavedStreamGuestTests(ITestOutputHelper output) : IDisposabl
                 first += count;
             }
         }
-
-        // Runs of page records that lie in the file as they go on the wire: the first page, then for each
-        // next page its 8-byte header (address | PAGE | CONTINUE) and its bytes, every page extract's.
-        var runPages = 0L;
-        for (var b = 0; b < reference.Images.Count; b++)
-        {
-            var image = reference.Images[b].Image;
-            var pages = image.Length / guest.TargetPageSize;
-            for (long first = 0; first < pages;)
-            {
-                var run = guest.PageRecordRun(b, first, 64, out var handle, out var at);
-                if (run == 0)
-                {
-                    first++;
-                    continue;
-                }
-
-                Assert.NotNull(handle);
-                var bytes = file.AsSpan((int)at, (run * (guest.TargetPageSize + 8)) - 8);
-                for (var i = 0; i < run; i++)
-                {
-                    var page = first + i;
-                    var pageAt = i * (guest.TargetPageSize + 8);
-                    if (i > 0)
-                    {
-                        Assert.Equal(((ulong)page * (ulong)guest.TargetPageSize) | 0x08 | 0x20, BinaryPrimitives.ReadUInt64BigEndian(bytes[(pageAt - 8)..]));
-                    }
-
-                    Assert.True(image.AsSpan((int)(page * guest.TargetPageSize), guest.TargetPageSize).SequenceEqual(bytes.Slice(pageAt, guest.TargetPageSize)),
-                        $"{path}: block {guest.RamBlocks[b].IdStr} page {page}, in a file run of {run} from {first}, differs from extract's image");
-                }
-
-                runPages += run;
-                first += run;
-            }
-        }
-
-        Assert.True(guest.Stream.IsMappedRam ? runPages == 0 : runPages > 0, $"{path}: {runPages} pages in file runs");
 
         // The configuration record: from the byte after the file header to the first section-list record;
         // the guest sends it as it is, but for mapped-ram (checked on its own below).
