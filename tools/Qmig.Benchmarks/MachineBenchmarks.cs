@@ -14,7 +14,7 @@ namespace Qmig.Benchmarks;
 /// (external storage) so each invocation starts from missing without rebuilding it.
 /// </summary>
 [MemoryDiagnoser]
-public class MachineBenchmarks
+public partial class MachineBenchmarks
 {
     private const int Steps = 1024;
 
@@ -40,7 +40,11 @@ public class MachineBenchmarks
         _triggers = triggers;
         _immediate = Stateless(FiringMode.Immediate);
         _queued = Stateless(FiringMode.Queued);
+        SetupAtRevision();
     }
+
+    /// <summary>Prepares an older revision's machine when against-revision.sh compiles it in (MachineBenchmarks.AtRevision.cs).</summary>
+    partial void SetupAtRevision();
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Steps)]
     public State Generated_TryFire()

@@ -17,7 +17,7 @@ namespace Qmig.Benchmarks.Wire;
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 30)]
-public class RamPageStreamBenchmarks
+public partial class RamPageStreamBenchmarks
 {
     private const int PageSize = 4096;
 
@@ -62,7 +62,12 @@ public class RamPageStreamBenchmarks
         {
             throw new InvalidOperationException("A hand-written copy does not make the same stream");
         }
+
+        SetupAtRevision();
     }
+
+    /// <summary>Checks an older revision's reader and writer when against-revision.sh compiles them in (RamPageStreamBenchmarks.AtRevision.cs).</summary>
+    partial void SetupAtRevision();
 
     /// <summary>The baseline: memcpy of the whole stream.</summary>
     [Benchmark(Baseline = true)]
