@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Qmig.Wire.IO;
@@ -13,8 +13,9 @@ namespace Qmig.Wire.Extraction;
 /// <c>"QMIGIDX\0"</c>, a format version, the length of the description that follows, the
 /// description (the stream file's identity, the options it was read with, the configuration and
 /// section ranges, the RAM blocks), each block's page entries as they are in memory, the decoded
-/// pages, and the SHA-256 of everything before it (the runtime's own hash: a damaged entry would
-/// otherwise serve a wrong page without a word).
+/// pages, and the XXH128 of everything before it (a damaged entry would otherwise serve a wrong page
+/// without a word). A checksum against damage, not a seal against forgery: what a forged index can do
+/// is bounded by the checks below, and a non-cryptographic hash needs no crypto library loaded at start.
 /// </summary>
 /// <remarks>
 /// An index file is input like any other: it is used only when it was made from this very file
@@ -24,9 +25,9 @@ namespace Qmig.Wire.Extraction;
 /// </remarks>
 internal static unsafe class SavedStreamIndexFile
 {
-    private const uint FormatVersion = 1;
+    private const uint FormatVersion = 2;
     private const int HeaderBytes = 16;
-    private const int ChecksumBytes = 32;
+    private const int ChecksumBytes = 16;
     private const int MaxBlocks = 1 << 16;
     private const int MaxSections = 1 << 20;
     private const int MaxNameBytes = 1 << 10;
@@ -49,7 +50,7 @@ internal static unsafe class SavedStreamIndexFile
         {
             using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var hash = new XxHash128();
                 var description = Describe(layout, identity, key);
                 Span<byte> header = stackalloc byte[HeaderBytes];
                 Magic.CopyTo(header);
@@ -140,8 +141,8 @@ internal static unsafe class SavedStreamIndexFile
             return "its description runs past its end";
         }
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(header);
+        var hash = new XxHash128();
+        hash.Append(header);
         var description = new byte[descriptionLength];
         ReadExactly(handle, description, HeaderBytes, hash);
         using var reader = new BinaryReader(new MemoryStream(description), Encoding.UTF8);
@@ -392,13 +393,13 @@ internal static unsafe class SavedStreamIndexFile
         return count >= 0 && count <= max ? count : throw new IOException($"a count of {count} where at most {max} can be");
     }
 
-    private static void Write(FileStream file, IncrementalHash hash, ReadOnlySpan<byte> bytes)
+    private static void Write(FileStream file, XxHash128 hash, ReadOnlySpan<byte> bytes)
     {
-        hash.AppendData(bytes);
+        hash.Append(bytes);
         file.Write(bytes);
     }
 
-    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, IncrementalHash? hash)
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, XxHash128? hash)
     {
         var done = 0;
         while (done < buffer.Length)
@@ -412,6 +413,6 @@ internal static unsafe class SavedStreamIndexFile
             done += read;
         }
 
-        hash?.AppendData(buffer);
+        hash?.Append(buffer);
     }
 }

@@ -122,7 +122,7 @@ public sealed class SavedStreamIndexFileTests(ITestOutputHelper output) : IDispo
         var forged = File.ReadAllBytes(index);
         var firstEntry = 16 + BinaryPrimitives.ReadInt32LittleEndian(forged.AsSpan(12));
         BinaryPrimitives.WriteUInt64LittleEndian(forged.AsSpan(firstEntry), kind | (ulong)(new FileInfo(path).Length + 8));
-        System.Security.Cryptography.SHA256.HashData(forged.AsSpan(0, forged.Length - 32)).CopyTo(forged.AsSpan(forged.Length - 32));
+        System.IO.Hashing.XxHash128.Hash(forged.AsSpan(0, forged.Length - 16)).CopyTo(forged.AsSpan(forged.Length - 16));
         File.WriteAllBytes(index, forged);
 
         using var guest = SavedStreamGuest.Open(path, new SavedStreamOptions { IndexFile = index });
