@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Qmig.Wire.IO;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Wire.Extraction;
@@ -9,8 +10,8 @@ namespace Qmig.Wire.Extraction;
 /// (the whole entry is 0, so a page no record wrote is zero too), 1 the file offset of a whole page
 /// (a PAGE record's payload), 2 the file offset of a zlib stream (a 7.2 COMPRESS_PAGE payload, its
 /// 4-byte length just before it), 3 a slot of the <see cref="DecodedPageStore"/>. The entries are
-/// allocated zeroed (calloc), so the memory behind runs of pages that no record wrote is never
-/// touched. A mapped-ram block has no entries: its page bitmap says which pages are in its pages
+/// allocated zeroed (<see cref="LargeZeroedMemory"/>), so the memory behind runs of pages that no
+/// record wrote is never touched. A mapped-ram block has no entries: its page bitmap says which pages are in its pages
 /// region, at <c>pages_offset + page * page_size</c>, and the others are zero.
 /// </summary>
 internal sealed unsafe class BlockPageIndex : IDisposable
@@ -37,6 +38,8 @@ internal sealed unsafe class BlockPageIndex : IDisposable
     /// <summary>Bytes the entries take (reserved; resident only where records were indexed).</summary>
     public long EntryBytes => _entries != null ? PageCount * sizeof(ulong) : 0;
 
+    private nuint EntryAllocationBytes => (nuint)Math.Max(1, PageCount) * sizeof(ulong);
+
     /// <summary>mapped-ram: where page 0 of the block's pages region lies in the file.</summary>
     public long PagesOffset { get; private set; }
 
@@ -46,8 +49,7 @@ internal sealed unsafe class BlockPageIndex : IDisposable
     public static BlockPageIndex ForRecords(RamBlock block, int pageSize)
     {
         var index = new BlockPageIndex(block, pageSize);
-        // calloc: large enough requests come straight from mmap, whose pages stay unbacked until written.
-        index._entries = (ulong*)NativeMemory.AllocZeroed((nuint)Math.Max(1, index.PageCount), sizeof(ulong));
+        index._entries = (ulong*)LargeZeroedMemory.Allocate(index.EntryAllocationBytes);
         return index;
     }
 
@@ -91,7 +93,7 @@ internal sealed unsafe class BlockPageIndex : IDisposable
     {
         if (_entries != null)
         {
-            NativeMemory.Free(_entries);
+            LargeZeroedMemory.Free(_entries, EntryAllocationBytes);
             _entries = null;
         }
     }

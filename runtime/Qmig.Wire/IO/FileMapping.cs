@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using static Qmig.Wire.IO.MemoryMapping;
 
 namespace Qmig.Wire.IO;
 
@@ -9,16 +9,8 @@ namespace Qmig.Wire.IO;
 /// mapping is unmapped without msync (.NET's MemoryMappedViewAccessor flushes synchronously on
 /// Dispose), so the kernel writes its pages back in its own time, as it does after write(2).
 /// </summary>
-internal sealed unsafe partial class FileMapping : IDisposable
+internal sealed unsafe class FileMapping : IDisposable
 {
-    private const int ProtRead = 1;
-    private const int ProtWrite = 2;
-    private const int MapShared = 1;
-    private const int MadvNormal = 0;
-    private const int MadvSequential = 2;
-    private const int MadvPopulateRead = 22;
-    private const int MadvPopulateWrite = 23;
-
     private byte* _base;
 
     private FileMapping(byte* pointer, long length)
@@ -42,7 +34,7 @@ internal sealed unsafe partial class FileMapping : IDisposable
 
         var fd = (int)file.DangerousGetHandle();
         var pointer = Mmap(null, (nuint)length, ProtRead | (writable ? ProtWrite : 0), MapShared, fd, 0);
-        if (pointer == (void*)-1)
+        if (pointer == Failed)
         {
             return null;
         }
@@ -81,13 +73,4 @@ internal sealed unsafe partial class FileMapping : IDisposable
             _base = null;
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
-
-    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
-    private static partial int Munmap(void* address, nuint length);
-
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static partial int Madvise(void* address, nuint length, int advice);
 }
