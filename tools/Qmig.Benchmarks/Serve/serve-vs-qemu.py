@@ -13,8 +13,9 @@ Every destination is a fresh QEMU of the same version with the same machine opti
 `-incoming defer`, started without -S, so it runs the guest as soon as it may (a postcopy destination
 at RUN; one that loaded the file itself keeps the saved guest paused, so it gets `cont` the moment
 its load completes). Times are wall-clock
-from the first action (QMP command or process start) to the destination's query-status saying
-running, and to its query-migrate saying completed, polled every 2 ms.
+from the first action (QMP command or process start) to the timestamps of the destination's own
+RESUME event (the guest runs) and MIGRATION event with status completed (capability events), so
+nothing polls the destination while it works.
 
   (a) time to running: `qmig serve saved72.mig` vs `migrate-incoming exec:cat saved72.mig`, and
       (a') the same for `qmig serve --index IDX saved72.mig` with the page index kept from an
@@ -44,7 +45,6 @@ NATIVE = os.path.join(ROOT, "artifacts", "native", "qmig")
 QMIG = NATIVE if os.path.exists(NATIVE) else os.path.join(ROOT, "tools", "Qmig.Cli", "bin", "Release", "net10.0", "qmig")
 RANDOM_FILE = f"/tmp/random-{MIB}m.bin"
 WORK = tempfile.mkdtemp(prefix="qmig-serve-bench.")
-POLL = 0.002
 started = []
 
 
@@ -100,25 +100,31 @@ def wait_migration(q, statuses=("completed",), timeout=600):
 
 
 def watch(q, t0, process=None):
-    """Polls the destination from t0 on: seconds until running, seconds until completed, its last query-migrate."""
-    running = None
-    while True:
-        if running is None and quiet(q, "query-status")["status"] == "running":
-            running = time.monotonic() - t0
-        st = quiet(q, "query-migrate")
-        if st.get("status") == "completed":
-            done = time.monotonic() - t0
-            if running is None:
-                # A precopy load leaves the guest as it was saved (paused): it may run from now on.
-                if quiet(q, "query-status")["status"] != "running":
+    """Seconds from t0 (time.time()) until the destination ran the guest and until its migration completed,
+    and its query-migrate then. Both come from the timestamps of the destination's own events (RESUME,
+    MIGRATION), which it sends as they happen: nothing polls the destination while it works."""
+    running = done = None
+    while done is None or running is None:
+        event = q.next_event(0.5)
+        if event is None:
+            if process is not None and process.poll() not in (None, 0):
+                raise SystemExit(f"the destination exited with {process.returncode} (see {WORK})")
+            if time.time() - t0 > 600:
+                raise SystemExit("no completion within 600 s")
+            continue
+        stamp = event["timestamp"]["seconds"] + event["timestamp"]["microseconds"] / 1e6 - t0
+        if event["event"] == "RESUME" and running is None:
+            running = stamp
+        elif event["event"] == "MIGRATION":
+            status = event["data"]["status"]
+            if status == "failed":
+                raise SystemExit(f"the destination's migration failed (see {WORK})")
+            if status == "completed":
+                done = stamp
+                if running is None and quiet(q, "query-status")["status"] != "running":
+                    # A precopy load leaves the guest as it was saved (paused): it may run from now on.
                     quiet(q, "cont")
-                running = time.monotonic() - t0
-            return running, done, st
-        if st.get("status") == "failed" or (process is not None and process.poll() not in (None, 0)):
-            raise SystemExit("the destination failed: %s (see %s)" % (json.dumps(st), WORK))
-        if time.monotonic() - t0 > 600:
-            raise SystemExit("no completion within 600 s")
-        time.sleep(POLL)
+    return running, done, quiet(q, "query-migrate")
 
 
 def save_guest(binary, name, capabilities, uri):
@@ -146,11 +152,11 @@ def warm(path):
 def serve_into(binary, name, saved, extra=()):
     """qmig serve of saved into a fresh postcopy destination: (running, completed, blocktime ms, requests)."""
     process, q = qemu(binary, name, extra=["-incoming", "defer"])
-    caps(q, "postcopy-ram", "postcopy-blocktime")
+    caps(q, "postcopy-ram", "postcopy-blocktime", "events")
     port = free_port()
     quiet(q, "migrate-incoming", {"uri": f"tcp:127.0.0.1:{port}"})
     stats = os.path.join(WORK, name + ".json")
-    t0 = time.monotonic()
+    t0 = time.time()
     serve = subprocess.Popen([QMIG, "serve", saved, "--to", f"tcp:127.0.0.1:{port}", "--stats", stats, *extra],
                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, name + ".serve.log"), "w"))
     started.append(serve)
@@ -165,9 +171,8 @@ def serve_into(binary, name, saved, extra=()):
 def load_into(binary, name, uri, capabilities=()):
     """The destination loads the file itself (precopy): (running, completed)."""
     process, q = qemu(binary, name, extra=["-incoming", "defer"])
-    if capabilities:
-        caps(q, *capabilities)
-    t0 = time.monotonic()
+    caps(q, *capabilities, "events")
+    t0 = time.time()
     quiet(q, "migrate-incoming", {"uri": uri})
     running, done, _ = watch(q, t0, process)
     stop(process)
@@ -182,10 +187,10 @@ def qemu_source_into(name, saved):
     caps(sq, "postcopy-ram")
     quiet(sq, "migrate-set-parameters", {"max-bandwidth": 100 << 30, "max-postcopy-bandwidth": 0})
     destination, dq = qemu(QEMU72, name, extra=["-incoming", "defer"])
-    caps(dq, "postcopy-ram", "postcopy-blocktime")
+    caps(dq, "postcopy-ram", "postcopy-blocktime", "events")
     port = free_port()
     quiet(dq, "migrate-incoming", {"uri": f"tcp:127.0.0.1:{port}"})
-    t0 = time.monotonic()
+    t0 = time.time()
     quiet(sq, "migrate", {"uri": f"tcp:127.0.0.1:{port}"})
     quiet(sq, "migrate-start-postcopy")
     running, done, st = watch(dq, t0, destination)
