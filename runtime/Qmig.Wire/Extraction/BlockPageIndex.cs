@@ -11,8 +11,8 @@ namespace Qmig.Wire.Extraction;
 /// (a PAGE record's payload), 2 the file offset of a zlib stream (a 7.2 COMPRESS_PAGE payload, its
 /// 4-byte length just before it), 3 a slot of the <see cref="DecodedPageStore"/>. The entries are
 /// allocated zeroed (<see cref="LargeZeroedMemory"/>), so the memory behind runs of pages that no
-/// record wrote is never touched. A mapped-ram block has no entries: its page bitmap says which pages are in its pages
-/// region, at <c>pages_offset + page * page_size</c>, and the others are zero.
+/// record wrote is never touched. A mapped-ram block has no entries: its page bitmap says which
+/// pages are in its pages region, at <c>pages_offset + page * page_size</c>, and the others are zero.
 /// </summary>
 internal sealed unsafe class BlockPageIndex : IDisposable
 {
