@@ -38,7 +38,7 @@ internal sealed unsafe class BlockPageIndex : IDisposable
     /// <summary>Bytes the entries take (reserved; resident only where records were indexed).</summary>
     public long EntryBytes => _entries != null ? PageCount * sizeof(ulong) : 0;
 
-    private nuint EntryAllocationBytes => (nuint)Math.Max(1, PageCount) * sizeof(ulong);
+    private nuint EntryAllocationBytes => checked((nuint)Math.Max(1, PageCount) * sizeof(ulong));
 
     /// <summary>mapped-ram: where page 0 of the block's pages region lies in the file.</summary>
     public long PagesOffset { get; private set; }
