@@ -180,7 +180,7 @@ public sealed partial class PostcopySource
         {
             Move(MigrationStatusSourceMachine.Trigger.Migrate, "migrate");
             var channel = new PageChannel(main, _guest, Stats, isPreempt: false, _options.WriteTimeout);
-            if (_options.Preempt && _options.PreemptOrder == PreemptConnectOrder.WithMainConnection)
+            if (_options.Preempt && ConnectsPreemptWithMain(main))
             {
                 preempt = await connectPreempt!(abort.Token).ConfigureAwait(false);
             }
@@ -271,6 +271,20 @@ public sealed partial class PostcopySource
         writer.Ping(PingReturnPathOpen);
     }
 
+    /// <summary>
+    /// Whether the preempt connection opens before the main stream's first byte. A 7.2 destination needs
+    /// that (it reads nothing before both connections are there); a 10.x destination takes it too on a
+    /// plain connection, because it accepts connections in the order they came and takes the first as
+    /// the main one. Under TLS a 10.x destination tells them apart only once each handshake is done, so
+    /// there the preempt connection waits for the first PONG.
+    /// </summary>
+    private bool ConnectsPreemptWithMain(Stream main) => _options.PreemptOrder switch
+    {
+        PreemptConnectOrder.WithMainConnection => true,
+        PreemptConnectOrder.Auto => main is NetworkStream,
+        _ => false,
+    };
+
     private async Task<Stream> ConnectPreemptAfterFirstPongAsync(Func<CancellationToken, ValueTask<Stream>> connect, CancellationToken cancellationToken)
     {
         if (_options.PreemptOrder == PreemptConnectOrder.AfterFirstPong)
@@ -279,7 +293,7 @@ public sealed partial class PostcopySource
         }
         else
         {
-            // A 7.2 destination reads nothing before the second connection, so no answer comes.
+            // Under TLS: a 7.2 destination reads nothing before the second connection, so no answer comes.
             await Task.WhenAny(_firstPong.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }

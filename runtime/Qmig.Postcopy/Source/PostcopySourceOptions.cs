@@ -62,8 +62,11 @@ public sealed record PostcopySourceOptions
 public enum PreemptConnectOrder
 {
     /// <summary>
-    /// Right after the main stream's first PING is answered, or after a second without an answer: a 10.x
-    /// destination answers first, a 7.2 destination waits for the second connection before it reads.
+    /// On a plain connection (a <see cref="System.Net.Sockets.NetworkStream"/>), right after the main
+    /// connection, which both generations take: a 7.2 destination waits for the second connection before
+    /// it reads, and a 10.x destination takes connections in the order they came. On any other stream
+    /// (TLS), right after the main stream's first PING is answered, or after a second without an answer:
+    /// a 10.x destination answers first, a 7.2 destination does not before the second connection.
     /// </summary>
     Auto,
 

@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Sockets;
+using Qmig.Postcopy.Source;
+using Xunit.Abstractions;
+
+namespace Qmig.Postcopy.Tests.Source;
+
+/// <summary>When the postcopy-preempt connection opens relative to the main stream's first bytes.</summary>
+public sealed class PreemptConnectOrderTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// On a plain connection the default order opens the preempt connection before the main stream's first
+    /// byte, which a 7.2 destination needs and a 10.x one takes, so neither waits for a PONG that a 7.2
+    /// destination does not send before it has both connections.
+    /// </summary>
+    [Theory]
+    [InlineData(PreemptConnectOrder.Auto)]
+    [InlineData(PreemptConnectOrder.WithMainConnection)]
+    public async Task OnAPlainConnectionThePreemptConnectionOpensBeforeTheMainStreamsFirstByte(PreemptConnectOrder order)
+    {
+        var guest = new InMemoryGuest(5, ("pc.ram", 16));
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var accept = listener.AcceptSocketAsync();
+        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
+        using var destination = await accept;
+
+        int? mainBytesBeforePreempt = null;
+        var source = new PostcopySource(guest, new PostcopySourceOptions { Preempt = true, PreemptOrder = order });
+        var migration = source.MigrateAsync(client, _ =>
+        {
+            mainBytesBeforePreempt = destination.Available;
+            // Ends the migration here: the order is all this test looks at.
+            throw new IOException("no preempt connection in this test");
+        });
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => migration.WaitAsync(TimeSpan.FromSeconds(60)));
+        output.WriteLine(failure.Message);
+        Assert.Equal(0, mainBytesBeforePreempt);
+    }
+}
