@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Qmig.Postcopy.Source;
+using Qmig.TestSupport;
 using Xunit.Abstractions;
 
 namespace Qmig.Postcopy.Tests.Source;
@@ -19,18 +18,13 @@ public sealed class PreemptConnectOrderTests(ITestOutputHelper output)
     public async Task OnAPlainConnectionThePreemptConnectionOpensBeforeTheMainStreamsFirstByte(PreemptConnectOrder order)
     {
         var guest = new InMemoryGuest(5, ("pc.ram", 16));
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accept = listener.AcceptSocketAsync();
-        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
-        using var destination = await accept;
+        using var connection = await Loopback.ConnectedPairAsync();
 
         int? mainBytesBeforePreempt = null;
         var source = new PostcopySource(guest, new PostcopySourceOptions { Preempt = true, PreemptOrder = order });
-        var migration = source.MigrateAsync(client, _ =>
+        var migration = source.MigrateAsync(connection.Client, _ =>
         {
-            mainBytesBeforePreempt = destination.Available;
+            mainBytesBeforePreempt = connection.Accepted.Available;
             // Ends the migration here: the order is all this test looks at.
             throw new IOException("no preempt connection in this test");
         });

@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Qmig.Postcopy.Source;
+using Qmig.TestSupport;
 using Qmig.Wire.Machines;
 using Xunit.Abstractions;
 
@@ -14,16 +13,10 @@ public sealed class WriteTimeoutTests(ITestOutputHelper output)
     {
         // 16 MiB of mostly random pages: far more than the two small socket buffers hold.
         var guest = new InMemoryGuest(3, ("pc.ram", 4096));
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Server.ReceiveBufferSize = 64 << 10;
-        listener.Start();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 64 << 10 };
-        var accept = listener.AcceptSocketAsync();
-        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
-        using var silent = await accept;
+        using var connection = await Loopback.ConnectedPairAsync(bufferBytes: 64 << 10);
 
         var source = new PostcopySource(guest, new PostcopySourceOptions { WriteTimeout = TimeSpan.FromSeconds(1) });
-        var migration = source.MigrateAsync(client);
+        var migration = source.MigrateAsync(connection.Client);
 
         // Generous against a loaded machine, but a hang fails here instead of never ending.
         var failure = await Assert.ThrowsAsync<PostcopySourceException>(() => migration.WaitAsync(TimeSpan.FromSeconds(60)));
