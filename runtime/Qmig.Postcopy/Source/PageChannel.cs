@@ -62,7 +62,7 @@ internal sealed class PageChannel
         _staging = GC.AllocateUninitializedArray<byte>((2 * FlushThreshold) + largestHostPage, pinned: true);
         _zero = new bool[_staging.Length / guest.TargetPageSize];
         Writer = new MigrationStreamWriter(_buffer, guest.TargetPageSize);
-        _gatherSocket = stream is NetworkStream { Socket.SocketType: SocketType.Stream } network ? network.Socket : null;
+        _gatherSocket = PlainSocket.Of(stream);
     }
 
     public bool IsPreempt { get; }

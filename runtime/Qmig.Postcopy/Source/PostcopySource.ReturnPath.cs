@@ -27,7 +27,7 @@ public sealed partial class PostcopySource
     /// </summary>
     private Task StartReturnPathReader(Stream main, CancellationToken cancellationToken)
     {
-        if (main is NetworkStream { Socket: { SocketType: SocketType.Stream } socket })
+        if (PlainSocket.Of(main) is { } socket)
         {
             return Task.Factory.StartNew(
                 () => ReadReturnPathAsync((buffer, token) => new ValueTask<int>(PolledReceive.Receive(socket, buffer.Span, token)), cancellationToken),

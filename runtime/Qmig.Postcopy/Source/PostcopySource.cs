@@ -281,7 +281,7 @@ public sealed partial class PostcopySource
     private bool ConnectsPreemptWithMain(Stream main) => _options.PreemptOrder switch
     {
         PreemptConnectOrder.WithMainConnection => true,
-        PreemptConnectOrder.Auto => main is NetworkStream,
+        PreemptConnectOrder.Auto => PlainSocket.Of(main) is not null,
         _ => false,
     };
 
