@@ -308,6 +308,21 @@ public static class StateMachineEmitter
         w.Line();
     }
 
+    /// <summary>GetName for the states or the triggers: each member's id in the spec, the number for a value outside the enum.</summary>
+    private static void EmitGetName(SourceWriter w, string enumName, string parameter, IEnumerable<(string Name, string Id)> members)
+    {
+        w.Line("/// <summary>The " + parameter + "'s id in the spec; the number for a value outside the enum.</summary>");
+        w.Open("public static string GetName(" + enumName + " " + parameter + ") => " + parameter + " switch");
+        foreach (var (name, id) in members)
+        {
+            w.Line(enumName + "." + name + " => " + Literal(id) + ",");
+        }
+
+        w.Line("_ => ((byte)" + parameter + ").ToString(global::System.Globalization.CultureInfo.InvariantCulture),");
+        w.Close(";");
+        w.Line();
+    }
+
     private static void EmitQueries(SourceWriter w, MachineModel machine)
     {
         var terminal = machine.States.Where(s => s.IsTerminal).Select(s => "State." + s.Name).ToList();
@@ -315,27 +330,8 @@ public static class StateMachineEmitter
         w.Line("public static bool IsTerminal(State state) => " + (terminal.Count == 0 ? "false" : "state is " + string.Join(" or ", terminal)) + ";");
         w.Line();
 
-        w.Line("/// <summary>The state's id in the spec; the number for a value outside the enum.</summary>");
-        w.Open("public static string GetName(State state) => state switch");
-        foreach (var s in machine.States)
-        {
-            w.Line("State." + s.Name + " => " + Literal(s.Id) + ",");
-        }
-
-        w.Line("_ => ((byte)state).ToString(global::System.Globalization.CultureInfo.InvariantCulture),");
-        w.Close(";");
-        w.Line();
-
-        w.Line("/// <summary>The trigger's id in the spec; the number for a value outside the enum.</summary>");
-        w.Open("public static string GetName(Trigger trigger) => trigger switch");
-        foreach (var t in machine.Triggers)
-        {
-            w.Line("Trigger." + t.Name + " => " + Literal(t.Id) + ",");
-        }
-
-        w.Line("_ => ((byte)trigger).ToString(global::System.Globalization.CultureInfo.InvariantCulture),");
-        w.Close(";");
-        w.Line();
+        EmitGetName(w, "State", "state", machine.States.Select(s => (s.Name, s.Id)));
+        EmitGetName(w, "Trigger", "trigger", machine.Triggers.Select(t => (t.Name, t.Id)));
 
         w.Line("/// <summary>QEMU's own name for the state (its <c>qemu:</c> key in the spec), or the spec id where it has none.</summary>");
         w.Line("public static string GetQemuName(State state) => state switch");

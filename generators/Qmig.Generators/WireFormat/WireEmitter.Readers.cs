@@ -218,24 +218,10 @@ public sealed partial class WireEmitter
     private void EmitCaseValidation(SourceWriter w, WireType type, WireField f, ExprCompiler compiler, Shape shape, string payload,
         System.Func<string, string, string> invalid, string tag)
     {
-        var on = CompileOrReport(compiler, f.SwitchOn!, f, type);
         var consumedType = shape == Shape.Span ? "int" : "long";
         var first = true;
-        foreach (var c in f.Cases.Where(c => c.Key is not null).Concat(f.Cases.Where(c => c.Key is null)))
+        foreach (var (c, test) in SwitchCaseTests(compiler, f, type))
         {
-            string test;
-            if (c.Key is null)
-            {
-                test = "true";
-            }
-            else
-            {
-                var key = CompileOrReport(compiler, c.Key, f, type);
-                test = on.Kind == ValueKind.Enum && key.Kind == ValueKind.Enum
-                    ? $"{on.Code} == {key.Code}"
-                    : $"{compiler.AsInt(on)} == {compiler.AsInt(key)}";
-            }
-
             w.Open($"{(first ? "" : "else ")}if ({test})");
             var args = CaseArguments(c.TypeName, c.Args, compiler, f, type);
             w.Line($"var _st = {TypeName(c.TypeName)}.TryRead({payload}, {args}out var _, out {consumedType} _used, out var _e);");

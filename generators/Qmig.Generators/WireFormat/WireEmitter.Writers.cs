@@ -317,21 +317,9 @@ public sealed partial class WireEmitter
 
     private void EmitWriterCaseCheck(SourceWriter w, WireType type, WireField f, ExprCompiler compiler, string payload, System.Func<string, string> fail)
     {
-        var on = CompileOrReport(compiler, f.SwitchOn!, f, type);
         var first = true;
-        foreach (var c in f.Cases.Where(c => c.Key is not null).Concat(f.Cases.Where(c => c.Key is null)))
+        foreach (var (c, test) in SwitchCaseTests(compiler, f, type))
         {
-            string test;
-            if (c.Key is null)
-            {
-                test = "true";
-            }
-            else
-            {
-                var key = CompileOrReport(compiler, c.Key, f, type);
-                test = on.Kind == ValueKind.Enum && key.Kind == ValueKind.Enum ? $"{on.Code} == {key.Code}" : $"{compiler.AsInt(on)} == {compiler.AsInt(key)}";
-            }
-
             var args = CaseArguments(c.TypeName, c.Args, compiler, f, type);
             w.Open($"{(first ? "" : "else ")}if ({test})");
             w.Line($"if ({TypeName(c.TypeName)}.TryRead({payload}, {args}out var _, out int _used, out _) != OperationStatus.Done || _used != {payload}.Length) {fail($"'{f.Name}' is not one valid '{c.TypeName}' record")}");

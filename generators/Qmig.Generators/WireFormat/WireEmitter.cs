@@ -186,6 +186,23 @@ public sealed partial class WireEmitter
 
     private static void Doc(SourceWriter w, string? doc, string fallback) => XmlDoc.Summary(w, XmlDoc.Or(doc, fallback));
 
+    /// <summary>A switch field's cases in the order the generated code tests them (the default last), each with the condition that selects it.</summary>
+    private IEnumerable<(WireSwitchCase Case, string Test)> SwitchCaseTests(ExprCompiler compiler, WireField f, WireType type)
+    {
+        var on = CompileOrReport(compiler, f.SwitchOn!, f, type);
+        foreach (var c in f.Cases.Where(c => c.Key is not null).Concat(f.Cases.Where(c => c.Key is null)))
+        {
+            if (c.Key is null)
+            {
+                yield return (c, "true");
+                continue;
+            }
+
+            var key = CompileOrReport(compiler, c.Key, f, type);
+            yield return (c, on.Kind == ValueKind.Enum && key.Kind == ValueKind.Enum ? $"{on.Code} == {key.Code}" : $"{compiler.AsInt(on)} == {compiler.AsInt(key)}");
+        }
+    }
+
     private Typed CompileOrReport(ExprCompiler compiler, Expr expr, WireField? field, WireType type)
     {
         try
