@@ -77,6 +77,18 @@ public static class PythonJsonParser
             return _at != text.Length ? Fail("Extra data") : value;
         }
 
+        /// <summary>Consumes <paramref name="expected"/> when it is the next character.</summary>
+        private bool Take(char expected)
+        {
+            if (_at < text.Length && text[_at] == expected)
+            {
+                _at++;
+                return true;
+            }
+
+            return false;
+        }
+
         private PyValue? Fail(string message)
         {
             Error ??= $"{message} at char {_at}";
@@ -137,9 +149,8 @@ public static class PythonJsonParser
             _at++;
             var result = new PyObject();
             SkipWhitespace();
-            if (_at < text.Length && text[_at] == '}')
+            if (Take('}'))
             {
-                _at++;
                 return result;
             }
 
@@ -173,18 +184,16 @@ public static class PythonJsonParser
 
                 result[key] = value;
                 SkipWhitespace();
-                if (_at < text.Length && text[_at] == '}')
+                if (Take('}'))
                 {
-                    _at++;
                     return result;
                 }
 
-                if (_at >= text.Length || text[_at] != ',')
+                if (!Take(','))
                 {
                     return Fail("Expecting ',' delimiter");
                 }
 
-                _at++;
                 SkipWhitespace();
             }
         }
@@ -194,9 +203,8 @@ public static class PythonJsonParser
             _at++;
             var result = new PyList();
             SkipWhitespace();
-            if (_at < text.Length && text[_at] == ']')
+            if (Take(']'))
             {
-                _at++;
                 return result;
             }
 
@@ -210,18 +218,16 @@ public static class PythonJsonParser
 
                 result.Items.Add(value);
                 SkipWhitespace();
-                if (_at < text.Length && text[_at] == ']')
+                if (Take(']'))
                 {
-                    _at++;
                     return result;
                 }
 
-                if (_at >= text.Length || text[_at] != ',')
+                if (!Take(','))
                 {
                     return Fail("Expecting ',' delimiter");
                 }
 
-                _at++;
                 SkipWhitespace();
             }
         }

@@ -93,6 +93,13 @@ public class DiffCommandTests
             r => r.GetProperty("block").GetString() == "0000:00:03.0/e1000.rom" && r.GetProperty("status").GetString() == "only_in_b");
         Assert.Contains(report.RootElement.GetProperty("ram").EnumerateArray(),
             r => r.GetProperty("block").GetString() == "pc.ram" && r.GetProperty("length_a").GetUInt64() == 32 << 20 && r.GetProperty("length_b").GetUInt64() == 64 << 20);
+
+        var text = new StringWriter();
+        Assert.Equal(1, DiffCommand.Run(new DiffOptions(Fixtures.Stream("pc-32m-paused"), Fixtures.Stream("pc-64m-running"), Json: false), text, new StringWriter()));
+        var lines = text.ToString().Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains("device 0000:00:03.0/e1000 (instance 0): only in B", lines);
+        Assert.Contains("ram 0000:00:03.0/e1000.rom: only in B", lines);
+        Assert.DoesNotContain(lines, line => line.EndsWith("only in A", StringComparison.Ordinal));
     }
 
     [Fact]

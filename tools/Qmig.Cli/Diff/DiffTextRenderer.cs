@@ -12,14 +12,9 @@ internal static class DiffTextRenderer
         foreach (var device in report.Devices)
         {
             var name = $"device {device.Idstr} (instance {device.Instance})";
-            switch (device.Presence)
+            if (WroteOneSided(name, device.Presence, output))
             {
-                case DiffPresence.OnlyInA:
-                    output.WriteLine($"{name}: only in A");
-                    continue;
-                case DiffPresence.OnlyInB:
-                    output.WriteLine($"{name}: only in B");
-                    continue;
+                continue;
             }
 
             output.WriteLine(device.Body is null
@@ -45,14 +40,9 @@ internal static class DiffTextRenderer
         foreach (var ram in report.Ram)
         {
             var name = $"ram {ram.Block}";
-            switch (ram.Presence)
+            if (WroteOneSided(name, ram.Presence, output))
             {
-                case DiffPresence.OnlyInA:
-                    output.WriteLine($"{name}: only in A");
-                    continue;
-                case DiffPresence.OnlyInB:
-                    output.WriteLine($"{name}: only in B");
-                    continue;
+                continue;
             }
 
             output.WriteLine($"{name}: {Count(ram.Pages, "page differs", "pages differ")}" +
@@ -66,6 +56,23 @@ internal static class DiffTextRenderer
         output.WriteLine(report.IsEqual
             ? $"{report.A} and {report.B}: equal"
             : $"{report.A} and {report.B} differ: {Count(report.Devices.Count, "device", "devices")}, {Count(report.Ram.Count, "RAM block", "RAM blocks")}");
+    }
+
+    /// <summary>Writes the line of something only one side has, and says whether it did.</summary>
+    private static bool WroteOneSided(string name, DiffPresence presence, TextWriter output)
+    {
+        var side = presence switch
+        {
+            DiffPresence.OnlyInA => "A",
+            DiffPresence.OnlyInB => "B",
+            _ => null,
+        };
+        if (side is not null)
+        {
+            output.WriteLine($"{name}: only in {side}");
+        }
+
+        return side is not null;
     }
 
     private static string Count(long n, string one, string many) => $"{n.ToString(CultureInfo.InvariantCulture)} {(n == 1 ? one : many)}";
