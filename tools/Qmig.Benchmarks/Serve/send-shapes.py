@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 """send-shapes.py ROUNDS FILE: what it costs a receiving thread to take FILE off loopback TCP, by how it was sent.
 
-Builds send-shapes.c, reads FILE once so it is cached, then alternates the four ways of sending
+Builds send-shapes.c (with $CC, else cc, clang or gcc), reads FILE once so it is cached, then alternates the four ways of sending
 (send, sendfile, sendfile-warm, sendfile-1mib; send-shapes.c says what each is) ROUNDS times, each
 with the receiver copying every page into memory of its own as a QEMU destination does, and without
 that copy. Prints every run, then per way the receiver's CPU seconds (min, median, max) and the
 median against `send`'s. All runs of one call of the script are on the same machine in one sitting."""
-import os, statistics, subprocess, sys, tempfile
+import os, shutil, statistics, subprocess, sys, tempfile
 
 if len(sys.argv) != 3:
     sys.exit(__doc__)
 rounds, path = int(sys.argv[1]), sys.argv[2]
 here = os.path.dirname(os.path.abspath(__file__))
 binary = os.path.join(tempfile.mkdtemp(prefix="send-shapes-"), "send-shapes")
-subprocess.run(["cc", "-O2", "-Wall", "-Werror", "-o", binary, os.path.join(here, "send-shapes.c")], check=True)
+compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("clang") or "gcc"
+subprocess.run([compiler, "-O2", "-Wall", "-Werror", "-o", binary, os.path.join(here, "send-shapes.c")], check=True)
 with open(path, "rb") as f:
     while f.read(1 << 22):
         pass
