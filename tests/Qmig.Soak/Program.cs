@@ -233,7 +233,7 @@ internal static class Program
                 return $"qmig serve exited with {exit}: {Last(log)}";
             }
 
-            destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+            destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)

@@ -67,7 +67,7 @@ public sealed class ProxyMigrationTests(ITestOutputHelper output) : IDisposable
             output.WriteLine("source query-migrate: " + final.ToJsonString());
         }
 
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(60));
         destination.Qmp.Execute("quit");
         var (exit, stderr) = proxy.WaitForExit(TimeSpan.FromSeconds(60));
         output.WriteLine(stderr);

@@ -43,7 +43,7 @@ public sealed class PreemptCaptureExtractTests(ITestOutputHelper output) : IDisp
             sourceRam = source.SaveMemory(Path.Combine(_work, "source.ram"));
         }
 
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(60), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(60));
         destination.Qmp.Execute("quit");
         var (exit, stderr) = proxy.WaitForExit(TimeSpan.FromSeconds(60));
         Assert.True(exit == 0, $"qmig proxy exited {exit}: {stderr}");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 
 namespace Qmig.Cli.Tests.Receive;
 
@@ -25,7 +26,8 @@ internal sealed class QemuGuest : IDisposable
         };
         foreach (var arg in (string[])["-accel", "tcg", "-display", "none", "-monitor", "none", "-serial", "none",
                      "-M", "pc-i440fx-7.2", "-m", "32", "-vga", "none", "-nic", "none",
-                     "-drive", $"file={disk},format=raw,if=ide", "-qmp", $"unix:{qmpPath},server=on,wait=off", .. extra])
+                     "-drive", $"file={disk},format=raw,if=ide", "-qmp", $"unix:{qmpPath},server=on,wait=off",
+                     "-name", "debug-threads=on", .. extra])
         {
             start.ArgumentList.Add(arg);
         }
@@ -107,14 +109,10 @@ internal sealed class QemuGuest : IDisposable
         Qmp.Execute("migrate-set-capabilities", new { capabilities = capabilities.Select(c => new { capability = c, state = true }).ToArray() });
 
     /// <summary>
-    /// Migrates to <paramref name="uri"/> with postcopy (and the preempt channel when asked): precopy
-    /// at 4 MiB/s is still running when postcopy starts after the second RAM round, because the dirty
-    /// guest rewrites its 128 pages all the time; postcopy runs at <paramref name="postcopyBandwidth"/>
-    /// bytes per second. Returns once postcopy has started.
-    /// </summary>
-    /// <summary>
-    /// Migrates to <paramref name="uri"/> and switches to postcopy after <paramref name="precopyRounds"/>
-    /// RAM rounds (0: at once, so most of RAM goes in postcopy).
+    /// Migrates to <paramref name="uri"/> with postcopy (and the preempt channel when asked): precopy runs
+    /// at 4 MiB/s and switches to postcopy after <paramref name="precopyRounds"/> RAM rounds (0: at once,
+    /// so most of RAM goes in postcopy); postcopy runs at <paramref name="postcopyBandwidth"/> bytes per
+    /// second. Returns once the switch was asked for.
     /// </summary>
     /// <remarks>
     /// A precopy that converges completes without postcopy, whatever was asked: on a loaded machine
@@ -131,6 +129,61 @@ internal sealed class QemuGuest : IDisposable
         }
 
         Qmp.Execute("migrate-start-postcopy");
+    }
+
+    /// <summary>
+    /// Waits until this QEMU, a destination whose postcopy has started and whose source has sent all it
+    /// will, completes. QEMU 7.2's postcopy listen thread sets the status to completed and only then frees
+    /// the incoming migration's state, which a query-migrate in between reads while it is freed: the
+    /// destination then aborts in visit_type_SocketAddress (seen in a core dump of such an abort, with the
+    /// listen thread in socket_listen_cleanup). So query-migrate waits until that thread has ended.
+    /// </summary>
+    public JsonNode WaitIncomingEnd(Func<JsonNode, bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (HasPostcopyListenThread())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waiting for {what}: QEMU's postcopy listen thread still runs after {timeout.TotalSeconds} s");
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return Qmp.WaitMigrate(done, deadline > DateTime.UtcNow ? deadline - DateTime.UtcNow : TimeSpan.Zero, what);
+    }
+
+    /// <summary>Waits until this postcopy destination completes; see <see cref="WaitIncomingEnd"/>.</summary>
+    public JsonNode WaitIncomingCompleted(TimeSpan timeout) =>
+        WaitIncomingEnd(m => m["status"]?.GetValue<string>() == "completed", timeout, "the destination's completion");
+
+    /// <summary>Whether QEMU runs a thread named postcopy/listen (threads are named with <c>-name debug-threads=on</c>).</summary>
+    private bool HasPostcopyListenThread()
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == "postcopy/listen")
+                    {
+                        return true;
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread ended while the list was read.
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // QEMU has exited; query-migrate then says so.
+        }
+
+        return false;
     }
 
     public byte[] SaveMemory(string path)

@@ -46,7 +46,7 @@ public sealed class DiscardAcceptanceTests(ITestOutputHelper output) : IDisposab
             throw new InvalidOperationException($"{e.Message}; the destination said: {destination.KillAndReadErrors()}; {ResendsAfterListen(wire.Captured)}", e);
         }
 
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
         output.WriteLine($"precopy pages {stats.PrecopyPages}, discards {stats.Discards}, writes {guest.Writes}");
 
         var (sentBeforeDiscard, discarded) = ReadPrecopyAndDiscards(wire.Captured);
@@ -88,7 +88,7 @@ public sealed class DiscardAcceptanceTests(ITestOutputHelper output) : IDisposab
         {
             var stats = await source.MigrateAsync(wire).WaitAsync(TimeSpan.FromSeconds(120));
             output.WriteLine($"precopy pages {stats.PrecopyPages}, discards {stats.Discards}");
-            destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() is "completed" or "failed", TimeSpan.FromSeconds(30), "the destination's end");
+            destination.WaitIncomingEnd(m => m["status"]?.GetValue<string>() is "completed" or "failed", TimeSpan.FromSeconds(30), "the destination's end");
             var differing = GuestMemory.FirstDifferingPage(guest.FinalRam(), destination.SaveMemory(Path.Combine(_work, "destination.ram")), GuestMemory.VgaWindow);
             // A stale copy that was sent as a zero page left nothing at the destination to discard
             // (QEMU skips a zero page over memory still zero), so only stale data pages must show.

@@ -38,7 +38,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         var (exit, stderr, stats) = Serve(saved, address, [.. precopy, .. (string[])(preempt ? ["--postcopy-preempt"] : [])]);
 
         Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
         Assert.Equal("paused", destination.Qmp.Execute("query-status")!["status"]!.GetValue<string>());
         Assert.Equal(0, stats["shut"]!.GetValue<int>());
         Assert.True(stats["discards"]!["commands"]!.GetValue<long>() >= 1, "no discard before LISTEN");
@@ -66,7 +66,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
 
             Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
             Assert.Contains(expected, stderr, StringComparison.Ordinal);
-            destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+            destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
             Assert.Equal(0, stats["shut"]!.GetValue<int>());
             AssertDestinationHasTheSavedRam(saved, destination);
         }
@@ -96,7 +96,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         var (exit, stderr, stats) = Serve(saved, address, []);
 
         Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
         Assert.Equal(0, stats["shut"]!.GetValue<int>());
         AssertDestinationHasTheSavedRam(saved, destination);
     }
@@ -131,7 +131,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         var (exit, stderr, stats) = Serve(outMig, address, []);
 
         Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
         Assert.Equal(0, stats["shut"]!.GetValue<int>());
         // Both sides through pmemsave: nothing to skip.
         GuestMemory.AssertSame(sourceRam, destination.SaveMemory(Path.Combine(_work, "destination.ram")), "the destination's RAM after serving OUT.mig", GuestMemory.Nothing);
@@ -185,7 +185,7 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(messages);
         Assert.True(serve.ExitCode == 0, $"qmig serve exited with {serve.ExitCode}: {messages}");
         Assert.True(runningBeforeTheEnd, "the destination was not running before qmig serve ended");
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
 
         var stats = JsonNode.Parse(File.ReadAllText(statsPath))!;
         output.WriteLine(stats.ToJsonString());

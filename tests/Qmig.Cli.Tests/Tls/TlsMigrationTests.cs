@@ -135,7 +135,7 @@ public sealed class TlsMigrationTests(ITestOutputHelper output) : IDisposable
 
         Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
         Assert.Contains("TLS, the destination's certificate is valid for 127.0.0.1", stderr, StringComparison.Ordinal);
-        destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "completed", TimeSpan.FromSeconds(30), "the destination's completion");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
         var extracted = Path.Combine(_work, "extract");
         var (extractExit, _, extractError) = QmigProcess.Run("extract", saved, "-o", extracted);
         Assert.True(extractExit == 0, $"extract: {extractExit} {extractError}");
