@@ -13,7 +13,7 @@ QMIG="$ROOT/tools/Qmig.Cli/bin/Release/net10.0/qmig"
 WORK=$(mktemp -d /tmp/qmig-compare.XXXXXX)
 trap 'pkill -P $$ || true; rm -rf "$WORK"' EXIT
 nasm -f bin -o "$WORK/guest.img" "$ROOT/tests/fixtures/dirty-guest.asm"
-G=(-accel tcg -display none -monitor none -serial none -M pc-i440fx-7.2 -m 32 -vga none -nic none)
+G=(-accel tcg -display none -monitor none -serial none -M pc-i440fx-7.2 -m 32 -vga none -nic none -name debug-threads=on)
 # Postcopy at 256 KiB/s by default: the background sender is slow enough that the guest faults on
 # dirty pages. POSTCOPY_BANDWIDTH=0 leaves postcopy unthrottled (fault latency without rate-limit waits).
 POSTCOPY_BANDWIDTH=${POSTCOPY_BANDWIDTH:-262144}

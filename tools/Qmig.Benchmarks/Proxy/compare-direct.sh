@@ -24,7 +24,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-G=(-accel tcg -display none -monitor none -serial none -M pc-i440fx-7.2 -vga none -nic none)
+G=(-accel tcg -display none -monitor none -serial none -M pc-i440fx-7.2 -vga none -nic none -name debug-threads=on)
 UNLIMITED='params:{"max-bandwidth": 10737418240, "downtime-limit": 300}'
 
 # proxy_start LOG STATS DPORT: qmig proxy on a fresh TCP port forwarding to DPORT; sets PPORT and PPID_.

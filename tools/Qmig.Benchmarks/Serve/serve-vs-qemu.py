@@ -31,7 +31,7 @@ qmig is artifacts/native/qmig when it exists (dotnet publish tools/Qmig.Cli -c R
 -o artifacts/native), else the Release build. Needs nasm and both QEMUs. Prints a Markdown table
 per measurement with the load average before and after; nothing is written inside the repository.
 """
-import glob, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+import json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
@@ -125,28 +125,9 @@ def watch(q, t0, process=None):
                 if running is None and quiet(q, "query-status")["status"] != "running":
                     # A precopy load leaves the guest as it was saved (paused): it may run from now on.
                     quiet(q, "cont")
-    if process is not None:
-        wait_listen_thread_gone(process)
+    q.wait_postcopy_listen_end()
     return running, done, quiet(q, "query-migrate")
 
-
-def wait_listen_thread_gone(process):
-    """QEMU 7.2's postcopy listen thread sets the status to completed and only then frees the incoming
-    state, which a query-migrate in between reads while it is freed: the destination aborts (a core dump
-    showed it in visit_type_SocketAddress, the listen thread in socket_listen_cleanup). So the final
-    query-migrate waits until no thread is named postcopy/listen (QEMU names them with debug-threads=on)."""
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        names = []
-        for task in glob.glob(f"/proc/{process.pid}/task/*/comm"):
-            try:
-                names.append(open(task).read().strip())
-            except OSError:
-                pass
-        if "postcopy/listen" not in names:
-            return
-        time.sleep(0.005)
-    raise SystemExit("the destination's postcopy listen thread still runs 60 s after completion")
 
 
 def save_guest(binary, name, capabilities, uri):
