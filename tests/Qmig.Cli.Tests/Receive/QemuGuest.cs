@@ -158,8 +158,8 @@ internal sealed class QemuGuest : IDisposable
     public JsonNode WaitIncomingCompleted(TimeSpan timeout) =>
         WaitIncomingEnd(m => m["status"]?.GetValue<string>() == "completed", timeout, "the destination's completion");
 
-    /// <summary>Whether QEMU runs a thread named postcopy/listen (threads are named with <c>-name debug-threads=on</c>).</summary>
-    private bool HasPostcopyListenThread()
+    /// <summary>Whether QEMU runs its postcopy listen thread: postcopy/listen in 7.2, mig/dst/listen in 10.x (threads are named with <c>-name debug-threads=on</c>).</summary>
+    public bool HasPostcopyListenThread()
     {
         try
         {
@@ -167,7 +167,7 @@ internal sealed class QemuGuest : IDisposable
             {
                 try
                 {
-                    if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == "postcopy/listen")
+                    if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') is "postcopy/listen" or "mig/dst/listen")
                     {
                         return true;
                     }

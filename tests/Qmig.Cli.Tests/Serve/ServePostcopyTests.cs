@@ -243,6 +243,8 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         using var serve = QmigProcess.Start(["serve", saved, "--to", address, "--max-bandwidth", "16K"]);
         var stderr = serve.StandardError.ReadToEndAsync();
         destination.Qmp.WaitMigrate(m => m["status"]?.GetValue<string>() == "postcopy-active", TimeSpan.FromSeconds(60), "postcopy");
+        // What WaitIncomingCompleted waits on must be visible, or it would not wait at all.
+        Assert.True(destination.HasPostcopyListenThread(), "no thread of the postcopy-active destination is named postcopy/listen");
         destination.Dispose();
         var killed = Stopwatch.StartNew();
 
