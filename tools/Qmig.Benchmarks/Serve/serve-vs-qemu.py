@@ -19,13 +19,23 @@ nothing polls the destination while it works.
 
   (a) time to running: `qmig serve saved72.mig` vs `migrate-incoming exec:cat saved72.mig`, and
       (a') the same for `qmig serve --index IDX saved72.mig` with the page index kept from an
-      earlier serve (made once before the rounds), which skips the pass over the file
+      earlier serve (made once before the rounds), which skips the pass over the file. Each round
+      starts with two exec:cat loads in a row, and both are printed: on the machine this was written
+      on, a load right after another load took half the kernel CPU of a load after other work (each
+      round before ends with a serve, so its first load is of that kind)
   (b) time to completed, and (c) the destination's postcopy-blocktime (capability postcopy-blocktime):
       `qmig serve` vs a QEMU 7.2 source that loaded saved72.mig (paused, as the file is) and
       migrates it with `migrate` + `migrate-start-postcopy` at once (straight to postcopy, no
       bandwidth limit); (b) also against the exec:cat load
   (d) QEMU 10.0 loading saved10.mig itself (`migrate-incoming file:`, mapped-ram + multifd on)
       vs `qmig serve saved10.mig` into a 10.0 postcopy destination: time to running and to completed
+  (e) (b) again for `serve --index` and the QEMU source with a core each: the source on core 0, the
+      destination (all its threads) on core 1, so the source's CPU is not taken from the destination
+  (f) (b) and (c) again for `serve --index --postcopy-preempt` and the QEMU source with
+      postcopy-preempt on both sides (requested pages on their own connection)
+With (b) it prints each source's CPU seconds: serve's whole process (its rusage), the QEMU source's
+from `migrate` until its own migration completed (/proc). The pairs of (e) and (f) alternate which
+source goes first from round to round.
 
 qmig is artifacts/native/qmig when it exists (dotnet publish tools/Qmig.Cli -c Release -r linux-x64
 -o artifacts/native), else the Release build. Needs nasm and both QEMUs. Prints a Markdown table
@@ -58,7 +68,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def qemu(binary, name, ram_file=None, extra=()):
+def on_cores(cores):
+    """What makes a child process (and every thread it starts) run only on these cores; None leaves it free."""
+    return (lambda: os.sched_setaffinity(0, cores)) if cores else None
+
+
+def qemu(binary, name, ram_file=None, extra=(), cores=None):
     """A QEMU with the benchmark's machine options and its own copy of the boot disk; returns (process, QMP)."""
     disk = os.path.join(WORK, name + ".img")
     shutil.copy(os.path.join(WORK, "guest.img"), disk)
@@ -70,7 +85,7 @@ def qemu(binary, name, ram_file=None, extra=()):
             "-drive", f"file={disk},format=raw,if=ide", "-qmp", f"unix:{qmp_path},server=on,wait=off",
             "-name", "debug-threads=on", *extra]
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=open(os.path.join(WORK, name + ".log"), "w"))
+                               stderr=open(os.path.join(WORK, name + ".log"), "w"), preexec_fn=on_cores(cores))
     started.append(process)
     return process, Qmp(qmp_path)
 
@@ -81,6 +96,25 @@ def quiet(q, name, args=None):
 
 def caps(q, *names):
     quiet(q, "migrate-set-capabilities", {"capabilities": [{"capability": c, "state": True} for c in names]})
+
+
+def cpu_seconds(pid):
+    """User and system CPU a live process has used so far, all of its threads."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_with_cpu(process, timeout):
+    """Waits for a child to exit and returns the CPU seconds it used in all (its rusage)."""
+    deadline = time.time() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        if time.time() > deadline:
+            raise SystemExit(f"pid {process.pid} still runs after {timeout} s")
+        time.sleep(0.01)
 
 
 def stop(process):
@@ -152,23 +186,26 @@ def warm(path):
             pass
 
 
-def serve_into(binary, name, saved, extra=()):
-    """qmig serve of saved into a fresh postcopy destination: (running, completed, blocktime ms, requests)."""
-    process, q = qemu(binary, name, extra=["-incoming", "defer"])
-    caps(q, "postcopy-ram", "postcopy-blocktime", "events")
+def serve_into(binary, name, saved, extra=(), capabilities=(), source_cores=None, destination_cores=None):
+    """qmig serve of saved into a fresh postcopy destination: (running, completed, blocktime ms, requests,
+    serve's CPU seconds)."""
+    process, q = qemu(binary, name, extra=["-incoming", "defer"], cores=destination_cores)
+    caps(q, "postcopy-ram", "postcopy-blocktime", "events", *capabilities)
     port = free_port()
     quiet(q, "migrate-incoming", {"uri": f"tcp:127.0.0.1:{port}"})
     stats = os.path.join(WORK, name + ".json")
     t0 = time.time()
     serve = subprocess.Popen([QMIG, "serve", saved, "--to", f"tcp:127.0.0.1:{port}", "--stats", stats, *extra],
-                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, name + ".serve.log"), "w"))
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, name + ".serve.log"), "w"),
+                             preexec_fn=on_cores(source_cores))
     started.append(serve)
     running, done, st = watch(q, t0, process)
-    if serve.wait(120) != 0:
+    cpu = wait_with_cpu(serve, 120)
+    if serve.returncode != 0:
         raise SystemExit(f"qmig serve exited with {serve.returncode}: see {WORK}/{name}.serve.log")
     s = json.load(open(stats))
     stop(process)
-    return running, done, st.get("postcopy-blocktime"), s["requests"]
+    return running, done, st.get("postcopy-blocktime"), s["requests"], cpu
 
 
 def load_into(binary, name, uri, capabilities=()):
@@ -182,25 +219,28 @@ def load_into(binary, name, uri, capabilities=()):
     return running, done
 
 
-def qemu_source_into(name, saved):
-    """A QEMU 7.2 that holds the saved guest migrates it straight into postcopy: (running, completed, blocktime ms, requests)."""
-    source, sq = qemu(QEMU72, name + "-src", extra=["-incoming", "defer", "-S"])
+def qemu_source_into(name, saved, capabilities=(), source_cores=None, destination_cores=None):
+    """A QEMU 7.2 that holds the saved guest migrates it straight into postcopy: (running, completed,
+    blocktime ms, requests, the source's CPU seconds from migrate until its own migration completed)."""
+    source, sq = qemu(QEMU72, name + "-src", extra=["-incoming", "defer", "-S"], cores=source_cores)
     quiet(sq, "migrate-incoming", {"uri": f"exec:cat {saved}"})
     wait_migration(sq)
-    caps(sq, "postcopy-ram")
+    caps(sq, "postcopy-ram", *capabilities)
     quiet(sq, "migrate-set-parameters", {"max-bandwidth": 100 << 30, "max-postcopy-bandwidth": 0})
-    destination, dq = qemu(QEMU72, name, extra=["-incoming", "defer"])
-    caps(dq, "postcopy-ram", "postcopy-blocktime", "events")
+    destination, dq = qemu(QEMU72, name, extra=["-incoming", "defer"], cores=destination_cores)
+    caps(dq, "postcopy-ram", "postcopy-blocktime", "events", *capabilities)
     port = free_port()
     quiet(dq, "migrate-incoming", {"uri": f"tcp:127.0.0.1:{port}"})
+    cpu_before = cpu_seconds(source.pid)
     t0 = time.time()
     quiet(sq, "migrate", {"uri": f"tcp:127.0.0.1:{port}"})
     quiet(sq, "migrate-start-postcopy")
     running, done, st = watch(dq, t0, destination)
     source_st = wait_migration(sq)
+    cpu = cpu_seconds(source.pid) - cpu_before
     stop(destination)
     stop(source)
-    return running, done, st.get("postcopy-blocktime"), source_st.get("ram", {}).get("postcopy-requests")
+    return running, done, st.get("postcopy-blocktime"), source_st.get("ram", {}).get("postcopy-requests"), cpu
 
 
 def main():
@@ -226,14 +266,27 @@ def main():
         warm(saved10)
         warm(index72)
         load_before = os.getloadavg()
+        if len(os.sched_getaffinity(0)) < 2:
+            raise SystemExit("(e) needs two cores to give the source and the destination one each")
         rows = []
         for rep in range(1, REPS + 1):
             log(f"round {rep}")
             row = {"rep": rep}
             row["cat"] = load_into(QEMU72, f"cat{rep}", f"exec:cat {saved72}")
+            row["cat_again"] = load_into(QEMU72, f"cat-again{rep}", f"exec:cat {saved72}")
             row["serve"] = serve_into(QEMU72, f"serve{rep}", saved72)
             row["indexed"] = serve_into(QEMU72, f"indexed{rep}", saved72, ("--index", index72))
             row["qemu"] = qemu_source_into(f"qemu{rep}", saved72)
+            pinned = {"source_cores": {0}, "destination_cores": {1}}
+            preempt = {"capabilities": ("postcopy-preempt",)}
+            for source in (("serve", "qemu") if rep % 2 else ("qemu", "serve")):
+                if source == "serve":
+                    row["pinned_serve"] = serve_into(QEMU72, f"pinned-serve{rep}", saved72, ("--index", index72), **pinned)
+                    row["preempt_serve"] = serve_into(QEMU72, f"preempt-serve{rep}", saved72,
+                                                      ("--index", index72, "--postcopy-preempt"), **preempt)
+                else:
+                    row["pinned_qemu"] = qemu_source_into(f"pinned-qemu{rep}", saved72, **pinned)
+                    row["preempt_qemu"] = qemu_source_into(f"preempt-qemu{rep}", saved72, **preempt)
             row["file10"] = load_into(QEMU10, f"file10-{rep}", f"file:{saved10}", ("mapped-ram", "multifd"))
             row["serve10"] = serve_into(QEMU10, f"serve10-{rep}", saved10)
             log(json.dumps(row))
@@ -245,27 +298,48 @@ def main():
 
         print(f"qmig: {QMIG}; {MIB} MiB guest; saved72.mig {os.path.getsize(saved72)} bytes, saved10.mig {os.path.getsize(saved10)} bytes (apparent)")
         print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores\n")
-        print("| round | (a) exec:cat running | (a) serve running | (a) cat / serve | (a') serve --index running | (a') cat / serve --index | (b) serve completed | (b) QEMU source completed | (b) serve / QEMU | (b) exec:cat completed | (b) serve / exec:cat | (c) serve blocktime | (c) QEMU blocktime | (c) serve / QEMU | requests serve / QEMU |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("| round | (a) exec:cat running | (a) serve running | (a) cat / serve | (a') serve --index running | (a') cat / serve --index | (b) serve completed | (b) QEMU source completed | (b) serve / QEMU | (b) exec:cat completed | (b) serve / exec:cat | (c) serve blocktime | (c) QEMU blocktime | (c) serve / QEMU | requests serve / QEMU | serve CPU | QEMU source CPU |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
         for r in rows:
             cat, serve, q, indexed = r["cat"], r["serve"], r["qemu"], r["indexed"]
             bt = f"{serve[2] / q[2]:.2f}" if serve[2] is not None and q[2] else "n/a"
-            print(f"| {r['rep']} | {ms(cat[0])} | {ms(serve[0])} | {cat[0] / serve[0]:.1f}x | {ms(indexed[0])} | {cat[0] / indexed[0]:.1f}x | {ms(serve[1])} | {ms(q[1])} | {serve[1] / q[1]:.2f} | {ms(cat[1])} | {serve[1] / cat[1]:.2f} | {serve[2]} ms | {q[2]} ms | {bt} | {serve[3]} / {q[3]} |")
-        print("\n| round | (a') serve --index running | (a') exec:cat / serve --index | (b') serve --index completed | (b') serve --index / QEMU | (c') serve --index blocktime | (c') serve --index / QEMU | requests |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+            print(f"| {r['rep']} | {ms(cat[0])} | {ms(serve[0])} | {cat[0] / serve[0]:.1f}x | {ms(indexed[0])} | {cat[0] / indexed[0]:.1f}x | {ms(serve[1])} | {ms(q[1])} | {serve[1] / q[1]:.2f} | {ms(cat[1])} | {serve[1] / cat[1]:.2f} | {serve[2]} ms | {q[2]} ms | {bt} | {serve[3]} / {q[3]} | {serve[4]:.2f} s | {q[4]:.2f} s |")
+        print("\n| round | (a) exec:cat again running | (a) again / serve | (a') again / serve --index |")
+        print("|---|---:|---:|---:|")
+        for r in rows:
+            again = r["cat_again"][0]
+            print(f"| {r['rep']} | {ms(again)} | {again / r['serve'][0]:.1f}x | {again / r['indexed'][0]:.1f}x |")
+        print("\n| round | (a') serve --index running | (a') exec:cat / serve --index | (b') serve --index completed | (b') serve --index / QEMU | (c') serve --index blocktime | (c') serve --index / QEMU | requests | serve --index CPU |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
         for r in rows:
             cat, ix, q = r["cat"], r["indexed"], r["qemu"]
             bt = f"{ix[2] / q[2]:.2f}" if ix[2] is not None and q[2] else "n/a"
-            print(f"| {r['rep']} | {ms(ix[0])} | {cat[0] / ix[0]:.1f}x | {ms(ix[1])} | {ix[1] / q[1]:.2f} | {ix[2]} ms | {bt} | {ix[3]} / {q[3]} |")
+            print(f"| {r['rep']} | {ms(ix[0])} | {cat[0] / ix[0]:.1f}x | {ms(ix[1])} | {ix[1] / q[1]:.2f} | {ix[2]} ms | {bt} | {ix[3]} / {q[3]} | {ix[4]:.2f} s |")
         print("\n| round | (d) 10.0 file: load running | (d) serve running | load / serve | (d) 10.0 file: load completed | (d) serve completed | serve / load |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for r in rows:
             f, s = r["file10"], r["serve10"]
             print(f"| {r['rep']} | {ms(f[0])} | {ms(s[0])} | {f[0] / s[0]:.1f}x | {ms(f[1])} | {ms(s[1])} | {s[1] / f[1]:.2f} |")
+        print("\n| round | (e) serve --index completed, a core each | (e) QEMU source completed, a core each | (e) serve / QEMU | (e) serve CPU | (e) QEMU source CPU | (f) serve --index completed, preempt | (f) QEMU source completed, preempt | (f) serve / QEMU | (f) serve blocktime | (f) QEMU blocktime | (f) serve / QEMU | (f) requests serve / QEMU |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in rows:
+            ps, pq, es, eq = r["pinned_serve"], r["pinned_qemu"], r["preempt_serve"], r["preempt_qemu"]
+            bt = f"{es[2] / eq[2]:.2f}" if es[2] is not None and eq[2] else "n/a"
+            print(f"| {r['rep']} | {ms(ps[1])} | {ms(pq[1])} | {ps[1] / pq[1]:.2f} | {ps[4]:.2f} s | {pq[4]:.2f} s | {ms(es[1])} | {ms(eq[1])} | {es[1] / eq[1]:.2f} | {es[2]} ms | {eq[2]} ms | {bt} | {es[3]} / {eq[3]} |")
+
+        def blocktime_sum(key):
+            return sum(r[key][2] or 0 for r in rows)
+        print(f"\nblocktimes summed over the rounds: (c) serve {blocktime_sum('serve')} ms, serve --index {blocktime_sum('indexed')} ms, "
+              f"QEMU source {blocktime_sum('qemu')} ms; (f) serve {blocktime_sum('preempt_serve')} ms, QEMU source {blocktime_sum('preempt_qemu')} ms")
         if len(rows) > 1:
             med = statistics.median
-            print(f"\nmedians: (a) cat/serve {med(r['cat'][0] / r['serve'][0] for r in rows):.1f}x, cat/serve --index {med(r['cat'][0] / r['indexed'][0] for r in rows):.1f}x; "
-                  f"(b) serve/QEMU {med(r['serve'][1] / r['qemu'][1] for r in rows):.2f}, serve/cat {med(r['serve'][1] / r['cat'][1] for r in rows):.2f}; "
+            print(f"\nmedians: (a) cat/serve {med(r['cat'][0] / r['serve'][0] for r in rows):.1f}x, cat/serve --index {med(r['cat'][0] / r['indexed'][0] for r in rows):.1f}x, "
+                  f"again/serve {med(r['cat_again'][0] / r['serve'][0] for r in rows):.1f}x, again/serve --index {med(r['cat_again'][0] / r['indexed'][0] for r in rows):.1f}x; "
+                  f"(b) serve/QEMU {med(r['serve'][1] / r['qemu'][1] for r in rows):.2f}, serve/cat {med(r['serve'][1] / r['cat'][1] for r in rows):.2f}, "
+                  f"serve --index/QEMU {med(r['indexed'][1] / r['qemu'][1] for r in rows):.2f}, "
+                  f"CPU serve {med(r['serve'][4] for r in rows):.2f} s, serve --index {med(r['indexed'][4] for r in rows):.2f} s, QEMU source {med(r['qemu'][4] for r in rows):.2f} s; "
+                  f"(e) serve/QEMU {med(r['pinned_serve'][1] / r['pinned_qemu'][1] for r in rows):.2f}; "
+                  f"(f) serve/QEMU {med(r['preempt_serve'][1] / r['preempt_qemu'][1] for r in rows):.2f}; "
                   f"(d) load/serve running {med(r['file10'][0] / r['serve10'][0] for r in rows):.1f}x, serve/load completed {med(r['serve10'][1] / r['file10'][1] for r in rows):.2f}")
     finally:
         for process in started:
