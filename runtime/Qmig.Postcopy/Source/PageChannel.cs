@@ -114,6 +114,7 @@ internal sealed class PageChannel
                 {
                     Writer.RamPageWithoutBytes(block.Name, (ulong)page * pageSize);
                     AddPiece(new PendingPiece(_buffer.WrittenCount, (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(bytes)), bytes.Length));
+                    _stats.CountPageSentInPlace();
                 }
                 else
                 {

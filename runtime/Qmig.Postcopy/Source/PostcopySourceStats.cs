@@ -17,6 +17,7 @@ public sealed class PostcopySourceStats
     private long _backgroundPages;
     private long _requestedPages;
     private long _zeroPages;
+    private long _pagesSentInPlace;
     private long _requests;
     private long _requestsForSentPages;
     private long _mainBytes;
@@ -38,6 +39,12 @@ public sealed class PostcopySourceStats
 
     /// <summary>Target pages that went as ZERO records, in any phase.</summary>
     public long ZeroPages => Volatile.Read(ref _zeroPages);
+
+    /// <summary>
+    /// Target pages with data that went to a plain socket straight from the guest's own memory
+    /// (<see cref="IMigrationGuest.PagesStayInPlace"/>), so that this process made no copy of them.
+    /// </summary>
+    public long PagesSentInPlace => Volatile.Read(ref _pagesSentInPlace);
 
     /// <summary>All target pages on the wire.</summary>
     public long PagesSent => PrecopyPages + BackgroundPages + RequestedPages;
@@ -151,6 +158,8 @@ public sealed class PostcopySourceStats
                 break;
         }
     }
+
+    internal void CountPageSentInPlace() => Interlocked.Increment(ref _pagesSentInPlace);
 
     internal void CountRequest(bool alreadySent)
     {

@@ -7,8 +7,10 @@ namespace Qmig.Postcopy.Source;
 /// <summary>
 /// A saved migration stream as the guest a postcopy source migrates: any stream
 /// <see cref="SavedStream"/> opens (QEMU 7.2 and 10.x precopy files, mapped-ram with or without
-/// multifd, libvirt save images, a stream at an offset, <c>qmig receive</c>'s OUT.mig). Pages come
-/// straight from the mapped file; the guest never changes, so it has no dirty-page source.
+/// multifd, libvirt save images, a stream at an offset, <c>qmig receive</c>'s OUT.mig). The file is
+/// mapped; by default runs of pages are read from it with preadv into the source's own memory and sent from
+/// there, or with <see cref="PagesStayInPlace"/> sent straight from the mapping. The guest never changes, so
+/// it has no dirty-page source.
 /// </summary>
 public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
 {
@@ -51,6 +53,16 @@ public sealed class SavedStreamGuest : IMigrationGuest, IDisposable
 
     /// <inheritdoc/>
     public IDirtyPageSource? DirtyPages => null;
+
+    /// <summary>
+    /// Whether pages go to a plain socket straight from the file's mapping: the kernel copies each page
+    /// from the page cache into the socket, and this process copies none (a page decoded from XBZRLE or
+    /// from compression goes from where it was decoded). Off by default, when runs of pages are read with
+    /// preadv into the source's own memory and sent from there: on the two-core paravirtualized machine this
+    /// was measured on, the page-table work of touching every page of the mapping cost more than that copy
+    /// (tools/Qmig.Benchmarks/Serve/RESULTS.md). Set it before a migration starts.
+    /// </summary>
+    public bool PagesStayInPlace { get; set; }
 
     /// <summary>Maps and indexes the stream at <paramref name="path"/>; see <see cref="SavedStream.Open"/> for what it throws.</summary>
     public static SavedStreamGuest Open(string path, SavedStreamOptions? options = null) => new(SavedStream.Open(path, options));

@@ -44,6 +44,34 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         Assert.True(stats["discards"]!["commands"]!.GetValue<long>() >= 1, "no discard before LISTEN");
         Assert.True(precopySeconds == 0 ? stats["pages"]!["precopy"]!.GetValue<long>() == 0 : stats["pages"]!["precopy"]!.GetValue<long>() > 0, "precopy pages: " + stats.ToJsonString());
 
+        Assert.Equal(0, stats["pages"]!["sent_in_place"]!.GetValue<long>());
+
+        AssertDestinationHasTheSavedRam(saved, destination);
+    }
+
+    /// <summary>
+    /// With <c>--send-from-mapping</c> every page with data goes to the socket straight from the snapshot's
+    /// mapping (the stats count them), and the destination still ends with the saved RAM: alone, and with
+    /// requested pages on a preempt connection.
+    /// </summary>
+    [Theory]
+    [InlineData("7.2", false)]
+    [InlineData("10.0", true)]
+    public void PagesSentFromTheMappingEndWithTheSavedRam(string version, bool preempt)
+    {
+        var qemu = QemuBuild.ByVersion(version);
+        var (saved, _) = SaveDirtyGuest(qemu);
+        using var destination = StartDestination(qemu, paused: true, preempt, "tcp", out var address);
+
+        var (exit, stderr, stats) = Serve(saved, address, ["--send-from-mapping", .. (string[])(preempt ? ["--postcopy-preempt"] : [])]);
+
+        Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
+        destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, stats["shut"]!.GetValue<int>());
+        var pages = stats["pages"]!;
+        var withData = pages["background"]!.GetValue<long>() + pages["requested"]!.GetValue<long>() - pages["zero"]!.GetValue<long>();
+        Assert.True(withData > 0, stats.ToJsonString());
+        Assert.Equal(withData, pages["sent_in_place"]!.GetValue<long>());
         AssertDestinationHasTheSavedRam(saved, destination);
     }
 

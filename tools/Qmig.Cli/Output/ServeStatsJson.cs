@@ -23,7 +23,7 @@ internal sealed record ServeStatsDocument(
 {
     public static ServeStatsDocument Of(PostcopySourceStats stats) => new(
         MigrationStatusSourceMachine.GetQemuName(stats.Status),
-        new ServePages(stats.TotalPages, stats.PrecopyPages, stats.BackgroundPages, stats.RequestedPages, stats.ZeroPages),
+        new ServePages(stats.TotalPages, stats.PrecopyPages, stats.BackgroundPages, stats.RequestedPages, stats.ZeroPages, stats.PagesSentInPlace),
         stats.Requests,
         stats.RequestsForSentPages,
         new LatencyQuantiles(Microseconds(stats.RequestLatency(0.5)), Microseconds(stats.RequestLatency(0.99))),
@@ -36,7 +36,7 @@ internal sealed record ServeStatsDocument(
     private static double? Microseconds(TimeSpan? latency) => latency is { } value ? Math.Round(value.TotalMicroseconds) : null;
 }
 
-internal sealed record ServePages(long Total, long Precopy, long Background, long Requested, long Zero);
+internal sealed record ServePages(long Total, long Precopy, long Background, long Requested, long Zero, long SentInPlace);
 
 internal sealed record LatencyQuantiles(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P50,
