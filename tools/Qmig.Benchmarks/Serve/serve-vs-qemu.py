@@ -296,40 +296,54 @@ def main():
         def ms(seconds):
             return f"{seconds * 1000:.0f} ms"
 
+        def blocktime_ratio(a, b):
+            """a's postcopy blocktime over b's (each a result tuple), or n/a when b's is zero or unknown."""
+            return f"{a[2] / b[2]:.2f}" if a[2] is not None and b[2] else "n/a"
+
         print(f"qmig: {QMIG}; {MIB} MiB guest; saved72.mig {os.path.getsize(saved72)} bytes, saved10.mig {os.path.getsize(saved10)} bytes (apparent)")
         print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores\n")
-        print("| round | (a) exec:cat running | (a) serve running | (a) cat / serve | (a') serve --index running | (a') cat / serve --index | (b) serve completed | (b) QEMU source completed | (b) serve / QEMU | (b) exec:cat completed | (b) serve / exec:cat | (c) serve blocktime | (c) QEMU blocktime | (c) serve / QEMU | requests serve / QEMU | serve CPU | QEMU source CPU |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
-        for r in rows:
-            cat, serve, q, indexed = r["cat"], r["serve"], r["qemu"], r["indexed"]
-            bt = f"{serve[2] / q[2]:.2f}" if serve[2] is not None and q[2] else "n/a"
-            print(f"| {r['rep']} | {ms(cat[0])} | {ms(serve[0])} | {cat[0] / serve[0]:.1f}x | {ms(indexed[0])} | {cat[0] / indexed[0]:.1f}x | {ms(serve[1])} | {ms(q[1])} | {serve[1] / q[1]:.2f} | {ms(cat[1])} | {serve[1] / cat[1]:.2f} | {serve[2]} ms | {q[2]} ms | {bt} | {serve[3]} / {q[3]} | {serve[4]:.2f} s | {q[4]:.2f} s |")
-        print("\n| round | (a) exec:cat again running | (a) again / serve | (a') again / serve --index |")
-        print("|---|---:|---:|---:|")
-        for r in rows:
-            again = r["cat_again"][0]
-            print(f"| {r['rep']} | {ms(again)} | {again / r['serve'][0]:.1f}x | {again / r['indexed'][0]:.1f}x |")
-        print("\n| round | (a') serve --index running | (a') exec:cat / serve --index | (b') serve --index completed | (b') serve --index / QEMU | (c') serve --index blocktime | (c') serve --index / QEMU | requests | serve --index CPU |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
-        for r in rows:
+
+        def table(columns, cells):
+            """A Markdown table: the round, then these columns, with a row of cells(row) per round."""
+            print("| round | " + " | ".join(columns) + " |")
+            print("|---|" + "---:|" * len(columns))
+            for r in rows:
+                print(f"| {r['rep']} | " + " | ".join(cells(r)) + " |")
+            print()
+
+        def measured(r):
+            cat, serve, q = r["cat"], r["serve"], r["qemu"]
+            return [ms(cat[0]), ms(serve[0]), f"{cat[0] / serve[0]:.1f}x", ms(r["indexed"][0]), f"{cat[0] / r['indexed'][0]:.1f}x",
+                    ms(serve[1]), ms(q[1]), f"{serve[1] / q[1]:.2f}", ms(cat[1]), f"{serve[1] / cat[1]:.2f}",
+                    f"{serve[2]} ms", f"{q[2]} ms", blocktime_ratio(serve, q), f"{serve[3]} / {q[3]}", f"{serve[4]:.2f} s", f"{q[4]:.2f} s"]
+        table(["(a) exec:cat running", "(a) serve running", "(a) cat / serve", "(a') serve --index running", "(a') cat / serve --index",
+               "(b) serve completed", "(b) QEMU source completed", "(b) serve / QEMU", "(b) exec:cat completed", "(b) serve / exec:cat",
+               "(c) serve blocktime", "(c) QEMU blocktime", "(c) serve / QEMU", "requests serve / QEMU", "serve CPU", "QEMU source CPU"], measured)
+        table(["(a) exec:cat again running", "(a) again / serve", "(a') again / serve --index"],
+              lambda r: [ms(r["cat_again"][0]), f"{r['cat_again'][0] / r['serve'][0]:.1f}x", f"{r['cat_again'][0] / r['indexed'][0]:.1f}x"])
+
+        def indexed(r):
             cat, ix, q = r["cat"], r["indexed"], r["qemu"]
-            bt = f"{ix[2] / q[2]:.2f}" if ix[2] is not None and q[2] else "n/a"
-            print(f"| {r['rep']} | {ms(ix[0])} | {cat[0] / ix[0]:.1f}x | {ms(ix[1])} | {ix[1] / q[1]:.2f} | {ix[2]} ms | {bt} | {ix[3]} / {q[3]} | {ix[4]:.2f} s |")
-        print("\n| round | (d) 10.0 file: load running | (d) serve running | load / serve | (d) 10.0 file: load completed | (d) serve completed | serve / load |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        for r in rows:
+            return [ms(ix[0]), f"{cat[0] / ix[0]:.1f}x", ms(ix[1]), f"{ix[1] / q[1]:.2f}", f"{ix[2]} ms", blocktime_ratio(ix, q), f"{ix[3]} / {q[3]}", f"{ix[4]:.2f} s"]
+        table(["(a') serve --index running", "(a') exec:cat / serve --index", "(b') serve --index completed", "(b') serve --index / QEMU",
+               "(c') serve --index blocktime", "(c') serve --index / QEMU", "requests", "serve --index CPU"], indexed)
+
+        def mapped_ram(r):
             f, s = r["file10"], r["serve10"]
-            print(f"| {r['rep']} | {ms(f[0])} | {ms(s[0])} | {f[0] / s[0]:.1f}x | {ms(f[1])} | {ms(s[1])} | {s[1] / f[1]:.2f} |")
-        print("\n| round | (e) serve --index completed, a core each | (e) QEMU source completed, a core each | (e) serve / QEMU | (e) serve CPU | (e) QEMU source CPU | (f) serve --index completed, preempt | (f) QEMU source completed, preempt | (f) serve / QEMU | (f) serve blocktime | (f) QEMU blocktime | (f) serve / QEMU | (f) requests serve / QEMU |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for r in rows:
+            return [ms(f[0]), ms(s[0]), f"{f[0] / s[0]:.1f}x", ms(f[1]), ms(s[1]), f"{s[1] / f[1]:.2f}"]
+        table(["(d) 10.0 file: load running", "(d) serve running", "load / serve", "(d) 10.0 file: load completed", "(d) serve completed", "serve / load"], mapped_ram)
+
+        def pinned_and_preempt(r):
             ps, pq, es, eq = r["pinned_serve"], r["pinned_qemu"], r["preempt_serve"], r["preempt_qemu"]
-            bt = f"{es[2] / eq[2]:.2f}" if es[2] is not None and eq[2] else "n/a"
-            print(f"| {r['rep']} | {ms(ps[1])} | {ms(pq[1])} | {ps[1] / pq[1]:.2f} | {ps[4]:.2f} s | {pq[4]:.2f} s | {ms(es[1])} | {ms(eq[1])} | {es[1] / eq[1]:.2f} | {es[2]} ms | {eq[2]} ms | {bt} | {es[3]} / {eq[3]} |")
+            return [ms(ps[1]), ms(pq[1]), f"{ps[1] / pq[1]:.2f}", f"{ps[4]:.2f} s", f"{pq[4]:.2f} s", ms(es[1]), ms(eq[1]), f"{es[1] / eq[1]:.2f}",
+                    f"{es[2]} ms", f"{eq[2]} ms", blocktime_ratio(es, eq), f"{es[3]} / {eq[3]}"]
+        table(["(e) serve --index completed, a core each", "(e) QEMU source completed, a core each", "(e) serve / QEMU", "(e) serve CPU", "(e) QEMU source CPU",
+               "(f) serve --index completed, preempt", "(f) QEMU source completed, preempt", "(f) serve / QEMU", "(f) serve blocktime", "(f) QEMU blocktime",
+               "(f) serve / QEMU", "(f) requests serve / QEMU"], pinned_and_preempt)
 
         def blocktime_sum(key):
             return sum(r[key][2] or 0 for r in rows)
-        print(f"\nblocktimes summed over the rounds: (c) serve {blocktime_sum('serve')} ms, serve --index {blocktime_sum('indexed')} ms, "
+        print(f"blocktimes summed over the rounds: (c) serve {blocktime_sum('serve')} ms, serve --index {blocktime_sum('indexed')} ms, "
               f"QEMU source {blocktime_sum('qemu')} ms; (f) serve {blocktime_sum('preempt_serve')} ms, QEMU source {blocktime_sum('preempt_qemu')} ms")
         if len(rows) > 1:
             med = statistics.median
