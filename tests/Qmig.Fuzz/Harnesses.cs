@@ -1,14 +1,17 @@
 using System.Buffers;
+using Qmig.Wire.Extraction;
 using Qmig.Wire.ReturnPath;
 using Qmig.Wire.Streaming;
 
 namespace Qmig.Fuzz;
 
 /// <summary>
-/// The two fuzz targets. Each reads its input whole, then again split into three segments (the
-/// scratch-copy path), and checks what the readers promise: a result of Done, NeedMoreData or
-/// InvalidData with an error inside the input and a QMIG rule; a bounded number of records per
-/// byte; pages only inside their blocks. A broken promise throws, which afl counts as a crash.
+/// The fuzz targets. The stream and return-path harnesses read their input whole, then again split
+/// into three segments (the scratch-copy path), and check what the readers promise: a result of Done,
+/// NeedMoreData or InvalidData with an error inside the input and a QMIG rule; a bounded number of
+/// records per byte; pages only inside their blocks. The saved-stream harness opens its input as a
+/// file the way <c>qmig serve</c> does and reads every page two ways. A broken promise throws, which
+/// afl counts as a crash.
 /// Shared with the xunit replay of the saved corpus, so CI checks exactly what the fuzzer did.
 /// </summary>
 public static class Harnesses
@@ -37,6 +40,73 @@ public static class Harnesses
         }
 
         return whole;
+    }
+
+    /// <summary>Caps far below the defaults for the saved-stream harness: 64 MiB of announced RAM, 1 MiB of decoded pages.</summary>
+    public static readonly SavedStreamOptions SavedOptions = new() { MaxRamBytes = 64L << 20, MaxDecodedPageBytes = 1L << 20 };
+
+    /// <summary>
+    /// The input as a saved stream that <c>qmig serve</c> would migrate (<see cref="Qmig.Wire.Extraction.SavedStream"/>):
+    /// written to a file in memory, opened (indexed), and every page of every block read both ways, one
+    /// by one (<see cref="Qmig.Wire.Extraction.SavedStream.ReadPage"/>, over the mapping) and in runs
+    /// (<see cref="Qmig.Wire.Extraction.SavedStream.ReadPages"/>, with preadv), which must agree. A stream
+    /// it refuses must say so with a <see cref="MigrationFormatException"/> whose error lies inside the
+    /// input and names a QMIG rule. Done when it opened, InvalidData when it was refused.
+    /// </summary>
+    public static OperationStatus SavedStream(byte[] input)
+    {
+        var path = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"qmig-fuzz-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.mig");
+        File.WriteAllBytes(path, input);
+        try
+        {
+            Qmig.Wire.Extraction.SavedStream stream;
+            try
+            {
+                stream = Qmig.Wire.Extraction.SavedStream.Open(path, SavedOptions);
+            }
+            catch (MigrationFormatException e)
+            {
+                Check(OperationStatus.InvalidData, e.Error, input.Length, 0);
+                return OperationStatus.InvalidData;
+            }
+
+            using (stream)
+            {
+                ReadEveryPageBothWays(stream);
+            }
+
+            return OperationStatus.Done;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void ReadEveryPageBothWays(Qmig.Wire.Extraction.SavedStream stream)
+    {
+        const int RunPages = 64;
+        var pageBytes = stream.TargetPageSize;
+        var scratch = new byte[pageBytes];
+        var run = new byte[RunPages * pageBytes];
+        var zero = new bool[RunPages];
+        for (var block = 0; block < stream.Blocks.Count; block++)
+        {
+            var pages = stream.PageCount(block);
+            for (long first = 0; first < pages; first += RunPages)
+            {
+                var count = (int)Math.Min(RunPages, pages - first);
+                stream.ReadPages(block, first, run.AsSpan(0, count * pageBytes), zero);
+                for (var i = 0; i < count; i++)
+                {
+                    var page = stream.ReadPage(block, first + i, scratch);
+                    if (page.IsEmpty != zero[i] || (!page.IsEmpty && (page.Length != pageBytes || !page.SequenceEqual(run.AsSpan(i * pageBytes, pageBytes)))))
+                    {
+                        throw new InvalidOperationException($"page {first + i} of block {block}: read alone and in a run differ");
+                    }
+                }
+            }
+        }
     }
 
     public static OperationStatus ReturnPath(byte[] input)

@@ -3,7 +3,7 @@ using SharpFuzz;
 namespace Qmig.Fuzz;
 
 /// <summary>
-/// afl-fuzz entry point: <c>Qmig.Fuzz stream</c> or <c>Qmig.Fuzz return-path</c>. With a file
+/// afl-fuzz entry point: <c>Qmig.Fuzz stream</c>, <c>Qmig.Fuzz return-path</c> or <c>Qmig.Fuzz saved-stream</c>. With a file
 /// argument after the harness name it runs that input once (reproducing a crash without afl).
 /// Nothing is caught: any exception escaping a harness is a finding.
 /// </summary>
@@ -13,7 +13,8 @@ public static class Program
     {
         Func<byte[], System.Buffers.OperationStatus> harness = args.Length > 0 && args[0] == "return-path" ? Harnesses.ReturnPath
             : args.Length > 0 && args[0] == "stream" ? Harnesses.Stream
-            : throw new ArgumentException("usage: Qmig.Fuzz stream|return-path [input-file]");
+            : args.Length > 0 && args[0] == "saved-stream" ? Harnesses.SavedStream
+            : throw new ArgumentException("usage: Qmig.Fuzz stream|return-path|saved-stream [input-file]");
 
         if (args.Length > 1)
         {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a coverage-guided fuzz campaign on one harness with Debian's afl++ and SharpFuzz.
-#   tests/Qmig.Fuzz/run-campaign.sh stream|return-path SECONDS [FINDINGS_DIR]
+#   tests/Qmig.Fuzz/run-campaign.sh stream|return-path|saved-stream SECONDS [FINDINGS_DIR]
 # Installs afl++ (apt) and the SharpFuzz.CommandLine tool (into tests/Qmig.Fuzz/tools) when
 # missing, publishes the harness into out/HARNESS, instruments only Qmig.Wire.dll (the code
 # under test: instrumenting the runtime would drown its paths in the BCL's), runs afl-fuzz for
@@ -9,10 +9,13 @@
 # Not run by test.sh: CI replays the saved corpus instead (FuzzCorpusReplayTests).
 set -euo pipefail
 cd "$(dirname "$0")"
-harness=${1:?usage: run-campaign.sh stream|return-path SECONDS [FINDINGS_DIR]}
-seconds=${2:?usage: run-campaign.sh stream|return-path SECONDS [FINDINGS_DIR]}
+harness=${1:?usage: run-campaign.sh stream|return-path|saved-stream SECONDS [FINDINGS_DIR]}
+seconds=${2:?usage: run-campaign.sh stream|return-path|saved-stream SECONDS [FINDINGS_DIR]}
 findings=${3:-findings/$harness}
-case $harness in stream|return-path) ;; *) echo "unknown harness $harness" >&2; exit 2 ;; esac
+case $harness in stream|return-path|saved-stream) ;; *) echo "unknown harness $harness" >&2; exit 2 ;; esac
+# A saved stream is a stream: that harness starts from the stream corpus.
+seeds=corpus/$harness
+if [ "$harness" = saved-stream ]; then seeds=corpus/stream; fi
 
 if ! command -v afl-fuzz >/dev/null; then
   apt-get update -qq
@@ -30,7 +33,7 @@ tools/sharpfuzz "$out/Qmig.Wire.dll"
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 # Resume an earlier campaign on the same findings directory instead of starting over.
-input=corpus/$harness
+input=$seeds
 if [ -d "$findings/default/queue" ]; then input=-; fi
 mkdir -p "$findings"
 start=$(date +%s)
