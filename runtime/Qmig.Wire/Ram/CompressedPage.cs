@@ -15,6 +15,13 @@ internal static class CompressedPage
     /// </summary>
     public static unsafe bool TryInflate(ReadOnlySpan<byte> zlib, Span<byte> page, out string? problem)
     {
+        if (zlib.IsEmpty)
+        {
+            // Pinned, an empty span is a null pointer, which a memory stream refuses with an exception.
+            problem = "is empty, not a zlib stream";
+            return false;
+        }
+
         fixed (byte* input = zlib)
         {
             // Read in place: the compressed bytes often live in a mapped file.
