@@ -41,12 +41,29 @@ public readonly struct RamImageVisitor(RamImageSet images, bool addBlocks = true
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Applies the page record to its block's image.
+    /// </summary>
+    /// <exception cref="MigrationFormatException">
+    /// A compressed page does not inflate to exactly one page, or an XBZRLE delta does not apply: the
+    /// reader frames these records without decoding them, so the error (the record's offset, the rule)
+    /// is raised here.
+    /// </exception>
     public void OnRamRecord(in RecordInfo record, in RamRecord ram, RamBlock? block)
     {
-        if (block is not null)
+        if (block is null)
+        {
+            return;
+        }
+
+        try
         {
             images.Apply(ram, block);
+        }
+        catch (InvalidDataException e) when (ram.IsCompress || ram.IsXbzrle)
+        {
+            var rule = ram.IsCompress ? MigrationRules.BadCompressedPage : MigrationRules.BadXbzrle;
+            throw new MigrationFormatException(new MigrationError(record.Offset, "ram_record", rule, e.Message));
         }
     }
 

@@ -88,7 +88,7 @@ public sealed class StreamExtraction
         {
             var visitor = new StreamExtractionVisitor(set, collected);
             var reader = new MigrationStreamReader(readerOptions);
-            error = MigrationStreamDriver.Read(input.Stream, reader, ref visitor, progress: options.Progress, releasing: set.Flush);
+            error = ReadInto(input.Stream, reader, ref visitor, options.Progress, set);
             if (given is null && error?.Rule == MigrationRules.VmDescriptionUndecodable)
             {
                 undecodable = error;
@@ -98,7 +98,7 @@ public sealed class StreamExtraction
             {
                 var preemptVisitor = new StreamExtractionVisitor(set, new StreamExtractionVisitor.Collected());
                 var preemptReader = new MigrationStreamReader(reader.PreemptChannelOptions());
-                error = MigrationStreamDriver.Read(preempt.Stream, preemptReader, ref preemptVisitor, progress: options.PreemptChannelProgress, releasing: set.Flush);
+                error = ReadInto(preempt.Stream, preemptReader, ref preemptVisitor, options.PreemptChannelProgress, set);
                 inPreemptChannel = error is not null;
             }
 
@@ -124,5 +124,21 @@ public sealed class StreamExtraction
 
         var state = collected.State.Build(description, shape: options.Shape);
         return new StreamExtraction(error, inPreemptChannel, description, json, state, undecodable, images, readerOptions.TargetPageSize);
+    }
+
+    /// <summary>
+    /// The driver's read of one channel. A page record the reader framed but the images cannot decode
+    /// (a compressed page that does not inflate) ends the read as the reader's own errors do.
+    /// </summary>
+    private static MigrationError? ReadInto(Stream stream, MigrationStreamReader reader, ref StreamExtractionVisitor visitor, Action<long>? progress, RamImageSet set)
+    {
+        try
+        {
+            return MigrationStreamDriver.Read(stream, reader, ref visitor, progress: progress, releasing: set.Flush);
+        }
+        catch (MigrationFormatException e)
+        {
+            return e.Error;
+        }
     }
 }

@@ -44,6 +44,38 @@ public sealed class StreamExtractionTests : IDisposable
         Assert.Equal(expected, actual);
     }
 
+    /// <summary>
+    /// The reader frames a COMPRESS_PAGE record without inflating it; the images inflate it. One whose
+    /// deflate data is noise ends the extraction with an error at its record, as a reader's error would.
+    /// </summary>
+    [Fact]
+    public void ACompressedPageThatDoesNotInflateEndsTheExtractionAtItsRecord()
+    {
+        const string Compress = "data/pc-32m-compress/pc-32m-compress.mig";
+        var bytes = File.ReadAllBytes(Compress);
+        var log = Streaming.RecordLog.ReadWhole(bytes);
+        const ulong CompressPage = 0x100, Continue = 0x20;
+        var record = log.Lines.Select(line => line.Split(' '))
+            .Where(fields => fields[0] == nameof(RecordKind.RamRecord))
+            .Select(fields => Convert.ToInt64(fields[1], 16))
+            .First(offset => (BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan((int)offset)) & CompressPage) != 0);
+        var flags = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan((int)record));
+        var at = (int)record + 8;
+        at += (flags & Continue) != 0 ? 0 : 1 + bytes[at];
+        var zlibLength = (int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at));
+        // The zlib header stays, the deflate data becomes noise.
+        new Random(5).NextBytes(bytes.AsSpan(at + 4 + 2, zlibLength - 2));
+        var damaged = Path.Combine(_work.FullName, "damaged-compress.mig");
+        File.WriteAllBytes(damaged, bytes);
+
+        using var input = MigrationInput.OpenFile(damaged);
+        var extraction = StreamExtraction.Run(input, Ram("damaged-compress"));
+
+        Assert.Equal(MigrationRules.BadCompressedPage, extraction.Error?.Rule);
+        Assert.Equal(record, extraction.Error!.Offset);
+        Assert.Equal("ram_record", extraction.Error.Record);
+    }
+
     [Fact]
     public void AStreamCutShortIsReadUpToTheCutAndSaysWhere()
     {
