@@ -9,7 +9,7 @@ namespace Qmig.Fuzz;
 /// The fuzz targets. The stream and return-path harnesses read their input whole, then again split
 /// into three segments (the scratch-copy path), and check what the readers promise: a result of Done,
 /// NeedMoreData or InvalidData with an error inside the input and a QMIG rule; a bounded number of
-/// records per byte; pages only inside their blocks. The saved-stream harness opens its input as a
+/// records per byte; pages only inside their blocks. The saved-stream harness (<see cref="Snapshot"/>) opens its input as a
 /// file the way <c>qmig serve</c> does and reads every page two ways. A broken promise throws, which
 /// afl counts as a crash.
 /// Shared with the xunit replay of the saved corpus, so CI checks exactly what the fuzzer did.
@@ -46,23 +46,23 @@ public static class Harnesses
     public static readonly SavedStreamOptions SavedOptions = new() { MaxRamBytes = 64L << 20, MaxDecodedPageBytes = 1L << 20 };
 
     /// <summary>
-    /// The input as a saved stream that <c>qmig serve</c> would migrate (<see cref="Qmig.Wire.Extraction.SavedStream"/>):
+    /// The input as a saved stream that <c>qmig serve</c> would migrate (<see cref="SavedStream"/>):
     /// written to a file in memory, opened (indexed), and every page of every block read both ways, one
-    /// by one (<see cref="Qmig.Wire.Extraction.SavedStream.ReadPage"/>, over the mapping) and in runs
-    /// (<see cref="Qmig.Wire.Extraction.SavedStream.ReadPages"/>, with preadv), which must agree. A stream
+    /// by one (<see cref="SavedStream.ReadPage"/>, over the mapping) and in runs
+    /// (<see cref="SavedStream.ReadPages"/>, with preadv), which must agree. A stream
     /// it refuses must say so with a <see cref="MigrationFormatException"/> whose error lies inside the
     /// input and names a QMIG rule. Done when it opened, InvalidData when it was refused.
     /// </summary>
-    public static OperationStatus SavedStream(byte[] input)
+    public static OperationStatus Snapshot(byte[] input)
     {
         var path = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"qmig-fuzz-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.mig");
         File.WriteAllBytes(path, input);
         try
         {
-            Qmig.Wire.Extraction.SavedStream stream;
+            SavedStream stream;
             try
             {
-                stream = Qmig.Wire.Extraction.SavedStream.Open(path, SavedOptions);
+                stream = SavedStream.Open(path, SavedOptions);
             }
             catch (MigrationFormatException e)
             {
@@ -83,7 +83,7 @@ public static class Harnesses
         }
     }
 
-    private static void ReadEveryPageBothWays(Qmig.Wire.Extraction.SavedStream stream)
+    private static void ReadEveryPageBothWays(SavedStream stream)
     {
         const int RunPages = 64;
         var pageBytes = stream.TargetPageSize;

@@ -13,7 +13,7 @@ public static class Program
     {
         Func<byte[], System.Buffers.OperationStatus> harness = args.Length > 0 && args[0] == "return-path" ? Harnesses.ReturnPath
             : args.Length > 0 && args[0] == "stream" ? Harnesses.Stream
-            : args.Length > 0 && args[0] == "saved-stream" ? Harnesses.SavedStream
+            : args.Length > 0 && args[0] == "saved-stream" ? Harnesses.Snapshot
             : throw new ArgumentException("usage: Qmig.Fuzz stream|return-path|saved-stream [input-file]");
 
         if (args.Length > 1)

@@ -34,7 +34,7 @@ public class FuzzCorpusReplayTests(ITestOutputHelper output)
             {
                 Assert.True(Harnesses.Stream(bytes) is OperationStatus.Done or OperationStatus.NeedMoreData or OperationStatus.InvalidData);
                 Assert.True(Harnesses.ReturnPath(bytes) is OperationStatus.Done or OperationStatus.NeedMoreData or OperationStatus.InvalidData);
-                Assert.True(Harnesses.SavedStream(bytes) is OperationStatus.Done or OperationStatus.InvalidData);
+                Assert.True(Harnesses.Snapshot(bytes) is OperationStatus.Done or OperationStatus.InvalidData);
             }
             catch (Exception e)
             {
