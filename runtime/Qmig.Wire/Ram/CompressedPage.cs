@@ -48,7 +48,9 @@ internal static class CompressedPage
                     return false;
                 }
             }
-            catch (InvalidDataException ex)
+            // zlib's other refusals (a preset dictionary asked for: Z_NEED_DICT) come as an internal
+            // IOException subclass; the input is memory, so no IOException here is about reading it.
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
             {
                 problem = $"is not a valid zlib stream ({ex.Message})";
                 return false;

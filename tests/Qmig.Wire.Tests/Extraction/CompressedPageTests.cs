@@ -14,6 +14,15 @@ public class CompressedPageTests
         Assert.Equal("is empty, not a zlib stream", problem);
     }
 
+    /// <summary>A zlib header that asks for a preset dictionary (FDICT), which QEMU never sets: zlib answers Z_NEED_DICT.</summary>
+    [Fact]
+    public void AStreamThatNeedsADictionaryIsRefusedWithAReason()
+    {
+        var page = new byte[4096];
+        Assert.False(CompressedPage.TryInflate([0x78, 0xbb, 0, 0, 0, 1, 0x03, 0x00], page, out var problem));
+        Assert.StartsWith("is not a valid zlib stream", problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void APageDeflatedAloneInflatesToItself()
     {
