@@ -103,11 +103,13 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
     /// <summary>
     /// A QEMU 10.0 <c>migrate file:</c> save with mapped-ram (alone, and with multifd) into a 10.0
     /// postcopy destination, which cannot have mapped-ram on: serve drops it from the configuration.
+    /// With <c>--send-from-mapping</c> the pages go from the file's pages region itself.
     /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void AMappedRamFileOfQemu10EndsWithTheSavedRam(bool multifd)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void AMappedRamFileOfQemu10EndsWithTheSavedRam(bool multifd, bool fromMapping)
     {
         var qemu = QemuBuild.Backports100;
         var saved = Path.Combine(_work, "saved-mapped-ram.mig");
@@ -121,11 +123,15 @@ public sealed class ServePostcopyTests(ITestOutputHelper output) : IDisposable
         }
 
         using var destination = StartDestination(qemu, paused: true, preempt: false, "tcp", out var address);
-        var (exit, stderr, stats) = Serve(saved, address, []);
+        var (exit, stderr, stats) = Serve(saved, address, fromMapping ? ["--send-from-mapping"] : []);
 
         Assert.True(exit == 0, $"qmig serve exited with {exit}: {stderr}");
         destination.WaitIncomingCompleted(TimeSpan.FromSeconds(30));
         Assert.Equal(0, stats["shut"]!.GetValue<int>());
+        var pages = stats["pages"]!;
+        var withData = pages["background"]!.GetValue<long>() + pages["requested"]!.GetValue<long>() - pages["zero"]!.GetValue<long>();
+        Assert.True(withData > 0, stats.ToJsonString());
+        Assert.Equal(fromMapping ? withData : 0, pages["sent_in_place"]!.GetValue<long>());
         AssertDestinationHasTheSavedRam(saved, destination);
     }
 
